@@ -1,0 +1,57 @@
+# minirocks: `make demo` runs the flagship drill, `make test` runs the tests.
+# Every target installs what it needs first (make setup).
+
+SHELL         := /bin/bash
+GO            ?= go
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+TOOLS         := $(CURDIR)/.tools/bin
+MINIO         := $(TOOLS)/minio
+BIN           := $(CURDIR)/bin/minirocks
+TEST_TIMEOUT  ?= 25m
+
+export MINIROCKS_BIN   := $(BIN)
+export MINIROCKS_MINIO := $(MINIO)
+
+.PHONY: all setup build test demo bench vet fmt clean
+
+all: build
+
+## setup: install the pinned MinIO server and the mysql client (first time: a few minutes)
+setup: $(MINIO) .tools/mysql-client
+
+$(MINIO):
+	@echo ">> installing MinIO server $(MINIO_VERSION) into .tools/bin (about two minutes the first time)"
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+
+.tools/mysql-client:
+	@mkdir -p .tools
+	@if ! command -v mysql >/dev/null 2>&1; then \
+		echo ">> installing the mysql command-line client (default-mysql-client)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-mysql-client >/dev/null; \
+	fi
+	@touch $@
+
+## build: compile bin/minirocks
+build:
+	$(GO) build -o $(BIN) ./cmd/minirocks
+
+## test: unit tests plus end-to-end tests against real processes and a real MinIO
+test: setup build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## demo: run the flagship drill on local processes and a local MinIO
+demo: setup build
+	$(BIN) demo
+
+## bench: journal, protocol and lake benchmarks; results in docs/benchmarks.md
+bench: setup build
+	$(GO) run ./cmd/benchreport
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,111 @@
+// Command minirocks is the one binary of minirocks: it runs an FE or a
+// compute node, lays out StarRocks-shaped install trees, and runs drills.
+// This file only parses flags and wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"minirocks/deploy"
+	"minirocks/fe"
+)
+
+const usage = `usage: minirocks <command> [flags]
+
+commands:
+  fe --home DIR [--helper HOST:EDIT_LOG_PORT] [--cluster_snapshot]
+                      run one frontend whose install tree is DIR
+  deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
+  demo                run the flagship demonstration
+  version             print the version
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "minirocks:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "fe":
+		return runFE(rest, stderr)
+	case "deploy":
+		return runDeploy(rest, stdout, stderr)
+	case "demo":
+		return runDemo(rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "minirocks", fe.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func runFE(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	home := fs.String("home", os.Getenv("STARROCKS_HOME"), "FE install directory (holds conf/fe.conf)")
+	helper := fs.String("helper", "", "HOST:EDIT_LOG_PORT of an FE of the cluster to join")
+	snap := fs.Bool("cluster_snapshot", false, "restore the cluster from the snapshot in conf/cluster_snapshot.yaml")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *home == "" {
+		return errors.New("fe: --home is required")
+	}
+	if v := os.Getenv("RESTORE_CLUSTER_SNAPSHOT"); strings.EqualFold(v, "true") {
+		*snap = true
+	}
+	quietLibraryLogs()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := fe.Start(ctx, fe.Options{Home: *home, Helper: *helper, ClusterSnapshot: *snap})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-n.Done():
+	}
+	return n.Close()
+}
+
+func runDeploy(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	force := fs.Bool("force", false, "rewrite conf files and scripts of an existing tree (meta and storage are kept)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("deploy: exactly one directory expected")
+	}
+	l, err := deploy.Deploy(fs.Arg(0), deploy.Options{Overwrite: *force})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `install tree ready in %s
+  frontend:     %s   (conf/fe.conf, bin/start_fe.sh --daemon)
+  compute node: %s   (conf/cn.conf, bin/start_cn.sh --daemon)
+next: set priority_networks and the aws_s3_* keys in fe.conf, then run %s/bin/start_fe.sh --daemon
+`, l.Root, l.FEHome(), l.BEHome(), l.FEHome())
+	return nil
+}

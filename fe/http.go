@@ -1,0 +1,118 @@
+package fe
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"minirocks/conf"
+	"minirocks/fe/catalog"
+	"minirocks/fe/query"
+	"minirocks/starmgr"
+)
+
+// startHTTP serves http_port: /api/health for probes and /metrics for
+// Prometheus.
+func (n *Node) startHTTP() error {
+	addr := net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyHTTPPort))))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on http_port: %w", err)
+	}
+	n.httpL = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/health", n.handleHealth)
+	mux.Handle("/metrics", promhttp.HandlerFor(n.metricsRegistry(), promhttp.HandlerOpts{}))
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := n.http.Serve(ln); err != nil && err != http.ErrServerClosed {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// handleHealth answers the probe the StarRocks Kubernetes operator sends.
+func (n *Node) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"status": "OK", "msg": "Success"})
+}
+
+// metricsRegistry builds this node's Prometheus registry (per node, not global).
+func (n *Node) metricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	gauge := func(name, help string, f func() float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	}
+	gauge("starrocks_fe_max_journal_id", "Journal id of the last applied edit-log entry.", func() float64 {
+		return float64(n.jr.AppliedID())
+	})
+	gauge("starrocks_fe_meta_log_count", "Edit-log entries applied since the newest image.", func() float64 {
+		return float64(n.jr.AppliedID() - min(n.jr.ImageID(), n.jr.AppliedID()))
+	})
+	gauge("starrocks_fe_image_journal_id", "Journal id of the newest image (checkpoint) on disk.", func() float64 {
+		return float64(n.jr.ImageID())
+	})
+	gauge("starrocks_fe_starmgr_journal_id", "StarManager journal id of the local state.", func() float64 {
+		return float64(n.meta.sm.JournalID())
+	})
+	gauge("starrocks_fe_is_leader", "1 when this FE is the leader.", func() float64 {
+		if n.jr.IsLeader() {
+			return 1
+		}
+		return 0
+	})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "starrocks_fe_role", Help: "Role of this FE (value 1, role in the label).",
+		ConstLabels: prometheus.Labels{"role": catalog.RoleFollower},
+	}, func() float64 { return 1 }))
+	return reg
+}
+
+// nodeMeta gives the query engine its view of the node.
+type nodeMeta struct{ n *Node }
+
+func (m nodeMeta) Catalog() *catalog.Catalog { return m.n.meta.cat }
+func (m nodeMeta) StarMgr() *starmgr.StarMgr { return m.n.meta.sm }
+func (m nodeMeta) Config() *conf.Config      { return m.n.cfg }
+func (m nodeMeta) Now() time.Time            { return time.Now() }
+func (m nodeMeta) Propose(ctx context.Context, ops ...any) (uint64, error) {
+	return m.n.Propose(ctx, ops...)
+}
+func (m nodeMeta) AllocIDs(ctx context.Context, k int) (int64, error) { return m.n.ids.alloc(ctx, k) }
+
+// Frontends lists the registered FEs with what this node knows of them.
+func (m nodeMeta) Frontends() []query.FrontendStatus {
+	n := m.n
+	leaderID, _ := n.jr.Leader()
+	var out []query.FrontendStatus
+	for _, f := range n.meta.cat.Frontends() {
+		st := query.FrontendStatus{
+			Name: f.Name, Host: f.Host, EditLogPort: f.EditLogPort, Role: f.Role,
+			IsLeader: f.Name == leaderID, ClusterID: n.meta.cat.ClusterID(), Join: true,
+		}
+		if st.IsLeader {
+			st.Role = catalog.RoleLeader
+		}
+		if f.Name == n.name {
+			st.Alive = true
+			st.HTTPPort = int(n.cfg.Int(KeyHTTPPort))
+			st.QueryPort = int(n.cfg.Int(KeyQueryPort))
+			st.RPCPort = int(n.cfg.Int(KeyRPCPort))
+			st.ReplayedJournalID = n.jr.AppliedID()
+			st.ImageJournalID = n.jr.ImageID()
+			st.StartTime = n.start
+			st.LastHeartbeat = time.Now()
+			st.Version = Version
+		}
+		out = append(out, st)
+	}
+	return out
+}

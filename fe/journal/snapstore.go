@@ -1,0 +1,393 @@
+package journal
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
+
+// imageStore is the journal's raft.SnapshotStore: every raft snapshot is one
+// file <dir>/image.<index> (see OpenImage for the format), written to a temp
+// file, fsynced, renamed and the directory fsynced. Images that fail
+// verification are reported once, moved aside as image.<index>.corrupt and
+// skipped, so raft falls back to an older image plus the log.
+type imageStore struct {
+	dir    string
+	retain int
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	verified map[string]fileStamp // images whose checksum verified, by name
+	reported map[string]bool      // corrupt images already logged
+
+	newest atomic.Uint64 // journal id of the newest valid image, 0 if none
+
+	// onFinal is called after an image was finalised and retention ran,
+	// before raft compacts its log (see adjustTrailingLogs).
+	onFinal func()
+}
+
+type fileStamp struct {
+	size  int64
+	mtime int64 // UnixNano
+}
+
+func stampOf(fi os.FileInfo) fileStamp { return fileStamp{fi.Size(), fi.ModTime().UnixNano()} }
+
+var _ raft.SnapshotStore = (*imageStore)(nil)
+
+func newImageStore(dir string, retain int, log *slog.Logger) (*imageStore, error) {
+	if retain < 1 {
+		retain = 1
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &imageStore{dir: dir, retain: retain, log: log,
+		verified: make(map[string]fileStamp), reported: make(map[string]bool)}
+	// Torn temp files from a crash mid-checkpoint are never valid images.
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), tmpSuffix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+				log.Info("removed unfinished image temp file", "path", filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	s.refreshNewest()
+	return s, nil
+}
+
+func (s *imageStore) path(id uint64) string { return filepath.Join(s.dir, imageName(id)) }
+
+// refreshNewest sets newest from the file names on disk.
+func (s *imageStore) refreshNewest() {
+	ids, err := listImageIDs(s.dir)
+	if err != nil {
+		return
+	}
+	if len(ids) == 0 {
+		s.newest.Store(0)
+	} else {
+		s.newest.Store(ids[0])
+	}
+}
+
+// Create implements raft.SnapshotStore.
+func (s *imageStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
+	configurationIndex uint64, _ raft.Transport) (raft.SnapshotSink, error) {
+	if version != 1 {
+		return nil, fmt.Errorf("journal: unsupported raft snapshot version %d", version)
+	}
+	f, err := os.CreateTemp(s.dir, imageName(index)+".*"+tmpSuffix)
+	if err != nil {
+		return nil, err
+	}
+	return &imageSink{
+		s: s, f: f, index: index,
+		w: &imageWriter{bw: bufio.NewWriterSize(f, 256<<10), crc: crc32.New(castagnoli)},
+		meta: footerJSON{SnapshotVersion: int(version), Index: index, Term: term,
+			ConfigurationIndex: configurationIndex, Servers: encodeServers(configuration)},
+	}, nil
+}
+
+// List implements raft.SnapshotStore: the valid images, newest first. Each
+// file's checksum is verified once per process (cached by size and mtime).
+func (s *imageStore) List() ([]*raft.SnapshotMeta, error) {
+	ids, err := listImageIDs(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*raft.SnapshotMeta
+	for i, id := range ids {
+		m, err := s.check(id)
+		if err != nil {
+			if errors.Is(err, ErrCorruptImage) {
+				s.reportCorrupt(id, err, i < len(ids)-1)
+			} else {
+				s.log.Warn("cannot read image; skipping it", "path", s.path(id), "err", err)
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(out) > 0 {
+		s.newest.Store(out[0].Index)
+	} else {
+		s.newest.Store(0)
+	}
+	return out, nil
+}
+
+// check returns the metadata of image id, verifying its checksum unless it
+// was verified before and is unchanged.
+func (s *imageStore) check(id uint64) (*raft.SnapshotMeta, error) {
+	name := imageName(id)
+	f, err := os.Open(s.path(id))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	st, ok := s.verified[name]
+	s.mu.Unlock()
+	var ft imageFooter
+	if ok && st == stampOf(fi) {
+		ft, err = readFooter(f)
+	} else {
+		ft, _, err = verifyImageFile(f)
+		if err == nil {
+			s.markVerified(name, fi)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return metaOf(name, ft), nil
+}
+
+func metaOf(name string, ft imageFooter) *raft.SnapshotMeta {
+	return &raft.SnapshotMeta{
+		Version:            raft.SnapshotVersion(ft.meta.SnapshotVersion),
+		ID:                 name,
+		Index:              ft.meta.Index,
+		Term:               ft.meta.Term,
+		Configuration:      ft.meta.configuration(),
+		ConfigurationIndex: ft.meta.ConfigurationIndex,
+		Size:               ft.streamSize,
+	}
+}
+
+func (s *imageStore) markVerified(name string, fi os.FileInfo) {
+	s.mu.Lock()
+	s.verified[name] = stampOf(fi)
+	s.mu.Unlock()
+}
+
+// Open implements raft.SnapshotStore. It always verifies the checksum; the
+// returned reader yields header+body (the InstallSnapshot stream).
+func (s *imageStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
+	idx, ok := parseImageName(id)
+	if !ok {
+		return nil, nil, fmt.Errorf("journal: bad image id %q", id)
+	}
+	f, err := os.Open(s.path(idx))
+	if err != nil {
+		return nil, nil, err
+	}
+	ft, _, err := verifyImageFile(f)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, ErrCorruptImage) {
+			older := false
+			if ids, lerr := listImageIDs(s.dir); lerr == nil {
+				older = len(ids) > 0 && ids[len(ids)-1] < idx
+			}
+			s.reportCorrupt(idx, err, older)
+		}
+		return nil, nil, fmt.Errorf("image %s: %w", s.path(idx), err)
+	}
+	if fi, err := f.Stat(); err == nil {
+		s.markVerified(id, fi)
+	}
+	return metaOf(id, ft), &fileReader{Reader: bufio.NewReaderSize(io.NewSectionReader(f, 0, ft.streamSize), 256<<10), f: f}, nil
+}
+
+// reportCorrupt logs one WARN line per corrupt image and moves the file
+// aside (image.<id>.corrupt) so that it is no longer a candidate.
+func (s *imageStore) reportCorrupt(id uint64, err error, olderExists bool) {
+	p := s.path(id)
+	s.mu.Lock()
+	already := s.reported[p]
+	s.reported[p] = true
+	delete(s.verified, imageName(id))
+	s.mu.Unlock()
+	if !already {
+		reason := strings.TrimPrefix(err.Error(), ErrCorruptImage.Error()+": ")
+		fallback := "an older image"
+		if !olderExists {
+			fallback = "replaying the raft log"
+		}
+		s.log.Warn(fmt.Sprintf("image %s is corrupt (%s); falling back to %s", p, reason, fallback),
+			"moved_to", p+corruptSuffix)
+	}
+	if rerr := os.Rename(p, p+corruptSuffix); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		s.log.Warn("cannot move corrupt image aside", "path", p, "err", rerr)
+	}
+	s.refreshNewest()
+}
+
+// finalised records a new image, applies retention and runs onFinal.
+func (s *imageStore) finalised(index uint64, fi os.FileInfo) {
+	s.markVerified(imageName(index), fi)
+	for {
+		cur := s.newest.Load()
+		if index <= cur || s.newest.CompareAndSwap(cur, index) {
+			break
+		}
+	}
+	s.applyRetention()
+	if s.onFinal != nil {
+		s.onFinal()
+	}
+}
+
+// applyRetention deletes all but the newest retain images, and corrupt
+// images older than the oldest retained one.
+func (s *imageStore) applyRetention() {
+	ids, err := listImageIDs(s.dir)
+	if err != nil {
+		s.log.Warn("image retention: cannot list images", "err", err)
+		return
+	}
+	if len(ids) <= s.retain {
+		return
+	}
+	for _, id := range ids[s.retain:] {
+		if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("image retention: cannot delete image", "path", s.path(id), "err", err)
+		}
+		s.mu.Lock()
+		delete(s.verified, imageName(id))
+		s.mu.Unlock()
+	}
+	oldest := ids[s.retain-1]
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), corruptSuffix)
+		if !ok {
+			continue
+		}
+		if id, ok := parseImageName(name); ok && id < oldest {
+			_ = os.Remove(filepath.Join(s.dir, e.Name()))
+		}
+	}
+}
+
+// floor is the journal id of the oldest image that retention keeps, or 0
+// while fewer than retain images exist (then the whole log is kept).
+func (s *imageStore) floor() uint64 {
+	ids, err := listImageIDs(s.dir)
+	if err != nil || len(ids) < s.retain {
+		return 0
+	}
+	return ids[s.retain-1]
+}
+
+// metaFor returns the raft metadata of image id from its footer.
+func (s *imageStore) metaFor(id uint64) (footerJSON, bool) {
+	f, err := os.Open(s.path(id))
+	if err != nil {
+		return footerJSON{}, false
+	}
+	defer f.Close()
+	ft, err := readFooter(f)
+	if err != nil {
+		return footerJSON{}, false
+	}
+	return ft.meta, true
+}
+
+// imageSink writes one image to a temp file; Close makes it durable and
+// visible under its final name.
+type imageSink struct {
+	s     *imageStore
+	f     *os.File
+	w     *imageWriter
+	index uint64
+	meta  footerJSON
+	done  bool
+}
+
+// ID implements raft.SnapshotSink.
+func (k *imageSink) ID() string { return imageName(k.index) }
+
+// Write implements raft.SnapshotSink.
+func (k *imageSink) Write(p []byte) (int, error) {
+	if k.done {
+		return 0, errors.New("journal: write to a closed image sink")
+	}
+	return k.w.Write(p)
+}
+
+// Cancel implements raft.SnapshotSink.
+func (k *imageSink) Cancel() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	name := k.f.Name()
+	k.f.Close()
+	return os.Remove(name)
+}
+
+// Close implements raft.SnapshotSink.
+func (k *imageSink) Close() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	tmp := k.f.Name()
+	fail := func(err error) error {
+		k.f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("journal: writing image %s: %w", k.s.path(k.index), err)
+	}
+	k.meta.Index = k.index
+	if err := k.w.writeFooter(k.meta); err != nil {
+		return fail(err)
+	}
+	if err := k.w.bw.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := k.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := k.f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("journal: writing image %s: %w", k.s.path(k.index), err)
+	}
+	final := k.s.path(k.index)
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("journal: writing image %s: %w", final, err)
+	}
+	if err := syncDir(k.s.dir); err != nil {
+		return fmt.Errorf("journal: fsync %s: %w", k.s.dir, err)
+	}
+	fi, err := os.Stat(final)
+	if err != nil {
+		return err
+	}
+	k.s.finalised(k.index, fi)
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,167 @@
+package fe
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"minirocks/fe/catalog"
+	"minirocks/fe/journal"
+	"minirocks/starmgr"
+)
+
+// metaState is the replicated state of an FE: the catalog and the
+// StarManager, fed by the journal. An entry's ops are all checked before any
+// is applied, so an entry applies whole or not at all; a rejected entry
+// changes nothing on any replica, and its error goes back to the proposer.
+//
+// Ops of one entry must be independent of each other (the checks do not see
+// each other's effects); the FE never puts two ops of the same state machine
+// in one entry.
+type metaState struct {
+	cat *catalog.Catalog
+	sm  *starmgr.StarMgr
+}
+
+func newMetaState() *metaState {
+	return &metaState{cat: catalog.New(), sm: starmgr.New()}
+}
+
+// encodeOps turns catalog and StarManager ops into journal ops.
+func encodeOps(ops []any) ([]journal.Op, error) {
+	out := make([]journal.Op, 0, len(ops))
+	for _, op := range ops {
+		var t uint16
+		switch o := op.(type) {
+		case catalog.Op:
+			t = uint16(o.OpType())
+		case starmgr.Op:
+			t = uint16(o.OpType())
+		default:
+			return nil, fmt.Errorf("not an edit-log op: %T", op)
+		}
+		data, err := json.Marshal(op)
+		if err != nil {
+			return nil, fmt.Errorf("encode op %T: %w", op, err)
+		}
+		out = append(out, journal.Op{Type: journal.OpType(t), Version: 1, Data: data})
+	}
+	return out, nil
+}
+
+// decodeOps is the inverse of encodeOps.
+func decodeOps(ops []journal.Op) ([]any, error) {
+	out := make([]any, 0, len(ops))
+	for _, op := range ops {
+		t := uint16(op.Type)
+		switch {
+		case catalog.IsCatalogOp(t):
+			o, err := catalog.DecodeOp(catalog.OpType(t), op.Data)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+		case starmgr.IsStarMgrOp(t):
+			o, err := starmgr.DecodeOp(starmgr.OpType(t), op.Data)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+		default:
+			return nil, fmt.Errorf("unknown op type %d", t)
+		}
+	}
+	return out, nil
+}
+
+// Apply implements journal.StateMachine. It returns nil or the error that
+// rejected the entry.
+func (m *metaState) Apply(_ uint64, jops []journal.Op) any {
+	ops, err := decodeOps(jops)
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if err := m.check(op); err != nil {
+			return err
+		}
+	}
+	for _, op := range ops {
+		// Checked above against the same state: cannot fail now.
+		switch o := op.(type) {
+		case catalog.Op:
+			err = m.cat.Apply(o)
+		case starmgr.Op:
+			err = m.sm.Apply(o)
+		}
+		if err != nil {
+			return fmt.Errorf("apply after successful check: %w", err)
+		}
+	}
+	return nil
+}
+
+func (m *metaState) check(op any) error {
+	switch o := op.(type) {
+	case catalog.Op:
+		return m.cat.Check(o)
+	case starmgr.Op:
+		return m.sm.Check(o)
+	}
+	return fmt.Errorf("not an edit-log op: %T", op)
+}
+
+// image is the body of an FE image: one section per state machine.
+type image struct {
+	Catalog json.RawMessage `json:"catalog"`
+	StarMgr json.RawMessage `json:"starmgr"`
+}
+
+type metaSnapshot struct {
+	body      []byte
+	starmgrID uint64
+}
+
+func (s *metaSnapshot) StarMgrJournalID() uint64 { return s.starmgrID }
+
+func (s *metaSnapshot) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(s.body)
+	return int64(n), err
+}
+
+func (s *metaSnapshot) Release() {}
+
+// Snapshot implements journal.StateMachine. It serialises both sections
+// while applying is paused, so they describe exactly one journal id.
+func (m *metaState) Snapshot() (journal.StateSnapshot, error) {
+	cat, err := m.cat.MarshalImage()
+	if err != nil {
+		return nil, err
+	}
+	sm, err := m.sm.MarshalImage()
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(image{Catalog: cat, StarMgr: sm})
+	if err != nil {
+		return nil, err
+	}
+	return &metaSnapshot{body: body, starmgrID: m.sm.JournalID()}, nil
+}
+
+// Restore implements journal.StateMachine.
+func (m *metaState) Restore(h journal.ImageHeader, body io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(body); err != nil {
+		return fmt.Errorf("read image %d: %w", h.FEJournalID, err)
+	}
+	var img image
+	if err := json.Unmarshal(buf.Bytes(), &img); err != nil {
+		return fmt.Errorf("decode image %d: %w", h.FEJournalID, err)
+	}
+	if err := m.cat.RestoreImage(img.Catalog); err != nil {
+		return err
+	}
+	return m.sm.RestoreImage(img.StarMgr)
+}

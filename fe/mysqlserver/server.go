@@ -1,0 +1,198 @@
+// Package mysqlserver is the FE's MySQL wire-protocol front on query_port.
+// It uses the server side of github.com/dolthub/vitess/go/mysql for the
+// protocol (handshake, mysql_native_password, packets, prepared statements)
+// and hands every statement text to an Engine unparsed: minirocks parses its
+// own StarRocks dialect. It knows nothing of raft or the catalog.
+package mysqlserver
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/subtle"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/dolthub/vitess/go/mysql"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+
+	"minirocks/fe/query"
+	"minirocks/fe/sqlerr"
+)
+
+// Engine executes SQL for authenticated sessions.
+type Engine interface {
+	// Account finds the account a login as user from host uses and returns
+	// its identity and mysql_native_password hash (SHA1(SHA1(password)),
+	// empty for no password); ok is false when no account matches.
+	Account(user, host string) (account string, passwordHash []byte, ok bool)
+	// Open starts a session for an authenticated connection.
+	Open(c ConnInfo) Session
+}
+
+// ConnInfo describes an authenticated connection.
+type ConnInfo = query.ConnInfo
+
+// Session runs the statements of one connection, in order.
+type Session interface {
+	// Run executes the first statement of text and returns its result and the
+	// text of the statements after it ("" when none).
+	Run(ctx context.Context, text string) (res *query.Result, rest string, err error)
+	// UseDB changes the current database (COM_INIT_DB).
+	UseDB(name string) error
+	// Close releases the session.
+	Close()
+}
+
+// Config configures a Server.
+type Config struct {
+	// Addr is host:query_port to listen on.
+	Addr string
+	// ServerVersion is the version sent in the handshake.
+	ServerVersion string
+	Engine        Engine
+	Logger        *slog.Logger
+}
+
+// Server is a running MySQL front.
+type Server struct {
+	l      *mysql.Listener
+	h      *handler
+	done   chan struct{}
+	closed sync.Once
+}
+
+// Start listens on cfg.Addr and serves connections until Close.
+func Start(cfg Config) (*Server, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on query_port %s: %w", cfg.Addr, err)
+	}
+	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}}
+	l, err := mysql.NewListenerWithConfig(mysql.ListenerConfig{
+		Listener:   ln,
+		AuthServer: &authServer{engine: cfg.Engine},
+		Handler:    h,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("mysql listener: %w", err)
+	}
+	if cfg.ServerVersion != "" {
+		l.ServerVersion = cfg.ServerVersion
+	}
+	s := &Server{l: l, h: h, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		l.Accept()
+	}()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.l.Addr() }
+
+// Close stops accepting connections and closes the open ones.
+func (s *Server) Close() {
+	s.closed.Do(func() {
+		s.l.Close()
+		<-s.done
+		s.h.closeAll()
+	})
+}
+
+// account is the Getter the auth step leaves on the connection.
+type account struct{ user, account string }
+
+func (a *account) Get() *querypb.VTGateCallerID {
+	return &querypb.VTGateCallerID{Username: a.user, Groups: []string{a.account}}
+}
+
+type authServer struct{ engine Engine }
+
+func (a *authServer) AuthMethods() []mysql.AuthMethod {
+	return []mysql.AuthMethod{mysql.NewMysqlNativeAuthMethod(a, a)}
+}
+
+func (a *authServer) DefaultAuthMethodDescription() mysql.AuthMethodDescription {
+	return mysql.MysqlNativePassword
+}
+
+// HandleUser accepts every user name; the password check decides.
+func (a *authServer) HandleUser(string, net.Addr) bool { return true }
+
+// UserEntryWithHash checks a mysql_native_password scramble against the
+// stored SHA1(SHA1(password)).
+func (a *authServer) UserEntryWithHash(_ []*x509.Certificate, salt []byte, user string, resp []byte, remote net.Addr) (mysql.Getter, error) {
+	host := hostOf(remote)
+	acct, hash, ok := a.engine.Account(user, host)
+	denied := mysql.NewSQLError(mysql.ERAccessDeniedError, mysql.SSAccessDeniedError,
+		"Access denied for user '%s' (using password: %s)", user, yesNo(len(resp) > 0))
+	if !ok {
+		return nil, denied
+	}
+	if !CheckScramble(salt, hash, resp) {
+		return nil, denied
+	}
+	return &account{user: user, account: acct}, nil
+}
+
+// CheckScramble verifies a mysql_native_password response: the client sends
+// SHA1(pw) XOR SHA1(salt + SHA1(SHA1(pw))); the server holds SHA1(SHA1(pw)).
+func CheckScramble(salt, hash, resp []byte) bool {
+	if len(hash) == 0 {
+		return len(resp) == 0
+	}
+	if len(resp) != sha1.Size || len(hash) != sha1.Size {
+		return false
+	}
+	h := sha1.New()
+	h.Write(salt)
+	h.Write(hash)
+	mix := h.Sum(nil)
+	stage1 := make([]byte, sha1.Size)
+	for i := range stage1 {
+		stage1[i] = resp[i] ^ mix[i]
+	}
+	got := sha1.Sum(stage1)
+	return subtle.ConstantTimeCompare(got[:], hash) == 1
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+func hostOf(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+// toSQLError turns any error into the error packet the client sees.
+func toSQLError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := sqlerr.As(err); ok {
+		return mysql.NewSQLError(int(e.Number), e.State, "%s", e.Message)
+	}
+	var me *mysql.SQLError
+	if errors.As(err, &me) {
+		return me
+	}
+	if errors.Is(err, context.Canceled) {
+		return mysql.NewSQLError(mysql.ERQueryInterrupted, mysql.SSQueryInterrupted, "Query was interrupted")
+	}
+	return mysql.NewSQLError(mysql.ERUnknownError, mysql.SSUnknownSQLState, "%s", err.Error())
+}

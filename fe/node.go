@@ -1,0 +1,417 @@
+// Package fe is a minirocks frontend node: it wires the journal, the catalog
+// and StarManager state machines, the SQL engine, the MySQL front and the
+// HTTP API together, the way a StarRocks FE process is put together. The
+// parts live in the sub-packages; this package owns start-up order,
+// addresses, the id generator, and the FE's own files in meta_dir.
+package fe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"minirocks/conf"
+	"minirocks/fe/catalog"
+	"minirocks/fe/journal"
+	"minirocks/fe/mysqlserver"
+	"minirocks/fe/query"
+	"minirocks/starmgr"
+)
+
+// Version is what minirocks reports as its StarRocks-compatible version.
+const Version = "3.4.2-minirocks"
+
+// Options says how to start a node.
+type Options struct {
+	// Home is the FE install directory (STARROCKS_HOME): conf/fe.conf, meta/, log/.
+	Home string
+	// Helper is HOST:EDIT_LOG_PORT of an FE of the cluster to join (--helper).
+	Helper string
+	// ClusterSnapshot starts the node in restore mode (--cluster_snapshot).
+	ClusterSnapshot bool
+	// LogOutput, when set, receives the log instead of log/fe.log.
+	LogOutput io.Writer
+}
+
+// Node is a running FE.
+type Node struct {
+	opts  Options
+	cfg   *conf.Config
+	log   *slog.Logger
+	logF  *os.File
+	host  string
+	name  string
+	start time.Time
+
+	meta  *metaState
+	jr    *journal.Journal
+	mux   *journal.Mux
+	ids   *idAllocator
+	eng   *query.Engine
+	mysql *mysqlserver.Server
+	http  *http.Server
+	httpL net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+// Start loads the configuration, opens the journal and serves until Close.
+// It returns once the node is ready to answer queries.
+func Start(ctx context.Context, opts Options) (n *Node, err error) {
+	home, err := filepath.Abs(opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	opts.Home = home
+	confPath := filepath.Join(home, "conf", "fe.conf")
+	env := func(k string) string {
+		if k == "STARROCKS_HOME" {
+			return home
+		}
+		return os.Getenv(k)
+	}
+	cfg, warns, err := conf.Load(confPath, ConfigSpecs(), env)
+	if err != nil {
+		return nil, err
+	}
+	n = &Node{opts: opts, cfg: cfg, start: time.Now()}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if err := n.openLog(); err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		n.log.Warn("config: " + w.String())
+	}
+	if err := n.checkConfig(confPath); err != nil {
+		return nil, err
+	}
+	nets, _ := conf.ParseCIDRList(cfg.Get(KeyPriorityNetworks))
+	addr, err := conf.PriorityAddress(nets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: key %q: %w", confPath, KeyPriorityNetworks, err)
+	}
+	n.host = addr.String()
+	metaDir := cfg.Get(KeyMetaDir)
+	if err := os.MkdirAll(metaDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create meta_dir: %w", err)
+	}
+	n.log.Info("starting frontend", "version", Version, "host", n.host, "meta_dir", metaDir, "helper", opts.Helper)
+
+	if err := n.openJournal(ctx, metaDir); err != nil {
+		return nil, err
+	}
+	if err := n.startServers(); err != nil {
+		return nil, err
+	}
+	n.wg.Add(1)
+	go n.leaderLoop()
+	n.log.Info("frontend ready", "name", n.name, "query_port", cfg.Int(KeyQueryPort), "journal_id", n.jr.AppliedID())
+	return n, nil
+}
+
+func (n *Node) openLog() error {
+	w := n.opts.LogOutput
+	if w == nil {
+		dir := n.cfg.Get(KeySysLogDir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create sys_log_dir: %w", err)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "fe.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("open fe.log: %w", err)
+		}
+		n.logF = f
+		w = f
+	}
+	level := slog.LevelInfo
+	switch n.cfg.Get(KeySysLogLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error", "fatal":
+		level = slog.LevelError
+	}
+	n.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// checkConfig validates combinations of keys that single values cannot.
+func (n *Node) checkConfig(path string) error {
+	if n.cfg.Get(KeyRunMode) == RunModeSharedData && n.cfg.Bool(KeyLoadVolumeFromConf) {
+		if n.cfg.Get(KeyStorageType) != "s3" {
+			return fmt.Errorf("%s: key %q: only S3 storage volumes are supported, got %q", path, KeyStorageType, n.cfg.Get(KeyStorageType))
+		}
+		for _, k := range []string{KeyS3Path, KeyS3Endpoint} {
+			if n.cfg.Get(k) == "" {
+				return fmt.Errorf("%s: key %q: must be set when run_mode = shared_data and enable_load_volume_from_conf = true", path, k)
+			}
+		}
+		if !n.cfg.Bool(KeyS3InstanceProfile) && !n.cfg.Bool(KeyS3DefaultBehavior) &&
+			(n.cfg.Get(KeyS3AccessKey) == "" || n.cfg.Get(KeyS3SecretKey) == "") {
+			return fmt.Errorf("%s: key %q: aws_s3_access_key and aws_s3_secret_key must be set unless aws_s3_use_instance_profile = true", path, KeyS3AccessKey)
+		}
+	}
+	return nil
+}
+
+func (n *Node) openJournal(ctx context.Context, metaDir string) error {
+	hasState, err := journal.HasState(metaDir)
+	if err != nil {
+		return fmt.Errorf("inspect meta_dir %s: %w", metaDir, err)
+	}
+	editPort := int(n.cfg.Int(KeyEditLogPort))
+	name, err := n.loadOrCreateName(metaDir, editPort)
+	if err != nil {
+		return err
+	}
+	n.name = name
+	ln, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(editPort)))
+	if err != nil {
+		return fmt.Errorf("listen on edit_log_port: %w", err)
+	}
+	n.mux = journal.NewMux(ln)
+	n.meta = newMetaState()
+	bootstrap := !hasState && n.opts.Helper == ""
+	if n.opts.Helper != "" && !hasState {
+		return fmt.Errorf("joining a cluster with --helper is not supported yet")
+	}
+	roll := uint64(n.cfg.Int(KeyEditLogRollNum))
+	jr, err := journal.Open(journal.Config{
+		MetaDir:            metaDir,
+		NodeID:             name,
+		Advertise:          net.JoinHostPort(n.host, strconv.Itoa(editPort)),
+		Stream:             n.mux.Stream(journal.TagRaft),
+		Bootstrap:          bootstrap,
+		RollNum:            roll,
+		CheckpointInterval: time.Duration(n.cfg.Int(KeyCheckpointInterval)) * time.Second,
+		Logger:             n.log.With("component", "journal"),
+	}, n.meta)
+	if err != nil {
+		return err
+	}
+	n.jr = jr
+	n.ids = &idAllocator{cat: n.meta.cat, propose: n.Propose}
+	if bootstrap {
+		n.log.Info("bootstrapped a new cluster", "name", name)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := jr.WaitReady(rctx); err != nil {
+		return fmt.Errorf("wait for the journal to catch up: %w", err)
+	}
+	if jr.IsLeader() {
+		if err := n.becomeLeader(rctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so that
+// it survives restarts (raft knows the node by it).
+func (n *Node) loadOrCreateName(metaDir string, port int) (string, error) {
+	p := filepath.Join(metaDir, "ROLE")
+	if b, err := os.ReadFile(p); err == nil {
+		props := parseProps(string(b))
+		if name := props["name"]; name != "" {
+			return name, nil
+		}
+	}
+	name := fmt.Sprintf("%s_%d_%d", n.host, port, time.Now().UnixMilli())
+	body := "#" + time.Now().Format(time.RFC3339) + "\nrole=FOLLOWER\nname=" + name + "\n"
+	if err := writeFileSync(p, []byte(body)); err != nil {
+		return "", fmt.Errorf("write %s: %w", p, err)
+	}
+	return name, nil
+}
+
+// becomeLeader does what a new leader does before serving writes: bootstrap
+// the cluster's metadata if that never finished, load the builtin storage
+// volume, and reset the id generator.
+func (n *Node) becomeLeader(ctx context.Context) error {
+	n.ids.reset()
+	cat := n.meta.cat
+	var ops []any
+	if cat.ClusterID() == "" {
+		port := int(n.cfg.Int(KeyEditLogPort))
+		ops = append(ops, &catalog.BootstrapOp{
+			ClusterID: newClusterID(),
+			Frontend:  catalog.Frontend{Name: n.name, Host: n.host, EditLogPort: port, Role: catalog.RoleFollower},
+		})
+	}
+	if n.meta.sm.ServiceID() == "" {
+		ops = append(ops, &starmgr.InitOp{ServiceID: newUUID()})
+	}
+	if len(ops) > 0 {
+		if _, err := n.Propose(ctx, ops...); err != nil {
+			return fmt.Errorf("bootstrap cluster metadata: %w", err)
+		}
+		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.sm.ServiceID())
+	}
+	if err := writeFileSync(filepath.Join(n.cfg.Get(KeyMetaDir), "VERSION"),
+		[]byte("clusterId="+cat.ClusterID()+"\n")); err != nil {
+		return fmt.Errorf("write VERSION: %w", err)
+	}
+	return n.loadBuiltinVolume(ctx)
+}
+
+// loadBuiltinVolume creates builtin_storage_volume from the aws_s3_* keys
+// when shared-data mode asks for it and it does not exist yet; it becomes
+// the default volume when there is none.
+func (n *Node) loadBuiltinVolume(ctx context.Context) error {
+	if n.cfg.Get(KeyRunMode) != RunModeSharedData || !n.cfg.Bool(KeyLoadVolumeFromConf) {
+		return nil
+	}
+	cat := n.meta.cat
+	if cat.StorageVolume(BuiltinVolume) != nil {
+		return nil
+	}
+	v := BuiltinVolumeFromConfig(n.cfg)
+	v.ID = newUUID()
+	ops := []any{&catalog.CreateStorageVolumeOp{Volume: v}}
+	if _, err := n.Propose(ctx, ops...); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("create %s: %w", BuiltinVolume, err)
+	}
+	if cat.DefaultStorageVolume() == "" {
+		if _, err := n.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: BuiltinVolume}); err != nil {
+			return fmt.Errorf("set %s as default: %w", BuiltinVolume, err)
+		}
+	}
+	n.log.Info("created storage volume from fe.conf", "name", BuiltinVolume, "location", v.Locations[0])
+	return nil
+}
+
+// leaderLoop reacts to leadership changes after start-up.
+func (n *Node) leaderLoop() {
+	defer n.wg.Done()
+	ch := n.jr.LeaderChanges()
+	was := n.jr.IsLeader()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case isLeader, ok := <-ch:
+			if !ok {
+				return
+			}
+			if isLeader && !was {
+				n.log.Info("became leader")
+				ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+				if err := n.jr.Barrier(ctx); err == nil {
+					if err := n.becomeLeader(ctx); err != nil {
+						n.log.Error("leader start-up failed", "err", err)
+					}
+				}
+				cancel()
+			} else if !isLeader && was {
+				n.log.Info("lost leadership")
+			}
+			was = isLeader
+		}
+	}
+}
+
+func (n *Node) startServers() error {
+	n.eng = query.NewEngine(query.Config{
+		Meta:           nodeMeta{n},
+		Logger:         n.log.With("component", "query"),
+		VersionComment: Version,
+		ServerVersion:  n.cfg.Get(KeyServerVersion),
+	})
+	srv, err := mysqlserver.Start(mysqlserver.Config{
+		Addr:          net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyQueryPort)))),
+		ServerVersion: n.cfg.Get(KeyServerVersion),
+		Engine:        mysqlEngine{n.eng},
+		Logger:        n.log.With("component", "mysql"),
+	})
+	if err != nil {
+		return err
+	}
+	n.mysql = srv
+	return n.startHTTP()
+}
+
+// mysqlEngine adapts the query engine to the MySQL front.
+type mysqlEngine struct{ *query.Engine }
+
+func (e mysqlEngine) Open(c mysqlserver.ConnInfo) mysqlserver.Session { return e.NewSession(c) }
+
+// Propose journals ops as one entry and waits until it is durable and
+// applied. The error is the state machine's rejection, if any.
+func (n *Node) Propose(ctx context.Context, ops ...any) (uint64, error) {
+	jops, err := encodeOps(ops)
+	if err != nil {
+		return 0, err
+	}
+	res, id, err := n.jr.Propose(ctx, jops...)
+	if err != nil {
+		return 0, mapJournalErr(err)
+	}
+	if e, ok := res.(error); ok && e != nil {
+		return id, e
+	}
+	return id, nil
+}
+
+// Name is the FE's name (host_editlogport_timestamp).
+func (n *Node) Name() string { return n.name }
+
+// Host is the address the node binds and advertises.
+func (n *Node) Host() string { return n.host }
+
+// Catalog is the node's catalog (read-only use).
+func (n *Node) Catalog() *catalog.Catalog { return n.meta.cat }
+
+// Journal exposes the node's journal for tests and tools.
+func (n *Node) Journal() *journal.Journal { return n.jr }
+
+// Done is closed when the node stops.
+func (n *Node) Done() <-chan struct{} { return n.ctx.Done() }
+
+// Close stops the node: servers first, then the journal.
+func (n *Node) Close() error {
+	var err error
+	n.closed.Do(func() {
+		if n.log != nil {
+			n.log.Info("stopping frontend")
+		}
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.http != nil {
+			n.http.Close()
+		}
+		if n.mysql != nil {
+			n.mysql.Close()
+		}
+		if n.jr != nil {
+			err = n.jr.Close()
+		}
+		if n.mux != nil {
+			n.mux.Close()
+		}
+		n.wg.Wait()
+		if n.logF != nil {
+			n.logF.Close()
+		}
+	})
+	return err
+}

@@ -1,0 +1,248 @@
+package query
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"minirocks/fe/catalog"
+	"minirocks/fe/sql"
+	"minirocks/types"
+)
+
+const timeLayout = "2006-01-02 15:04:05"
+
+func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
+	var res *Result
+	switch st.Kind {
+	case sql.ShowDatabases:
+		res = &Result{Columns: StringColumns("Database")}
+		p := s.privs()
+		names := []string{infoSchemaDB}
+		for _, db := range s.eng.meta.Catalog().DBs() {
+			if p.AnyOnDatabase(db.Name) {
+				names = append(names, db.Name)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			res.AddRow(n)
+		}
+	case sql.ShowFrontends:
+		if err := s.requireSystem(catalog.PrivOperate, catalog.PrivNode); err != nil {
+			return nil, err
+		}
+		res = s.frontendsResult()
+	case sql.ShowComputeNodes:
+		if err := s.requireSystem(catalog.PrivOperate, catalog.PrivNode); err != nil {
+			return nil, err
+		}
+		res = &Result{Columns: StringColumns(computeNodeColumns...)}
+	case sql.ShowBackends:
+		if err := s.requireSystem(catalog.PrivOperate, catalog.PrivNode); err != nil {
+			return nil, err
+		}
+		res = &Result{Columns: StringColumns("BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort",
+			"LastStartTime", "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum",
+			"DataUsedCapacity", "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg", "Version", "Status")}
+	case sql.ShowStorageVolumes:
+		res = &Result{Columns: StringColumns("Storage Volume")}
+		p := s.privs()
+		for _, v := range s.eng.meta.Catalog().StorageVolumes() {
+			if !p.IsRoot() && !p.Volume(v.Name, catalog.PrivUsage) && !p.Volume(v.Name, catalog.PrivAlter) && !p.Volume(v.Name, catalog.PrivDrop) {
+				continue
+			}
+			res.AddRow(v.Name)
+		}
+	case sql.ShowRoles:
+		res = &Result{Columns: StringColumns("Name", "Builtin", "Comment")}
+		for _, r := range s.eng.meta.Catalog().Roles() {
+			res.AddRow(r.Name, strconv.FormatBool(r.Builtin), "")
+		}
+	case sql.ShowUsers:
+		if err := s.requireSystem(catalog.PrivGrant); err != nil {
+			return nil, err
+		}
+		res = &Result{Columns: StringColumns("User")}
+		for _, u := range s.eng.meta.Catalog().Users() {
+			res.AddRow(u.Ident.String())
+		}
+	case sql.ShowProcesslist:
+		res = s.processList()
+	case sql.ShowStatus:
+		res = &Result{Columns: StringColumns("Variable_name", "Value")}
+	case sql.ShowEngines:
+		res = &Result{Columns: StringColumns("Engine", "Support", "Comment", "Transactions", "XA", "Savepoints")}
+		res.AddRow("OLAP", "DEFAULT", "Default storage engine of StarRocks", "NO", "NO", "NO")
+	case sql.ShowCharset:
+		res = &Result{Columns: StringColumns("Charset", "Description", "Default collation", "Maxlen")}
+		res.AddRow("utf8", "UTF-8 Unicode", "utf8_general_ci", "3")
+	case sql.ShowCollation:
+		res = &Result{Columns: StringColumns("Collation", "Charset", "Id", "Default", "Compiled", "Sortlen")}
+		res.AddRow("utf8_general_ci", "utf8", "33", "Yes", "Yes", "1")
+	case sql.ShowCatalogs:
+		res = &Result{Columns: StringColumns("Catalog", "Type", "Comment")}
+		res.AddRow(catalog.InternalCatalog, "Internal", "An internal catalog contains this cluster's self-managed tables.")
+	default:
+		return nil, errNotSupported(st.Pos(), "SHOW "+string(st.Kind))
+	}
+	return s.filterShow(res, st.Like, st.Where)
+}
+
+// filterShow applies SHOW's LIKE (on the first column) and WHERE.
+func (s *Session) filterShow(res *Result, like *string, where sql.Expr) (*Result, error) {
+	if like == nil && where == nil {
+		return res, nil
+	}
+	var rows [][]types.Value
+	for _, row := range res.Rows {
+		if like != nil && !likeMatch(row[0].String(), *like, true) {
+			continue
+		}
+		if where != nil {
+			ok, err := s.filterRow(where, res.Columns, row)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		rows = append(rows, row)
+	}
+	res.Rows = rows
+	return res, nil
+}
+
+var frontendColumns = []string{"Name", "IP", "EditLogPort", "HttpPort", "QueryPort", "RpcPort", "Role", "ClusterId",
+	"Join", "Alive", "ReplayedJournalId", "LastHeartbeat", "IsHelper", "ErrMsg", "StartTime", "Version"}
+
+var computeNodeColumns = []string{"ComputeNodeId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort",
+	"LastStartTime", "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "ErrMsg",
+	"Version", "CpuCores", "MemLimit", "NumRunningQueries", "MemUsedPct", "CpuUsedPct", "DataCacheMetrics",
+	"HasStoragePath", "StatusCode", "StarletPort", "WorkerId", "WarehouseName", "TabletNum"}
+
+func (s *Session) frontendsResult() *Result {
+	res := &Result{Columns: StringColumns(frontendColumns...)}
+	for _, f := range s.eng.meta.Frontends() {
+		start := "NULL"
+		if f.Alive && !f.StartTime.IsZero() {
+			start = f.StartTime.Format(timeLayout)
+		}
+		hb := "NULL"
+		if !f.LastHeartbeat.IsZero() {
+			hb = f.LastHeartbeat.Format(timeLayout)
+		}
+		version := f.Version
+		if version == "" {
+			version = "NULL"
+		}
+		port := func(p int) string {
+			if p == 0 {
+				return "0"
+			}
+			return strconv.Itoa(p)
+		}
+		res.AddRow(f.Name, f.Host, strconv.Itoa(f.EditLogPort), port(f.HTTPPort), port(f.QueryPort), port(f.RPCPort),
+			f.Role, f.ClusterID, strconv.FormatBool(f.Join), strconv.FormatBool(f.Alive),
+			strconv.FormatUint(f.ReplayedJournalID, 10), hb, strconv.FormatBool(f.IsLeader), f.ErrMsg, start, version)
+	}
+	return res
+}
+
+func (s *Session) processList() *Result {
+	res := &Result{Columns: StringColumns("Id", "User", "Host", "Db", "Command", "ConnectionStartTime", "Time", "State", "Info", "IsPending")}
+	s.eng.mu.Lock()
+	var ids []int
+	for id := range s.eng.sessions {
+		ids = append(ids, int(id))
+	}
+	sessions := make([]*Session, 0, len(ids))
+	sort.Ints(ids)
+	for _, id := range ids {
+		sessions = append(sessions, s.eng.sessions[uint32(id)])
+	}
+	s.eng.mu.Unlock()
+	p := s.privs()
+	for _, o := range sessions {
+		if o.user != s.user && !p.System(catalog.PrivOperate) {
+			continue
+		}
+		res.AddRow(strconv.Itoa(int(o.connID)), o.user, o.host, o.db, "Sleep", "", "0", "", "", "false")
+	}
+	return res
+}
+
+func (s *Session) execShowProc(st *sql.ShowProcStmt) (*Result, error) {
+	if err := s.requireSystem(catalog.PrivOperate); err != nil {
+		return nil, err
+	}
+	switch strings.TrimRight(st.Path, "/") {
+	case "/frontends":
+		return s.frontendsResult(), nil
+	case "/compute_nodes":
+		return &Result{Columns: StringColumns(computeNodeColumns...)}, nil
+	case "":
+		res := &Result{Columns: StringColumns("name")}
+		for _, n := range []string{"compute_nodes", "dbs", "frontends", "statistic"} {
+			res.AddRow(n)
+		}
+		return res, nil
+	case "/dbs":
+		res := &Result{Columns: StringColumns("DbId", "DbName", "TableNum", "LastConsistencyCheckTime", "ReplicaQuota")}
+		cat := s.eng.meta.Catalog()
+		for _, db := range cat.DBs() {
+			res.AddRow(strconv.FormatInt(db.ID, 10), db.Name, strconv.Itoa(len(cat.Tables(db.Name))), "NULL", "1073741824")
+		}
+		return res, nil
+	case "/statistic":
+		res := &Result{Columns: StringColumns("DbId", "DbName", "TableNum", "PartitionNum", "IndexNum", "TabletNum", "ReplicaNum")}
+		cat := s.eng.meta.Catalog()
+		for _, db := range cat.DBs() {
+			tables := cat.Tables(db.Name)
+			parts, tablets := 0, 0
+			for _, t := range tables {
+				parts += len(t.Partitions)
+				tablets += t.TabletCount()
+			}
+			res.AddRow(strconv.FormatInt(db.ID, 10), db.Name, strconv.Itoa(len(tables)), strconv.Itoa(parts),
+				strconv.Itoa(len(tables)), strconv.Itoa(tablets), strconv.Itoa(tablets))
+		}
+		return res, nil
+	}
+	return nil, at(st.Pos(), "Proc path '%s' doesn't exist", st.Path)
+}
+
+func (s *Session) execShowVariables(st *sql.ShowVariablesStmt) (*Result, error) {
+	res := &Result{Columns: StringColumns("Variable_name", "Value")}
+	for _, name := range s.eng.vars.names() {
+		v, _ := s.eng.vars.lookup(name)
+		val := s.eng.vars.getGlobal(name)
+		if st.Scope != sql.ScopeGlobal {
+			if sv, ok := s.vars[name]; ok {
+				val = sv
+			}
+		}
+		_ = v
+		res.AddRow(name, val)
+	}
+	return s.filterShow(res, st.Like, st.Where)
+}
+
+func (s *Session) execKill(st *sql.KillStmt) (*Result, error) {
+	s.eng.mu.Lock()
+	o, ok := s.eng.sessions[uint32(st.ConnectionID)]
+	s.eng.mu.Unlock()
+	if !ok {
+		return nil, at(st.Pos(), "Unknown thread id: %d", st.ConnectionID)
+	}
+	if o.user != s.user && !s.privs().System(catalog.PrivOperate) {
+		return nil, s.errAccessDenied([]string{catalog.PrivOperate}, catalog.ObjSystem, "")
+	}
+	// Statements here finish quickly; there is nothing to interrupt.
+	return OK(), nil
+}
+
+// nowString is the current time in StarRocks' display format.
+func nowString() string { return time.Now().Format(timeLayout) }

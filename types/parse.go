@@ -1,0 +1,247 @@
+package types
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	largeIntMax = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 127), big.NewInt(1))
+	largeIntMin = new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 127))
+)
+
+// intRange is the value range of each integer kind.
+func intRange(k Kind) (int64, int64) {
+	switch k {
+	case Boolean:
+		return 0, 1
+	case TinyInt:
+		return math.MinInt8, math.MaxInt8
+	case SmallInt:
+		return math.MinInt16, math.MaxInt16
+	case Int:
+		return math.MinInt32, math.MaxInt32
+	}
+	return math.MinInt64, math.MaxInt64
+}
+
+// ParseValue converts text (as a literal or a CSV field spells it) to a
+// value of type t, checking range, length and calendar. The error text is
+// what StarRocks-like messages embed.
+func ParseValue(t Type, s string) (Value, error) {
+	switch t.Kind {
+	case Boolean:
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "1", "true":
+			return BoolValue(true), nil
+		case "0", "false":
+			return BoolValue(false), nil
+		}
+		return Value{}, fmt.Errorf("'%s' is not a valid BOOLEAN", s)
+	case TinyInt, SmallInt, Int, BigInt:
+		v := strings.TrimSpace(s)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			// Accept integral decimals such as "3.0", as StarRocks casts do.
+			f, ferr := strconv.ParseFloat(v, 64)
+			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+				return Value{}, fmt.Errorf("'%s' is not a valid %s", s, t.Kind)
+			}
+			n = int64(f)
+		}
+		lo, hi := intRange(t.Kind)
+		if n < lo || n > hi {
+			return Value{}, fmt.Errorf("%s is out of range for %s", v, t.Kind)
+		}
+		return IntValue(t.Kind, n), nil
+	case LargeInt:
+		v := strings.TrimSpace(s)
+		b, ok := new(big.Int).SetString(v, 10)
+		if !ok {
+			return Value{}, fmt.Errorf("'%s' is not a valid LARGEINT", s)
+		}
+		if b.Cmp(largeIntMax) > 0 || b.Cmp(largeIntMin) < 0 {
+			return Value{}, fmt.Errorf("%s is out of range for LARGEINT", v)
+		}
+		return TextValue(LargeInt, b.String()), nil
+	case Float, Double:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return Value{}, fmt.Errorf("'%s' is not a valid %s", s, t.Kind)
+		}
+		if t.Kind == Float {
+			f = float64(float32(f))
+		}
+		return Value{Kind: t.Kind, Float: f}, nil
+	case Decimal:
+		return parseDecimal(t, strings.TrimSpace(s))
+	case Char, Varchar:
+		if t.Len > 0 && len(s) > t.Len {
+			return Value{}, fmt.Errorf("'%s' is longer than %d bytes", truncate(s, 32), t.Len)
+		}
+		return Value{Kind: t.Kind, Str: s}, nil
+	case Date:
+		tm, err := parseTime(strings.TrimSpace(s))
+		if err != nil {
+			return Value{}, fmt.Errorf("'%s' is not a valid DATE", s)
+		}
+		return TextValue(Date, tm.Format("2006-01-02")), nil
+	case DateTime:
+		tm, err := parseTime(strings.TrimSpace(s))
+		if err != nil {
+			return Value{}, fmt.Errorf("'%s' is not a valid DATETIME", s)
+		}
+		return TextValue(DateTime, FormatDateTime(tm)), nil
+	}
+	return Value{}, fmt.Errorf("cannot convert to %s", t.Kind)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// FormatDateTime renders a datetime the way StarRocks prints it:
+// YYYY-MM-DD HH:MM:SS, with microseconds only when they are not zero.
+func FormatDateTime(t time.Time) string {
+	if t.Nanosecond()/1000 != 0 {
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05.999999",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"20060102150405",
+	"20060102",
+	"2006/01/02 15:04:05",
+	"2006/01/02",
+}
+
+// parseTime accepts the date and datetime spellings StarRocks accepts.
+func parseTime(s string) (time.Time, error) {
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad time %q", s)
+}
+
+// ParseTime parses a DATE or DATETIME value's canonical text.
+func ParseTime(s string) (time.Time, error) { return parseTime(s) }
+
+func parseDecimal(t Type, s string) (Value, error) {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return Value{}, fmt.Errorf("'%s' is not a valid DECIMAL", s)
+	}
+	text := r.FloatString(t.Scale)
+	// Reject values whose integer part needs more than precision-scale digits.
+	intPart := strings.TrimPrefix(text, "-")
+	if i := strings.IndexByte(intPart, '.'); i >= 0 {
+		intPart = intPart[:i]
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if len(intPart) > t.Precision-t.Scale {
+		return Value{}, fmt.Errorf("%s is out of range for DECIMAL(%d,%d)", s, t.Precision, t.Scale)
+	}
+	if strings.Trim(strings.TrimPrefix(text, "-"), "0.") == "" {
+		text = strings.TrimPrefix(text, "-")
+	}
+	return TextValue(Decimal, text), nil
+}
+
+// Compare orders two non-NULL values of comparable types: numbers by value,
+// strings, dates and datetimes by their text. It returns -1, 0 or 1.
+func Compare(a, b Value) int {
+	an, bn := a.isNumber(), b.isNumber()
+	switch {
+	case an && bn:
+		return compareNumbers(a, b)
+	case an && !bn:
+		if bv, ok := b.asRat(); ok {
+			av, _ := a.asRat()
+			return av.Cmp(bv)
+		}
+	case bn && !an:
+		if av, ok := a.asRat(); ok {
+			bv, _ := b.asRat()
+			return av.Cmp(bv)
+		}
+	}
+	if a.isTemporal() || b.isTemporal() {
+		ta, ea := parseTime(a.Str)
+		tb, eb := parseTime(b.Str)
+		if ea == nil && eb == nil {
+			return ta.Compare(tb)
+		}
+	}
+	return strings.Compare(a.String(), b.String())
+}
+
+func (v Value) isNumber() bool {
+	switch v.Kind {
+	case Boolean, TinyInt, SmallInt, Int, BigInt, LargeInt, Float, Double, Decimal:
+		return true
+	}
+	return false
+}
+
+func (v Value) isTemporal() bool { return v.Kind == Date || v.Kind == DateTime }
+
+// asRat converts a numeric (or numeric-looking string) value to a rational.
+func (v Value) asRat() (*big.Rat, bool) {
+	switch v.Kind {
+	case Boolean, TinyInt, SmallInt, Int, BigInt:
+		return new(big.Rat).SetInt64(v.Int), true
+	case Float, Double:
+		if math.IsNaN(v.Float) || math.IsInf(v.Float, 0) {
+			return nil, false
+		}
+		return new(big.Rat).SetFloat64(v.Float), true
+	default:
+		r, ok := new(big.Rat).SetString(strings.TrimSpace(v.Str))
+		return r, ok
+	}
+}
+
+func compareNumbers(a, b Value) int {
+	ai := a.Kind != Float && a.Kind != Double && a.Kind != Decimal && a.Kind != LargeInt
+	bi := b.Kind != Float && b.Kind != Double && b.Kind != Decimal && b.Kind != LargeInt
+	if ai && bi {
+		switch {
+		case a.Int < b.Int:
+			return -1
+		case a.Int > b.Int:
+			return 1
+		}
+		return 0
+	}
+	if (a.Kind == Float || a.Kind == Double) && (b.Kind == Float || b.Kind == Double) {
+		switch {
+		case a.Float < b.Float:
+			return -1
+		case a.Float > b.Float:
+			return 1
+		}
+		return 0
+	}
+	ar, ok1 := a.asRat()
+	br, ok2 := b.asRat()
+	if !ok1 || !ok2 {
+		return strings.Compare(a.String(), b.String())
+	}
+	return ar.Cmp(br)
+}
