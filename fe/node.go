@@ -69,7 +69,7 @@ type Node struct {
 
 // Start loads the configuration, opens the journal and serves until Close.
 // It returns once the node is ready to answer queries.
-func Start(ctx context.Context, opts Options) (n *Node, err error) {
+func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	home, err := filepath.Abs(opts.Home)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n = &Node{opts: opts, cfg: cfg, start: time.Now()}
+	n := &Node{opts: opts, cfg: cfg, start: time.Now()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -173,10 +173,18 @@ func (n *Node) checkConfig(path string) error {
 }
 
 func (n *Node) openJournal(ctx context.Context, metaDir string) error {
-	hasState, err := journal.HasState(metaDir)
+	// Lock the meta dir before anything else, so a second FE on it fails
+	// with a clear message rather than on a busy port.
+	lock, err := journal.LockMetaDir(metaDir)
 	if err != nil {
-		return fmt.Errorf("inspect meta_dir %s: %w", metaDir, err)
+		return err
 	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			lock.Unlock()
+		}
+	}()
 	editPort := int(n.cfg.Int(KeyEditLogPort))
 	name, err := n.loadOrCreateName(metaDir, editPort)
 	if err != nil {
@@ -189,13 +197,17 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	}
 	n.mux = journal.NewMux(ln)
 	n.meta = newMetaState()
-	bootstrap := !hasState && n.opts.Helper == ""
-	if n.opts.Helper != "" && !hasState {
+	if n.opts.Helper != "" {
 		return fmt.Errorf("joining a cluster with --helper is not supported yet")
 	}
+	// A node started without --helper bootstraps a new cluster when its
+	// meta dir holds no journal; otherwise it restarts from what is there.
+	bootstrap := n.opts.Helper == ""
 	roll := uint64(n.cfg.Int(KeyEditLogRollNum))
+	handedOver = true
 	jr, err := journal.Open(journal.Config{
 		MetaDir:            metaDir,
+		Lock:               lock,
 		NodeID:             name,
 		Advertise:          net.JoinHostPort(n.host, strconv.Itoa(editPort)),
 		Stream:             n.mux.Stream(journal.TagRaft),
@@ -209,9 +221,6 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	}
 	n.jr = jr
 	n.ids = &idAllocator{cat: n.meta.cat, propose: n.Propose}
-	if bootstrap {
-		n.log.Info("bootstrapped a new cluster", "name", name)
-	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := jr.WaitReady(rctx); err != nil {

@@ -60,6 +60,9 @@ const (
 type Config struct {
 	// MetaDir holds lock, bdb/ (raft log and stable store) and image/.
 	MetaDir string
+	// Lock, when set, is the caller's hold on MetaDir (LockMetaDir); the
+	// journal owns it from then on and releases it on Close or failure.
+	Lock *MetaLock
 	// NodeID is the raft server id: the FE name, e.g. "127.0.0.11_9010_1732500000000".
 	NodeID string
 	// Advertise is host:edit_log_port that other nodes dial. Empty means
@@ -219,8 +222,10 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 	if err := os.MkdirAll(cfg.MetaDir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	lock, err := lockMetaDir(cfg.MetaDir)
-	if err != nil {
+	var lock *os.File
+	if cfg.Lock != nil {
+		lock = cfg.Lock.f
+	} else if lock, err = lockMetaDir(cfg.MetaDir); err != nil {
 		return nil, err
 	}
 	j = &Journal{cfg: cfg, log: cfg.Logger, lock: lock, stop: make(chan struct{})}

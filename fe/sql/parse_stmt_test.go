@@ -625,3 +625,58 @@ func TestEmptyAndMultipleStatements(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "SELECT 1", st.Text())
 }
+
+func TestClientHandshakeQueries(t *testing.T) {
+	jdbc := "/* mysql-connector-java-8.0.28 (Revision: 7ff2161da3899f379fb3171b6538b191b1c5c7e2) */" +
+		"SELECT  @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS character_set_client, " +
+		"@@character_set_connection AS character_set_connection, @@character_set_results AS character_set_results, " +
+		"@@character_set_server AS character_set_server, @@collation_server AS collation_server, " +
+		"@@collation_connection AS collation_connection, @@init_connect AS init_connect, " +
+		"@@interactive_timeout AS interactive_timeout, @@license AS license, " +
+		"@@lower_case_table_names AS lower_case_table_names, @@max_allowed_packet AS max_allowed_packet, " +
+		"@@net_write_timeout AS net_write_timeout, @@performance_schema AS performance_schema, " +
+		"@@query_cache_size AS query_cache_size, @@query_cache_type AS query_cache_type, @@sql_mode AS sql_mode, " +
+		"@@system_time_zone AS system_time_zone, @@time_zone AS time_zone, " +
+		"@@transaction_isolation AS transaction_isolation, @@wait_timeout AS wait_timeout"
+	st, err := ParseOne(jdbc)
+	require.NoError(t, err)
+	sel := st.(*SelectStmt)
+	require.Len(t, sel.Items, 21)
+	require.Equal(t, Pos{Line: 1, Col: 86}, sel.Pos()) // after the leading comment
+	require.Equal(t, "@@session.auto_increment_increment", sel.Items[0].Text)
+	require.Equal(t, "wait_timeout", sel.Items[20].Alias)
+	require.Equal(t, &VariableExpr{At: sel.Items[20].Expr.Pos(), Name: "wait_timeout", System: true}, sel.Items[20].Expr)
+
+	for _, sql := range []string{
+		"select @@version_comment limit 1",
+		"SET NAMES utf8mb4",
+		"SET autocommit=1, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')",
+		"SHOW VARIABLES WHERE Variable_name = 'language' OR Variable_name = 'net_write_timeout'",
+		"SELECT current_user(), connection_id(), version(), @@tx_isolation",
+		"show full tables from `db` like 'probe'",
+		"SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.tables WHERE TABLE_SCHEMA = 'db' ORDER BY TABLE_NAME",
+	} {
+		_, err := ParseOne(sql)
+		require.NoError(t, err, sql)
+	}
+}
+
+func TestParseFirst(t *testing.T) {
+	st, rest, err := ParseFirst(";; SELECT 1; SELECT 'unterminated")
+	require.NoError(t, err) // the second statement is not looked at yet
+	require.Equal(t, "SELECT 1", st.Text())
+	require.Equal(t, " SELECT 'unterminated", rest)
+
+	st, rest, err = ParseFirst("USE db")
+	require.NoError(t, err)
+	require.IsType(t, &UseStmt{}, st)
+	require.Equal(t, "", rest)
+
+	st, _, err = ParseFirst(" -- nothing\n")
+	require.NoError(t, err)
+	require.Nil(t, st)
+
+	_, _, err = ParseFirst("SELECT * FORM t; SELECT 2")
+	require.EqualError(t, err, "Getting syntax error at line 1, column 9. Detail message: "+
+		"Unexpected input 'FORM', the most similar input is {<EOF>, ';'}.")
+}

@@ -1,0 +1,247 @@
+package harness
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"minirocks/deploy"
+)
+
+// FEOptions configures an FE started by the harness.
+type FEOptions struct {
+	// Host is the loopback address to use; empty reserves a fresh one.
+	Host string
+	// Conf is appended to fe.conf (after the harness' own keys, so it wins).
+	Conf string
+	// Helper is passed as --helper.
+	Helper string
+}
+
+// FE is one frontend process with its install tree.
+type FE struct {
+	tb     testing.TB
+	Layout deploy.Layout
+	Host   string
+	opts   FEOptions
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *os.File
+}
+
+// S3 settings written into every harness fe.conf. Nothing talks to this
+// endpoint until compute nodes exist; the secret is recognisable so tests
+// can check that it never leaks into logs or SHOW output.
+const (
+	TestS3Endpoint  = "127.0.0.1:1"
+	TestS3AccessKey = "minirocks-test-access"
+	TestS3SecretKey = "minirocks-test-SECRET-do-not-print"
+)
+
+// NewFE deploys an install tree under a test temp dir and writes its
+// fe.conf; it does not start the process.
+func NewFE(tb testing.TB, opts FEOptions) *FE {
+	tb.Helper()
+	if opts.Host == "" {
+		opts.Host = ReserveHost(tb).Addr
+	}
+	root := tb.TempDir()
+	conf := fmt.Sprintf(`
+priority_networks = %s/32
+aws_s3_path = minirocks-test/%s
+aws_s3_endpoint = %s
+aws_s3_region = us-east-1
+aws_s3_access_key = %s
+aws_s3_secret_key = %s
+`, opts.Host, strings.ReplaceAll(tb.Name(), "/", "_"), TestS3Endpoint, TestS3AccessKey, TestS3SecretKey) + opts.Conf
+	l, err := deploy.Deploy(root, deploy.Options{Binary: Binary(tb), FEConfExtra: conf})
+	if err != nil {
+		tb.Fatalf("deploy: %v", err)
+	}
+	f := &FE{tb: tb, Layout: l, Host: opts.Host, opts: opts}
+	tb.Cleanup(func() { f.Kill() })
+	return f
+}
+
+// StartFE deploys and starts an FE and waits until it answers queries.
+func StartFE(tb testing.TB, opts FEOptions) *FE {
+	tb.Helper()
+	f := NewFE(tb, opts)
+	f.Start()
+	return f
+}
+
+// Start runs bin/start_fe.sh in the foreground (the script execs the
+// binary, so the harness holds the FE process itself) and waits until the
+// FE answers queries.
+func (f *FE) Start() {
+	f.tb.Helper()
+	if err := f.StartNoWait(); err != nil {
+		f.tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := f.WaitReady(ctx); err != nil {
+		f.tb.Fatalf("FE %s not ready: %v\n%s", f.Host, err, f.LogTail(40))
+	}
+}
+
+// StartNoWait starts the process and returns at once.
+func (f *FE) StartNoWait() error {
+	args := []string{}
+	if f.opts.Helper != "" {
+		args = append(args, "--helper", f.opts.Helper)
+	}
+	cmd := exec.Command(filepath.Join(f.Layout.FEHome(), "bin", "start_fe.sh"), args...)
+	out, err := os.OpenFile(filepath.Join(f.Layout.FEHome(), "log", "fe.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return fmt.Errorf("start FE: %w", err)
+	}
+	f.cmd, f.out = cmd, out
+	f.exited = make(chan struct{})
+	go func(c *exec.Cmd, done chan struct{}) {
+		c.Wait()
+		close(done)
+	}(cmd, f.exited)
+	return nil
+}
+
+// Exited reports whether the process has ended, and is closed when it does.
+func (f *FE) Exited() <-chan struct{} { return f.exited }
+
+// ExitCode waits for the process to end and returns its exit code.
+func (f *FE) ExitCode(timeout time.Duration) (int, error) {
+	select {
+	case <-f.exited:
+		return f.cmd.ProcessState.ExitCode(), nil
+	case <-time.After(timeout):
+		return 0, errors.New("FE still running")
+	}
+}
+
+// WaitReady waits until the FE answers SELECT 1 as root.
+func (f *FE) WaitReady(ctx context.Context) error {
+	var last error
+	for {
+		select {
+		case <-f.exited:
+			return fmt.Errorf("FE exited (code %d) before it was ready", f.cmd.ProcessState.ExitCode())
+		default:
+		}
+		db, err := sql.Open("mysql", f.DSN("root", "", ""))
+		if err == nil {
+			c, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err = db.PingContext(c)
+			if err == nil {
+				_, err = db.ExecContext(c, "SELECT 1")
+			}
+			cancel()
+			db.Close()
+		}
+		if err == nil {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (f *FE) Kill() { f.signal(syscall.SIGKILL) }
+
+// Stop sends SIGTERM (a clean shutdown) and waits for the process to end.
+func (f *FE) Stop() { f.signal(syscall.SIGTERM) }
+
+func (f *FE) signal(sig syscall.Signal) {
+	if f.cmd == nil || f.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-f.exited:
+	default:
+		_ = f.cmd.Process.Signal(sig)
+		select {
+		case <-f.exited:
+		case <-time.After(60 * time.Second):
+			_ = f.cmd.Process.Kill()
+			<-f.exited
+		}
+	}
+	if f.out != nil {
+		f.out.Close()
+		f.out = nil
+	}
+	_ = os.Remove(f.Layout.FEPidFile())
+}
+
+// Restart kills nothing: it starts the process again after it ended.
+func (f *FE) Restart() {
+	f.tb.Helper()
+	f.Start()
+}
+
+// DSN is a go-sql-driver DSN for user on this FE's query port.
+func (f *FE) DSN(user, password, db string) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, password, "tcp", f.Host+":9030", db
+	c.Timeout = 5 * time.Second
+	c.InterpolateParams = true
+	return c.FormatDSN()
+}
+
+// DB opens a connection pool as root.
+func (f *FE) DB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("mysql", f.DSN("root", "", ""))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// LogTail returns the last n lines of fe.log and fe.out, for failure messages.
+func (f *FE) LogTail(n int) string {
+	var b strings.Builder
+	for _, name := range []string{"fe.out", "fe.log"} {
+		data, err := os.ReadFile(filepath.Join(f.Layout.FEHome(), "log", name))
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > n {
+			lines = lines[len(lines)-n:]
+		}
+		fmt.Fprintf(&b, "--- %s ---\n%s\n", name, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
+
+// ReadLog returns fe.log.
+func (f *FE) ReadLog() string {
+	data, _ := os.ReadFile(filepath.Join(f.Layout.FEHome(), "log", "fe.log"))
+	return string(data)
+}
+
+// MetaDir is the FE's meta_dir.
+func (f *FE) MetaDir() string { return f.Layout.FEMetaDir() }
