@@ -241,4 +241,3 @@ func TestFEBadConfig(t *testing.T) {
 		})
 	}
 }
-
