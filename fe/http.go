@@ -63,17 +63,42 @@ func (n *Node) metricsRegistry() *prometheus.Registry {
 	gauge("starrocks_fe_starmgr_journal_id", "StarManager journal id of the local state.", func() float64 {
 		return float64(n.meta.sm.JournalID())
 	})
-	gauge("starrocks_fe_is_leader", "1 when this FE is the leader.", func() float64 {
-		if n.jr.IsLeader() {
-			return 1
-		}
-		return 0
+	gauge("starrocks_fe_starmgr_shard_groups", "StarManager shard groups (one per partition).", func() float64 {
+		return float64(len(n.meta.sm.ShardGroups()))
 	})
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "starrocks_fe_role", Help: "Role of this FE (value 1, role in the label).",
-		ConstLabels: prometheus.Labels{"role": catalog.RoleFollower},
-	}, func() float64 { return 1 }))
+	gauge("starrocks_fe_starmgr_shards", "StarManager shards (one per tablet).", func() float64 {
+		return float64(n.meta.sm.ShardCount())
+	})
+	reg.MustRegister(&roleCollector{n: n})
 	return reg
+}
+
+// roleCollector reports the FE's role: StarRocks' node_info{type="is_master"}
+// on the leader only, and starrocks_fe_role{role=...} on every FE.
+type roleCollector struct{ n *Node }
+
+var (
+	nodeInfoDesc = prometheus.NewDesc("node_info", "Node information (StarRocks: is_master on the leader).", []string{"type"}, nil)
+	roleDesc     = prometheus.NewDesc("starrocks_fe_role", "Role of this FE: 1 for the role in the label.", []string{"role"}, nil)
+)
+
+func (c *roleCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- nodeInfoDesc
+	ch <- roleDesc
+}
+
+func (c *roleCollector) Collect(ch chan<- prometheus.Metric) {
+	role := catalog.RoleFollower
+	for _, f := range c.n.meta.cat.Frontends() {
+		if f.Name == c.n.name {
+			role = f.Role
+		}
+	}
+	if c.n.jr.IsLeader() {
+		role = catalog.RoleLeader
+		ch <- prometheus.MustNewConstMetric(nodeInfoDesc, prometheus.GaugeValue, 1, "is_master")
+	}
+	ch <- prometheus.MustNewConstMetric(roleDesc, prometheus.GaugeValue, 1, role)
 }
 
 // nodeMeta gives the query engine its view of the node.

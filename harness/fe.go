@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -245,3 +248,25 @@ func (f *FE) ReadLog() string {
 
 // MetaDir is the FE's meta_dir.
 func (f *FE) MetaDir() string { return f.Layout.FEMetaDir() }
+
+// HTTPURL is the base URL of the FE's http_port.
+func (f *FE) HTTPURL() string { return "http://" + f.Host + ":8030" }
+
+// Metric reads one unlabelled gauge or counter from /metrics.
+func (f *FE) Metric(name string) (float64, error) {
+	resp, err := http.Get(f.HTTPURL() + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		}
+	}
+	return 0, fmt.Errorf("metric %s not found", name)
+}
