@@ -84,7 +84,7 @@ func SplitLocation(loc string) (bucket, prefix string, err error) {
 func CheckProperties(props map[string]string, create bool) error {
 	for k, v := range props {
 		if !slices.Contains(s3Props, k) {
-			return fmt.Errorf("Invalid property %s for S3 storage volume", k)
+			return fmt.Errorf("Invalid properties %s", k)
 		}
 		if slices.Contains(boolProps, k) {
 			if _, err := strconv.ParseBool(strings.ToLower(v)); err != nil {

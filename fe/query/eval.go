@@ -420,11 +420,11 @@ func addInterval(v types.Value, n int64, unit string) (types.Value, error) {
 	}
 	switch unit {
 	case "YEAR":
-		t = t.AddDate(int(n), 0, 0)
+		t = addMonths(t, 12*int(n))
 	case "QUARTER":
-		t = t.AddDate(0, 3*int(n), 0)
+		t = addMonths(t, 3*int(n))
 	case "MONTH":
-		t = t.AddDate(0, int(n), 0)
+		t = addMonths(t, int(n))
 	case "WEEK":
 		t = t.AddDate(0, 0, 7*int(n))
 	case "DAY":
@@ -444,6 +444,15 @@ func addInterval(v types.Value, n int64, unit string) (types.Value, error) {
 		return types.TextValue(types.Date, t.Format("2006-01-02")), nil
 	}
 	return types.TextValue(types.DateTime, types.FormatDateTime(t)), nil
+}
+
+// addMonths adds n months, clamping the day to the end of the target month
+// as SQL does (Jan 31 + 1 month is Feb 28 or 29).
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
 }
 
 func toInt(v types.Value) (int64, bool) {

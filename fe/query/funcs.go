@@ -17,6 +17,9 @@ func (s *Session) callFunc(f *sql.FuncCall, en *env) (types.Value, error) {
 	name := strings.ToUpper(f.Name)
 	args := make([]types.Value, len(f.Args))
 	for i, a := range f.Args {
+		if _, ok := a.(*sql.IntervalExpr); ok {
+			continue // evaluated by the date functions themselves
+		}
 		v, err := s.eval(a, en)
 		if err != nil {
 			return types.Value{}, err
