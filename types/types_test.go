@@ -1,0 +1,102 @@
+package types
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestFromName(t *testing.T) {
+	cases := []struct {
+		name      string
+		args      []int
+		sql, desc string
+		err       string
+	}{
+		{"INT", nil, "int(11)", "int", ""},
+		{"INTEGER", []int{11}, "int(11)", "int", ""},
+		{"BIGINT", nil, "bigint(20)", "bigint", ""},
+		{"LARGEINT", nil, "largeint(40)", "largeint", ""},
+		{"VARCHAR", []int{32}, "varchar(32)", "varchar(32)", ""},
+		{"STRING", nil, "varchar(65533)", "varchar(65533)", ""},
+		{"DECIMAL", []int{10, 2}, "decimal(10, 2)", "decimal(10,2)", ""},
+		{"DECIMAL", nil, "decimal(10, 0)", "decimal(10,0)", ""},
+		{"DATETIME", nil, "datetime", "datetime", ""},
+		{"BOOL", nil, "boolean", "boolean", ""},
+		{"DECIMAL", []int{40, 2}, "", "", "precision 40 is out of range"},
+		{"DECIMAL", []int{5, 6}, "", "", "scale 6 is out of range"},
+		{"CHAR", []int{300}, "", "", "CHAR length 300 is out of range"},
+		{"VARCHAR", []int{0}, "", "", "VARCHAR length 0 is out of range"},
+		{"GEOMETRY", nil, "", "", "unsupported type GEOMETRY"},
+	}
+	for _, tc := range cases {
+		typ, err := FromName(tc.name, tc.args)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tc.sql, typ.SQL(), tc.name)
+		require.Equal(t, tc.desc, typ.Canonical(), tc.name)
+	}
+}
+
+func TestParseValue(t *testing.T) {
+	cases := []struct {
+		t    Type
+		in   string
+		want string
+		err  string
+	}{
+		{TTinyInt, "127", "127", ""},
+		{TTinyInt, "128", "", "out of range for TINYINT"},
+		{TInt, " 42 ", "42", ""},
+		{TInt, "3.0", "3", ""},
+		{TInt, "3.5", "", "not a valid INT"},
+		{TBigInt, "x", "", "not a valid BIGINT"},
+		{TLargeInt, "170141183460469231731687303715884105727", "170141183460469231731687303715884105727", ""},
+		{TLargeInt, "170141183460469231731687303715884105728", "", "out of range"},
+		{DecimalOf(5, 2), "123.456", "123.46", ""},
+		{DecimalOf(5, 2), "-0.001", "0.00", ""},
+		{DecimalOf(5, 2), "1234.5", "", "out of range for DECIMAL(5,2)"},
+		{VarcharOf(3), "abc", "abc", ""},
+		{VarcharOf(3), "abcd", "", "longer than 3 bytes"},
+		{TDate, "2015-09-12", "2015-09-12", ""},
+		{TDate, "20150912", "2015-09-12", ""},
+		{TDate, "2015-02-30", "", "not a valid DATE"},
+		{TDateTime, "2015-09-12", "2015-09-12 00:00:00", ""},
+		{TDateTime, "2015-09-12 06:00:00", "2015-09-12 06:00:00", ""},
+		{TDateTime, "2015-09-12 06:00:00.5", "2015-09-12 06:00:00.500000", ""},
+		{TBoolean, "true", "1", ""},
+		{TDouble, "1e3", "1000", ""},
+	}
+	for _, tc := range cases {
+		v, err := ParseValue(tc.t, tc.in)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, "%s %q", tc.t, tc.in)
+			continue
+		}
+		require.NoError(t, err, "%s %q", tc.t, tc.in)
+		require.Equal(t, tc.want, v.String(), "%s %q", tc.t, tc.in)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	cases := []struct {
+		a, b Value
+		want int
+	}{
+		{IntValue(Int, 2), IntValue(BigInt, 10), -1},
+		{IntValue(Int, 2), FloatValue(2), 0},
+		{TextValue(Decimal, "2.50"), FloatValue(2.5), 0},
+		{TextValue(LargeInt, "100000000000000000000"), IntValue(BigInt, 5), 1},
+		{StringValue("10"), IntValue(Int, 9), 1},
+		{StringValue("abc"), StringValue("abd"), -1},
+		{TextValue(Date, "2015-09-12"), StringValue("2015-09-12 00:00:01"), -1},
+		{TextValue(DateTime, "2015-09-12 06:00:00"), TextValue(DateTime, "2015-09-12 06:00:00"), 0},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, Compare(tc.a, tc.b), "%v vs %v", tc.a, tc.b)
+		require.Equal(t, -tc.want, Compare(tc.b, tc.a), "%v vs %v", tc.b, tc.a)
+	}
+}
