@@ -46,9 +46,14 @@ test: setup build
 demo: setup build
 	$(BIN) demo
 
-## bench: journal, protocol and lake benchmarks; results in docs/benchmarks.md
+## bench: journal and MySQL-protocol benchmarks side by side; method in docs/benchmarks.md
+BENCHTIME ?= 3s
 bench: setup build
-	$(GO) run ./cmd/benchreport
+	@echo ">> running benchmarks (a few minutes)"
+	@set -o pipefail; { \
+		$(GO) test -run '^$$' -bench 'RawRaftApply|JournalPropose' -benchtime $(BENCHTIME) ./fe/journal/ && \
+		$(GO) test -run '^$$' -bench 'MySQLDDL' -benchtime $(BENCHTIME) ./harness/ ; \
+	} | $(GO) run ./bench
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -37,10 +37,6 @@ func (a *idAllocator) reset() {
 func (a *idAllocator) alloc(ctx context.Context, n int) (int64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if wm := a.cat.NextID(); a.next < wm && a.limit <= wm {
-		// Another leader raised the watermark since; never go below it.
-		a.next, a.limit = wm, wm
-	}
 	if a.next+int64(n) > a.limit {
 		newLimit := a.next + int64(max(n, idBatch))
 		if _, err := a.propose(ctx, &catalog.SaveNextIDOp{NextID: newLimit}); err != nil {
