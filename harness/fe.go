@@ -23,20 +23,28 @@ import (
 
 // FEOptions configures an FE started by the harness.
 type FEOptions struct {
+	// Dir is the install root (deploy DIR); empty means a test temp dir.
+	Dir string
 	// Host is the loopback address to use; empty reserves a fresh one.
 	Host string
 	// Conf is appended to fe.conf (after the harness' own keys, so it wins).
 	Conf string
 	// Helper is passed as --helper.
 	Helper string
+	// Binary is the minirocks executable; empty means Binary(tb).
+	Binary string
+	// S3Path is aws_s3_path (bucket/prefix); empty derives one from the name.
+	S3Path string
+	// Name labels the node in messages and the default S3 path.
+	Name string
 }
 
 // FE is one frontend process with its install tree.
 type FE struct {
-	tb     testing.TB
 	Layout deploy.Layout
 	Host   string
 	opts   FEOptions
+	host   *Host
 	cmd    *exec.Cmd
 	exited chan struct{}
 	out    *os.File
@@ -51,52 +59,91 @@ const (
 	TestS3SecretKey = "minirocks-test-SECRET-do-not-print"
 )
 
-// NewFE deploys an install tree under a test temp dir and writes its
-// fe.conf; it does not start the process.
-func NewFE(tb testing.TB, opts FEOptions) *FE {
-	tb.Helper()
+// DeployFE lays out an install tree for an FE and writes its fe.conf; it
+// does not start the process. opts.Dir and opts.Binary must be set.
+func DeployFE(opts FEOptions) (*FE, error) {
+	f := &FE{opts: opts}
 	if opts.Host == "" {
-		opts.Host = ReserveHost(tb).Addr
+		h, err := reserveHost()
+		if err != nil {
+			return nil, err
+		}
+		f.host = h
+		opts.Host = h.Addr
 	}
-	root := tb.TempDir()
+	f.Host = opts.Host
+	s3path := opts.S3Path
+	if s3path == "" {
+		s3path = "minirocks-test/" + strings.NewReplacer("/", "_", " ", "_").Replace(opts.Name)
+	}
 	conf := fmt.Sprintf(`
 priority_networks = %s/32
-aws_s3_path = minirocks-test/%s
+aws_s3_path = %s
 aws_s3_endpoint = %s
 aws_s3_region = us-east-1
 aws_s3_access_key = %s
 aws_s3_secret_key = %s
-`, opts.Host, strings.ReplaceAll(tb.Name(), "/", "_"), TestS3Endpoint, TestS3AccessKey, TestS3SecretKey) + opts.Conf
-	l, err := deploy.Deploy(root, deploy.Options{Binary: Binary(tb), FEConfExtra: conf})
+`, opts.Host, s3path, TestS3Endpoint, TestS3AccessKey, TestS3SecretKey) + opts.Conf
+	l, err := deploy.Deploy(opts.Dir, deploy.Options{Binary: opts.Binary, FEConfExtra: conf})
 	if err != nil {
-		tb.Fatalf("deploy: %v", err)
+		f.host.Release()
+		return nil, fmt.Errorf("deploy FE: %w", err)
 	}
-	f := &FE{tb: tb, Layout: l, Host: opts.Host, opts: opts}
-	tb.Cleanup(func() { f.Kill() })
+	f.Layout = l
+	f.opts = opts
+	return f, nil
+}
+
+// NewFE deploys an FE under a test temp dir; the test's cleanup kills it.
+func NewFE(tb testing.TB, opts FEOptions) *FE {
+	tb.Helper()
+	if opts.Dir == "" {
+		opts.Dir = tb.TempDir()
+	}
+	if opts.Binary == "" {
+		opts.Binary = Binary(tb)
+	}
+	if opts.Name == "" {
+		opts.Name = tb.Name()
+	}
+	f, err := DeployFE(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(f.Close)
 	return f
 }
 
-// StartFE deploys and starts an FE and waits until it answers queries.
+// StartFE deploys and starts an FE for a test and waits until it answers
+// queries.
 func StartFE(tb testing.TB, opts FEOptions) *FE {
 	tb.Helper()
 	f := NewFE(tb, opts)
-	f.Start()
+	if err := f.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 	return f
 }
 
+// Close kills the process and releases the host reservation.
+func (f *FE) Close() {
+	f.Kill()
+	f.host.Release()
+}
+
 // Start runs bin/start_fe.sh in the foreground (the script execs the
-// binary, so the harness holds the FE process itself) and waits until the
-// FE answers queries.
-func (f *FE) Start() {
-	f.tb.Helper()
+// binary, so the harness holds the FE process itself) and waits, up to a
+// minute, until the FE answers queries.
+func (f *FE) Start(ctx context.Context) error {
 	if err := f.StartNoWait(); err != nil {
-		f.tb.Fatal(err)
+		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := f.WaitReady(ctx); err != nil {
-		f.tb.Fatalf("FE %s not ready: %v\n%s", f.Host, err, f.LogTail(40))
+		return fmt.Errorf("FE %s not ready: %w\n%s", f.Host, err, f.LogTail(40))
 	}
+	return nil
 }
 
 // StartNoWait starts the process and returns at once.
@@ -197,10 +244,12 @@ func (f *FE) signal(sig syscall.Signal) {
 	_ = os.Remove(f.Layout.FEPidFile())
 }
 
-// Restart kills nothing: it starts the process again after it ended.
-func (f *FE) Restart() {
-	f.tb.Helper()
-	f.Start()
+// Restart starts the process again after it ended (Kill or Stop first).
+func (f *FE) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := f.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // DSN is a go-sql-driver DSN for user on this FE's query port.

@@ -249,7 +249,7 @@ func TestFECrashDuringDDL(t *testing.T) {
 		t.Logf("round %d: killed after %v with %d statements acknowledged", round, killAfter, n)
 		history = append(history, results...)
 
-		fe.Restart()
+		fe.Restart(t)
 		db := fe.DB(t)
 		// Check this round's statements now and every round's at the end.
 		check := results
@@ -337,7 +337,7 @@ func TestFECorruptNewestImage(t *testing.T) {
 	data[len(data)/2] ^= 0xff
 	require.NoError(t, os.WriteFile(newest.Path, data, 0o644))
 
-	fe.Restart()
+	fe.Restart(t)
 	db = fe.DB(t)
 	got := queryStrings(t, db, "SHOW DATABASES LIKE 'img_db_%'")
 	var names []string

@@ -23,9 +23,9 @@ type Host struct {
 	lock *os.File
 }
 
-// Release gives the address back.
+// Release gives the address back; a nil Host is fine.
 func (h *Host) Release() {
-	if h.lock != nil {
+	if h != nil && h.lock != nil {
 		syscall.Flock(int(h.lock.Fd()), syscall.LOCK_UN)
 		h.lock.Close()
 		os.Remove(h.lock.Name())
