@@ -33,7 +33,6 @@ const (
 	KeyHeartbeatTimeout   = "heartbeat_timeout_second"
 	KeyMaxConnections     = "qe_max_connection"
 	KeyServerVersion      = "mysql_server_version"
-	KeyDefaultBuckets     = "default_bucket_num"
 	KeyCheckpointInterval = "checkpoint_interval_second"
 )
 
@@ -71,9 +70,8 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeySnapshotInterval, Kind: conf.Int, Default: "1800", Min: 1, Max: 1 << 31, Mutable: true, Doc: "minimum seconds between automated cluster snapshots"},
 		{Key: KeyTrashExpire, Kind: conf.Int, Default: "86400", Min: 0, Max: 1 << 40, Mutable: true, Doc: "seconds a dropped table stays recoverable"},
 		{Key: KeyVacuumGrace, Kind: conf.Int, Default: "30", Min: 0, Max: 1 << 31, Mutable: true, Doc: "minutes before vacuum may delete unreferenced files"},
-		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "30", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
+		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
 		{Key: KeyMaxConnections, Kind: conf.Int, Default: "4096", Min: 1, Max: 1 << 20, Doc: "maximum MySQL connections"},
 		{Key: KeyServerVersion, Default: "8.0.33", Doc: "MySQL server version sent in the handshake"},
-		{Key: KeyDefaultBuckets, Kind: conf.Int, Default: "0", Min: 0, Max: 1024, Mutable: true, Doc: "buckets of a table created without BUCKETS (0: chosen automatically)"},
 	}
 }

@@ -2,7 +2,6 @@ package fe
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -43,10 +42,11 @@ func (n *Node) startHTTP() error {
 	return nil
 }
 
-// handleHealth answers the probe the StarRocks Kubernetes operator sends.
+// handleHealth answers the probe the StarRocks Kubernetes operator sends,
+// with StarRocks' body (backends only: a shared-data cluster has none).
 func (n *Node) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"status": "OK", "msg": "Success"})
+	fmt.Fprint(w, `{"online_backend_num":0,"total_backend_num":0,"status":"OK"}`)
 }
 
 // metricsRegistry builds this node's Prometheus registry (per node, not global).

@@ -349,6 +349,7 @@ func (n *Node) startServers() error {
 		Addr:          net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyQueryPort)))),
 		ServerVersion: n.cfg.Get(KeyServerVersion),
 		Engine:        mysqlEngine{n.eng},
+		MaxConns:      uint64(n.cfg.Int(KeyMaxConnections)),
 		Logger:        n.log.With("component", "mysql"),
 	})
 	if err != nil {

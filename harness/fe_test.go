@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +151,26 @@ func TestFEQuickstart(t *testing.T) {
 	require.Equal(t, fe.Host, fes[0][1])
 	require.Equal(t, "LEADER", fes[0][6])
 	require.Equal(t, "true", fes[0][9])
+
+	// HTTP: the operator's health probe and Prometheus metrics.
+	resp, err := http.Get(fe.HTTPURL() + "/api/health")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.JSONEq(t, `{"online_backend_num":0,"total_backend_num":0,"status":"OK"}`, string(body))
+	jid, err := fe.Metric("starrocks_fe_max_journal_id")
+	require.NoError(t, err)
+	require.Greater(t, jid, float64(5))
+	groups, err := fe.Metric("starrocks_fe_starmgr_shard_groups")
+	require.NoError(t, err)
+	require.Equal(t, float64(4), groups, "one shard group per partition")
+	resp, err = http.Get(fe.HTTPURL() + "/metrics")
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(body), `node_info{type="is_master"} 1`)
+	require.Contains(t, string(body), `starrocks_fe_role{role="LEADER"} 1`)
 
 	// The secret key is never shown nor logged.
 	desc := queryStrings(t, db, "DESC STORAGE VOLUME builtin_storage_volume")

@@ -55,6 +55,8 @@ type Config struct {
 	ServerVersion string
 	Engine        Engine
 	Logger        *slog.Logger
+	// MaxConns bounds open connections (qe_max_connection); 0 means no bound.
+	MaxConns uint64
 }
 
 // Server is a running MySQL front.
@@ -76,6 +78,7 @@ func Start(cfg Config) (*Server, error) {
 		Listener:   ln,
 		AuthServer: &authServer{engine: cfg.Engine},
 		Handler:    h,
+		MaxConns:   cfg.MaxConns,
 	})
 	if err != nil {
 		ln.Close()
