@@ -90,7 +90,8 @@ func requireMySQLError(t *testing.T, err error, number uint16, contains string) 
 // start script and uses it through go-sql-driver as a newcomer would.
 func TestFEQuickstart(t *testing.T) {
 	t.Parallel()
-	fe := StartFE(t, FEOptions{})
+	fe := StartFE(t, FEOptions{Conf: "JAVA_OPTS = -Xmx8g\n"})
+	require.Contains(t, fe.ReadLog(), `key \"JAVA_OPTS\": unknown key, ignored`, "unknown keys are a warning")
 	db := fe.DB(t)
 
 	require.Equal(t, [][]string{{"builtin_storage_volume"}}, queryStrings(t, db, "SHOW STORAGE VOLUMES"))
