@@ -200,6 +200,9 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	if n.opts.Helper != "" {
 		return fmt.Errorf("joining a cluster with --helper is not supported yet")
 	}
+	if n.opts.ClusterSnapshot {
+		return fmt.Errorf("restoring from a cluster snapshot (--cluster_snapshot) is not supported yet")
+	}
 	// A node started without --helper bootstraps a new cluster when its
 	// meta dir holds no journal; otherwise it restarts from what is there.
 	bootstrap := n.opts.Helper == ""

@@ -279,23 +279,9 @@ func analyzeColumn(cd *sql.ColumnDef, keys catalog.KeysType) (catalog.Column, er
 	if !nameRE.MatchString(cd.Name) {
 		return catalog.Column{}, at(cd.At, "Incorrect column name '%s'", cd.Name)
 	}
-	var args []int
-	td := cd.Type
-	switch {
-	case td.HasScale:
-		args = []int{td.Precision, td.Scale}
-	case td.HasPrecision:
-		args = []int{td.Precision}
-	case td.HasLen && (td.Name == "CHAR" || td.Name == "VARCHAR"):
-		args = []int{td.Len}
-	}
-	switch td.Name {
-	case "JSON", "BITMAP", "HLL", "BINARY", "VARBINARY":
-		return catalog.Column{}, at(td.At, "Type %s is not supported by minirocks", td.Name)
-	}
-	typ, err := types.FromName(td.Name, args)
+	typ, err := resolveType(cd.Type)
 	if err != nil {
-		return catalog.Column{}, at(td.At, "%v", err)
+		return catalog.Column{}, err
 	}
 	col := catalog.Column{Name: cd.Name, Type: typ, IsKey: cd.IsKey, AggType: string(cd.Agg), Comment: cd.Comment}
 	switch cd.Agg {

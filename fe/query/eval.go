@@ -251,7 +251,13 @@ func (s *Session) eval(e sql.Expr, en *env) (types.Value, error) {
 	return types.Value{}, at(e.Pos(), "Unsupported expression %s", e.String())
 }
 
-func castType(td *sql.TypeDef) (types.Type, error) {
+// resolveType turns a parsed type into a minirocks type. Integer display
+// widths (INT(11)) are accepted and ignored, as StarRocks does.
+func resolveType(td *sql.TypeDef) (types.Type, error) {
+	switch td.Name {
+	case "JSON", "BITMAP", "HLL", "BINARY", "VARBINARY":
+		return types.Type{}, at(td.At, "Type %s is not supported by minirocks", td.Name)
+	}
 	var args []int
 	switch {
 	case td.HasScale:
@@ -264,6 +270,14 @@ func castType(td *sql.TypeDef) (types.Type, error) {
 	t, err := types.FromName(td.Name, args)
 	if err != nil {
 		return types.Type{}, at(td.At, "%v", err)
+	}
+	return t, nil
+}
+
+func castType(td *sql.TypeDef) (types.Type, error) {
+	t, err := resolveType(td)
+	if err != nil {
+		return types.Type{}, err
 	}
 	if t.Kind == types.Varchar || t.Kind == types.Char {
 		t.Len = 0 // CAST to a string never fails for length

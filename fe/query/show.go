@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
@@ -217,14 +216,12 @@ func (s *Session) execShowProc(st *sql.ShowProcStmt) (*Result, error) {
 func (s *Session) execShowVariables(st *sql.ShowVariablesStmt) (*Result, error) {
 	res := &Result{Columns: StringColumns("Variable_name", "Value")}
 	for _, name := range s.eng.vars.names() {
-		v, _ := s.eng.vars.lookup(name)
 		val := s.eng.vars.getGlobal(name)
 		if st.Scope != sql.ScopeGlobal {
 			if sv, ok := s.vars[name]; ok {
 				val = sv
 			}
 		}
-		_ = v
 		res.AddRow(name, val)
 	}
 	return s.filterShow(res, st.Like, st.Where)
@@ -243,6 +240,3 @@ func (s *Session) execKill(st *sql.KillStmt) (*Result, error) {
 	// Statements here finish quickly; there is nothing to interrupt.
 	return OK(), nil
 }
-
-// nowString is the current time in StarRocks' display format.
-func nowString() string { return time.Now().Format(timeLayout) }
