@@ -217,7 +217,7 @@ func Load(path string, specs []Spec, env func(string) string) (*Config, []Warnin
 		if strings.ContainsAny(key, " \t") {
 			return nil, nil, &Error{File: path, Line: line, Err: fmt.Errorf("invalid key %q", key)}
 		}
-		val, err := c.expand(raw, env)
+		val, err := c.expand(raw, env, 0)
 		if err != nil {
 			return nil, nil, &Error{File: path, Line: line, Key: key, Err: err}
 		}
@@ -239,7 +239,7 @@ func Load(path string, specs []Spec, env func(string) string) (*Config, []Warnin
 	// Defaults may reference other keys or the environment (meta_dir = ${STARROCKS_HOME}/meta).
 	for k, v := range c.values {
 		if strings.Contains(v, "${") {
-			ev, err := c.expand(v, env)
+			ev, err := c.expand(v, env, 0)
 			if err != nil {
 				return nil, nil, &Error{File: path, Line: 0, Key: k, Err: err}
 			}
@@ -249,7 +249,15 @@ func Load(path string, specs []Spec, env func(string) string) (*Config, []Warnin
 	return c, warns, nil
 }
 
-func (c *Config) expand(s string, env func(string) string) (string, error) {
+// maxExpandDepth bounds nested ${} references (and so reference cycles).
+const maxExpandDepth = 10
+
+// expand replaces ${NAME} with the value of key NAME (itself expanded) or,
+// for names that are not keys, the environment's value.
+func (c *Config) expand(s string, env func(string) string, depth int) (string, error) {
+	if depth > maxExpandDepth {
+		return "", fmt.Errorf("${} references nest deeper than %d (a cycle?)", maxExpandDepth)
+	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -263,10 +271,16 @@ func (c *Config) expand(s string, env func(string) string) (string, error) {
 		}
 		name := s[i+2 : i+j]
 		b.WriteString(s[:i])
-		if v, ok := c.values[name]; ok && c.specs[name] != nil {
-			b.WriteString(v)
-		} else if v, ok := c.unknown[name]; ok {
-			b.WriteString(v)
+		v, isKey := c.values[name]
+		if !isKey || c.specs[name] == nil {
+			v, isKey = c.unknown[name]
+		}
+		if isKey {
+			ev, err := c.expand(v, env, depth+1)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(ev)
 		} else if env != nil {
 			b.WriteString(env(name))
 		}
