@@ -29,6 +29,8 @@ func (n *Node) startHTTP() error {
 	n.httpL = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/health", n.handleHealth)
+	slr := &streamLoadRouter{l: n.lake}
+	mux.HandleFunc("PUT /api/{db}/{table}/_stream_load", slr.handleStreamLoad)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metricsRegistry(), promhttp.HandlerOpts{}))
 	// Go profiling endpoints, for diagnosing the FE process.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -116,6 +118,7 @@ func (m nodeMeta) Propose(ctx context.Context, ops ...any) (uint64, error) {
 	return m.n.Propose(ctx, ops...)
 }
 func (m nodeMeta) AllocIDs(ctx context.Context, k int) (int64, error) { return m.n.ids.alloc(ctx, k) }
+func (m nodeMeta) Lake() query.Lake                                   { return m.n.lake }
 
 // Frontends lists the registered FEs with what this node knows of them.
 func (m nodeMeta) Frontends() []query.FrontendStatus {

@@ -60,6 +60,9 @@ type Node struct {
 	mysql *mysqlserver.Server
 	http  *http.Server
 	httpL net.Listener
+	rpcS  *http.Server
+	cns   *computeNodes
+	lake  *lakeService
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -260,6 +263,11 @@ func (n *Node) loadOrCreateName(metaDir string, port int) (string, error) {
 // volume, and reset the id generator.
 func (n *Node) becomeLeader(ctx context.Context) error {
 	n.ids.reset()
+	if n.lake != nil {
+		// Loads the previous leader coordinated can never commit now.
+		n.lake.abortOrphans(ctx)
+		n.lake.wakePublisher()
+	}
 	cat := n.meta.cat
 	var ops []any
 	if cat.ClusterID() == "" {
@@ -342,6 +350,8 @@ func (n *Node) leaderLoop() {
 }
 
 func (n *Node) startServers() error {
+	n.cns = newComputeNodes(n)
+	n.lake = newLakeService(n, n.cns)
 	n.eng = query.NewEngine(query.Config{
 		Meta:           nodeMeta{n},
 		Logger:         n.log.With("component", "query"),
@@ -359,7 +369,38 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.mysql = srv
-	return n.startHTTP()
+	if err := n.startHTTP(); err != nil {
+		return err
+	}
+	if err := n.startRPC(); err != nil {
+		return err
+	}
+	for _, loop := range []func(context.Context){n.cns.run, n.lake.publishLoop, n.lake.maintenanceLoop} {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			loop(n.ctx)
+		}()
+	}
+	if n.jr.IsLeader() {
+		n.lake.abortOrphans(n.ctx)
+	}
+	return nil
+}
+
+// startRPC serves rpc_port: the calls compute nodes make (Stream Load).
+func (n *Node) startRPC() error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))))
+	if err != nil {
+		return fmt.Errorf("listen on rpc_port: %w", err)
+	}
+	n.rpcS = &http.Server{Handler: n.rpcHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := n.rpcS.Serve(ln); err != nil && err != http.ErrServerClosed {
+			n.log.Error("rpc server stopped", "err", err)
+		}
+	}()
+	return nil
 }
 
 // mysqlEngine adapts the query engine to the MySQL front.
@@ -411,6 +452,9 @@ func (n *Node) Close() error {
 		}
 		if n.http != nil {
 			n.http.Close()
+		}
+		if n.rpcS != nil {
+			n.rpcS.Close()
 		}
 		if n.mysql != nil {
 			n.mysql.Close()

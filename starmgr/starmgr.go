@@ -26,6 +26,8 @@ const (
 	OpInit              OpType = 1000
 	OpCreateShardGroups OpType = 1001
 	OpDeleteShardGroups OpType = 1002
+	OpAddWorker         OpType = 1010
+	OpRemoveWorker      OpType = 1011
 )
 
 // IsStarMgrOp reports whether t is in the StarManager's op range.
@@ -79,11 +81,12 @@ type state struct {
 	// JournalID counts applied StarManager ops: the StarMgr journal id.
 	JournalID uint64                `json:"journal_id"`
 	Groups    map[int64]*ShardGroup `json:"groups"`
+	Workers   map[int64]*Worker     `json:"workers"`
 }
 
 // New returns an empty StarManager.
 func New() *StarMgr {
-	m := &StarMgr{s: state{Groups: map[int64]*ShardGroup{}}}
+	m := &StarMgr{s: state{Groups: map[int64]*ShardGroup{}, Workers: map[int64]*Worker{}}}
 	m.reindex()
 	return m
 }
@@ -147,6 +150,10 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &CreateShardGroupsOp{}
 	case OpDeleteShardGroups:
 		op = &DeleteShardGroupsOp{}
+	case OpAddWorker:
+		op = &AddWorkerOp{}
+	case OpRemoveWorker:
+		op = &RemoveWorkerOp{}
 	default:
 		return nil, fmt.Errorf("unknown starmgr op type %d", t)
 	}
@@ -201,6 +208,14 @@ func (m *StarMgr) check(op Op) error {
 		}
 	case *DeleteShardGroupsOp:
 		// Deleting an absent group is a no-op, so retries are harmless.
+	case *AddWorkerOp:
+		if m.s.Workers[o.Worker.ID] != nil {
+			return fmt.Errorf("worker %d already exists", o.Worker.ID)
+		}
+	case *RemoveWorkerOp:
+		if m.s.Workers[o.ID] == nil {
+			return fmt.Errorf("worker %d does not exist", o.ID)
+		}
 	default:
 		return fmt.Errorf("starmgr cannot apply op %T", op)
 	}
@@ -228,6 +243,11 @@ func (m *StarMgr) apply(op Op) {
 				delete(m.s.Groups, id)
 			}
 		}
+	case *AddWorkerOp:
+		w := o.Worker
+		m.s.Workers[w.ID] = &w
+	case *RemoveWorkerOp:
+		delete(m.s.Workers, o.ID)
 	}
 }
 
@@ -246,6 +266,9 @@ func (m *StarMgr) RestoreImage(data []byte) error {
 	}
 	if s.Groups == nil {
 		s.Groups = map[int64]*ShardGroup{}
+	}
+	if s.Workers == nil {
+		s.Workers = map[int64]*Worker{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -41,3 +41,28 @@ func TestStarMgrOps(t *testing.T) {
 	require.Equal(t, "svc-1", m2.ServiceID())
 	require.ErrorContains(t, m2.Apply(&CreateShardGroupsOp{Groups: []ShardGroup{{ID: 30, Shards: []int64{12}}}}), "shard 12 already exists")
 }
+
+func TestPlace(t *testing.T) {
+	require.Equal(t, int64(-1), Place(1, nil))
+	up := []int64{101, 102, 103}
+	counts := map[int64]int{}
+	before := map[int64]int64{}
+	for shard := int64(0); shard < 3000; shard++ {
+		w := Place(shard, up)
+		counts[w]++
+		before[shard] = w
+		require.Equal(t, w, Place(shard, []int64{103, 101, 102}), "order of workers does not matter")
+	}
+	for _, w := range up {
+		require.InDelta(t, 1000, counts[w], 150, "worker %d", w)
+	}
+	// Worker 102 goes down: only its shards move.
+	for shard := int64(0); shard < 3000; shard++ {
+		w := Place(shard, []int64{101, 103})
+		if before[shard] != 102 {
+			require.Equal(t, before[shard], w)
+		} else {
+			require.NotEqual(t, int64(102), w)
+		}
+	}
+}

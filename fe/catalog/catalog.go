@@ -32,6 +32,7 @@ type Catalog struct {
 	tblByName  map[int64]map[string]int64 // db id -> table name -> table id
 	tabletPart map[int64]int64            // tablet id -> partition id (for tablet lookups)
 	partTable  map[int64]int64            // partition id and shard group id -> table id
+	labels     map[string]int64           // "db/label" -> id of the live transaction holding it
 }
 
 // state is everything the image holds.
@@ -48,6 +49,47 @@ type state struct {
 	Users         map[string]*User          `json:"users"`
 	Roles         map[string]*Role          `json:"roles"`
 	Frontends     []*Frontend               `json:"frontends"`
+	ComputeNodes  map[int64]*ComputeNode    `json:"compute_nodes"`
+	Txns          map[int64]*Transaction    `json:"txns"`
+	// Recycle bin and purge queue (recycle.go).
+	RecycledDBs        map[int64]*RecycledDB        `json:"recycled_dbs"`
+	RecycledTables     map[int64]*RecycledTable     `json:"recycled_tables"`
+	RecycledPartitions map[int64]*RecycledPartition `json:"recycled_partitions"`
+	PurgeQueue         []PurgeEntry                 `json:"purge_queue,omitempty"`
+}
+
+// initMaps makes every map of a state non-nil (an image may omit empty ones).
+func (s *state) initMaps() {
+	if s.DBs == nil {
+		s.DBs = map[int64]*Database{}
+	}
+	if s.Tables == nil {
+		s.Tables = map[int64]*Table{}
+	}
+	if s.Volumes == nil {
+		s.Volumes = map[string]*StorageVolume{}
+	}
+	if s.Users == nil {
+		s.Users = map[string]*User{}
+	}
+	if s.Roles == nil {
+		s.Roles = map[string]*Role{}
+	}
+	if s.ComputeNodes == nil {
+		s.ComputeNodes = map[int64]*ComputeNode{}
+	}
+	if s.Txns == nil {
+		s.Txns = map[int64]*Transaction{}
+	}
+	if s.RecycledDBs == nil {
+		s.RecycledDBs = map[int64]*RecycledDB{}
+	}
+	if s.RecycledTables == nil {
+		s.RecycledTables = map[int64]*RecycledTable{}
+	}
+	if s.RecycledPartitions == nil {
+		s.RecycledPartitions = map[int64]*RecycledPartition{}
+	}
 }
 
 // FirstID is the first id the id generator hands out; smaller ids are
@@ -57,14 +99,8 @@ const FirstID = 10000
 // New returns an empty catalog with the builtin users and roles.
 func New() *Catalog {
 	c := &Catalog{}
-	c.s = state{
-		NextID:  FirstID,
-		DBs:     map[int64]*Database{},
-		Tables:  map[int64]*Table{},
-		Volumes: map[string]*StorageVolume{},
-		Users:   map[string]*User{},
-		Roles:   map[string]*Role{},
-	}
+	c.s = state{NextID: FirstID}
+	c.s.initMaps()
 	for _, r := range builtinRoles() {
 		c.s.Roles[r.Name] = r
 	}
@@ -79,6 +115,12 @@ func (c *Catalog) reindex() {
 	c.tblByName = map[int64]map[string]int64{}
 	c.tabletPart = map[int64]int64{}
 	c.partTable = map[int64]int64{}
+	c.labels = map[string]int64{}
+	for id, t := range c.s.Txns {
+		if t.State != TxnAborted {
+			c.labels[labelKey(t.DBID, t.Label)] = id
+		}
+	}
 	for id, db := range c.s.DBs {
 		c.dbByName[db.Name] = id
 		c.tblByName[id] = map[string]int64{}
@@ -303,21 +345,7 @@ func (c *Catalog) RestoreImage(data []byte) error {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return fmt.Errorf("decode catalog image: %w", err)
 	}
-	if s.DBs == nil {
-		s.DBs = map[int64]*Database{}
-	}
-	if s.Tables == nil {
-		s.Tables = map[int64]*Table{}
-	}
-	if s.Volumes == nil {
-		s.Volumes = map[string]*StorageVolume{}
-	}
-	if s.Users == nil {
-		s.Users = map[string]*User{}
-	}
-	if s.Roles == nil {
-		s.Roles = map[string]*Role{}
-	}
+	s.initMaps()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.s = s

@@ -66,6 +66,8 @@ type Partition struct {
 	NextVersion int64 `json:"next_version"`
 	// VisibleVersionTime is when VisibleVersion became visible (ms).
 	VisibleVersionTime int64 `json:"visible_version_time"`
+	// CompactedVersion is the version the last compaction produced (0: never).
+	CompactedVersion int64 `json:"compacted_version,omitempty"`
 }
 
 // Distribution is how rows are spread over a partition's tablets.

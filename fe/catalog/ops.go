@@ -34,6 +34,20 @@ const (
 	OpSetDefaultRoles         OpType = 47
 	OpAddFrontend             OpType = 50
 	OpDropFrontend            OpType = 51
+	OpAddComputeNode          OpType = 52
+	OpDropComputeNode         OpType = 53
+	OpBeginTxn                OpType = 60
+	OpCommitTxn               OpType = 61
+	OpVisibleTxn              OpType = 62
+	OpAbortTxn                OpType = 63
+	OpForgetTxns              OpType = 64
+	OpTruncateTable           OpType = 70
+	OpDropPartition           OpType = 71
+	OpRecoverTable            OpType = 72
+	OpRecoverPartition        OpType = 73
+	OpRecoverDB               OpType = 74
+	OpEraseRecycled           OpType = 75
+	OpPurged                  OpType = 76
 )
 
 // Op is a catalog edit-log operation. Every op is a plain struct encoded as
@@ -60,9 +74,12 @@ type CreateDBOp struct {
 	DB Database `json:"db"`
 }
 
-// DropDBOp drops a database and its tables.
+// DropDBOp drops a database: it and its tables go to the recycle bin, or
+// with Force straight to the purge queue.
 type DropDBOp struct {
-	ID int64 `json:"id"`
+	ID       int64 `json:"id"`
+	Force    bool  `json:"force,omitempty"`
+	DropTime int64 `json:"drop_time,omitempty"`
 }
 
 // CreateTableOp creates a table with its partitions and tablets.
@@ -70,10 +87,13 @@ type CreateTableOp struct {
 	Table Table `json:"table"`
 }
 
-// DropTableOp drops a table.
+// DropTableOp drops a table into the recycle bin, or with Force straight
+// to the purge queue.
 type DropTableOp struct {
-	DBID    int64 `json:"db_id"`
-	TableID int64 `json:"table_id"`
+	DBID     int64 `json:"db_id"`
+	TableID  int64 `json:"table_id"`
+	Force    bool  `json:"force,omitempty"`
+	DropTime int64 `json:"drop_time,omitempty"`
 }
 
 // CreateStorageVolumeOp creates a storage volume.
@@ -222,6 +242,34 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &AddFrontendOp{}
 	case OpDropFrontend:
 		op = &DropFrontendOp{}
+	case OpAddComputeNode:
+		op = &AddComputeNodeOp{}
+	case OpDropComputeNode:
+		op = &DropComputeNodeOp{}
+	case OpBeginTxn:
+		op = &BeginTxnOp{}
+	case OpCommitTxn:
+		op = &CommitTxnOp{}
+	case OpVisibleTxn:
+		op = &VisibleTxnOp{}
+	case OpAbortTxn:
+		op = &AbortTxnOp{}
+	case OpForgetTxns:
+		op = &ForgetTxnsOp{}
+	case OpTruncateTable:
+		op = &TruncateTableOp{}
+	case OpDropPartition:
+		op = &DropPartitionOp{}
+	case OpRecoverTable:
+		op = &RecoverTableOp{}
+	case OpRecoverPartition:
+		op = &RecoverPartitionOp{}
+	case OpRecoverDB:
+		op = &RecoverDBOp{}
+	case OpEraseRecycled:
+		op = &EraseRecycledOp{}
+	case OpPurged:
+		op = &PurgedOp{}
 	default:
 		return nil, fmt.Errorf("unknown catalog op type %d", t)
 	}
@@ -403,6 +451,12 @@ func (c *Catalog) check(op Op) error {
 		if slices.IndexFunc(c.s.Frontends, func(f *Frontend) bool { return f.Name == o.Name }) < 0 {
 			return ErrInvalid("frontend does not exist name: %s", o.Name)
 		}
+	case *AddComputeNodeOp, *DropComputeNodeOp:
+		return c.checkNode(op)
+	case *BeginTxnOp, *CommitTxnOp, *VisibleTxnOp, *AbortTxnOp, *ForgetTxnsOp:
+		return c.checkTxn(op)
+	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
+		return c.checkRecycle(op)
 	default:
 		return fmt.Errorf("catalog cannot apply op %T", op)
 	}
@@ -447,8 +501,14 @@ func (c *Catalog) apply(op Op) {
 		c.tblByName[db.ID] = map[string]int64{}
 	case *DropDBOp:
 		db := c.s.DBs[o.ID]
+		var ids []int64
 		for _, tid := range c.tblByName[o.ID] {
-			c.dropTableLocked(tid)
+			ids = append(ids, tid)
+			c.dropTableLocked(tid, o.Force, o.DropTime)
+		}
+		slices.Sort(ids)
+		if !o.Force {
+			c.s.RecycledDBs[db.ID] = &RecycledDB{DB: db, TableIDs: ids, DropTime: o.DropTime}
 		}
 		delete(c.s.DBs, o.ID)
 		delete(c.dbByName, db.Name)
@@ -459,7 +519,7 @@ func (c *Catalog) apply(op Op) {
 		c.tblByName[t.DBID][t.Name] = t.ID
 		c.indexPartitionsLocked(&t)
 	case *DropTableOp:
-		c.dropTableLocked(o.TableID)
+		c.dropTableLocked(o.TableID, o.Force, o.DropTime)
 	case *CreateStorageVolumeOp:
 		v := o.Volume
 		c.s.Volumes[v.Name] = &v
@@ -515,13 +575,26 @@ func (c *Catalog) apply(op Op) {
 		c.s.Frontends = append(c.s.Frontends, &f)
 	case *DropFrontendOp:
 		c.s.Frontends = slices.DeleteFunc(slices.Clone(c.s.Frontends), func(f *Frontend) bool { return f.Name == o.Name })
+	case *AddComputeNodeOp, *DropComputeNodeOp:
+		c.applyNode(op)
+	case *BeginTxnOp, *CommitTxnOp, *VisibleTxnOp, *AbortTxnOp, *ForgetTxnsOp:
+		c.applyTxn(op)
+	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
+		c.applyRecycle(op)
 	}
 }
 
-func (c *Catalog) dropTableLocked(id int64) {
+// dropTableLocked removes a table from the live catalog into the recycle
+// bin, or with force into the purge queue.
+func (c *Catalog) dropTableLocked(id int64, force bool, dropTime int64) {
 	t := c.s.Tables[id]
 	if t == nil {
 		return
+	}
+	if force {
+		c.s.PurgeQueue = append(c.s.PurgeQueue, purgeEntries(t)...)
+	} else {
+		c.s.RecycledTables[id] = &RecycledTable{Table: t, DropTime: dropTime}
 	}
 	for _, p := range t.Partitions {
 		delete(c.partTable, p.ID)

@@ -2,8 +2,11 @@ package query
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"minirocks/conf"
 	"minirocks/fe/catalog"
@@ -36,6 +39,27 @@ func (s *Session) execAdminSetConfig(st *sql.AdminSetConfigStmt) (*Result, error
 		s.eng.log.Info("frontend config changed", "key", p.Key, "user", s.ident.String())
 	}
 	return OK(), nil
+}
+
+// splitHostPort parses "host:port" of ALTER SYSTEM.
+func splitHostPort(hp string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(hp)
+	if err != nil || host == "" {
+		return "", 0, fmt.Errorf("Invalid host port format: %s", hp)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("Invalid host port format: %s", hp)
+	}
+	return host, port, nil
+}
+
+// fmtMillis renders epoch milliseconds in StarRocks' display format.
+func fmtMillis(ms int64) string {
+	if ms <= 0 {
+		return "NULL"
+	}
+	return time.UnixMilli(ms).Format(timeLayout)
 }
 
 func javaType(k conf.Kind) string {
@@ -74,7 +98,7 @@ func (s *Session) execAlterSystem(ctx context.Context, st *sql.AlterSystemStmt) 
 	case sql.NodeFollower, sql.NodeObserver:
 		return nil, errNotSupported(st.Pos(), "ALTER SYSTEM "+string(st.Op)+" "+string(st.Node))
 	case sql.NodeComputeNode:
-		return nil, errNotSupported(st.Pos(), "ALTER SYSTEM "+string(st.Op)+" COMPUTE NODE")
+		return s.execAlterSystemComputeNode(ctx, st)
 	}
 	return nil, errNotSupported(st.Pos(), "ALTER SYSTEM "+strings.ToUpper(string(st.Node)))
 }

@@ -8,7 +8,6 @@ import (
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
 	"minirocks/fe/sqlerr"
-	"minirocks/starmgr"
 )
 
 // infoSchemaDB is the system database every session may use.
@@ -85,17 +84,10 @@ func (s *Session) execDropDatabase(ctx context.Context, st *sql.DropDatabaseStmt
 	if err := s.requireDatabase(name, catalog.PrivDrop); err != nil {
 		return nil, err
 	}
-	var groups []int64
-	for _, t := range cat.Tables(name) {
-		for _, p := range t.Partitions {
-			groups = append(groups, p.ShardGroupID)
-		}
-	}
-	ops := []any{&catalog.DropDBOp{ID: db.ID}}
-	if len(groups) > 0 {
-		ops = append(ops, &starmgr.DeleteShardGroupsOp{IDs: groups})
-	}
-	if _, err := s.eng.meta.Propose(ctx, ops...); err != nil {
+	// The database and its tables go to the recycle bin (FORCE: straight to
+	// the purge queue); their data is deleted when they are erased.
+	op := &catalog.DropDBOp{ID: db.ID, Force: st.Force, DropTime: s.eng.meta.Now().UnixMilli()}
+	if _, err := s.eng.meta.Propose(ctx, op); err != nil {
 		return nil, err
 	}
 	if s.db == name {
@@ -127,15 +119,8 @@ func (s *Session) execDropTable(ctx context.Context, st *sql.DropTableStmt) (*Re
 	if err := s.requireTable(dbName, t.Name, catalog.PrivDrop); err != nil {
 		return nil, err
 	}
-	ops := []any{&catalog.DropTableOp{DBID: db.ID, TableID: t.ID}}
-	var groups []int64
-	for _, p := range t.Partitions {
-		groups = append(groups, p.ShardGroupID)
-	}
-	if len(groups) > 0 {
-		ops = append(ops, &starmgr.DeleteShardGroupsOp{IDs: groups})
-	}
-	if _, err := s.eng.meta.Propose(ctx, ops...); err != nil {
+	op := &catalog.DropTableOp{DBID: db.ID, TableID: t.ID, Force: st.Force, DropTime: s.eng.meta.Now().UnixMilli()}
+	if _, err := s.eng.meta.Propose(ctx, op); err != nil {
 		return nil, err
 	}
 	return OK(), nil

@@ -14,6 +14,7 @@ import (
 	"minirocks/fe/catalog"
 	"minirocks/fe/sqlerr"
 	"minirocks/starmgr"
+	"minirocks/types"
 )
 
 // testMeta applies ops straight to a catalog and a StarManager, with the
@@ -51,6 +52,18 @@ func (m *testMeta) Frontends() []FrontendStatus {
 	return []FrontendStatus{{Name: "fe1", Host: "127.0.0.1", EditLogPort: 9010, HTTPPort: 8030, QueryPort: 9030, RPCPort: 9020,
 		Role: "LEADER", IsLeader: true, Alive: true, ClusterID: "1", Join: true, ReplayedJournalID: 7, Version: "v"}}
 }
+
+// Lake is empty: data paths are tested end to end with real compute nodes.
+func (m *testMeta) Lake() Lake { return emptyLake{} }
+
+type emptyLake struct{}
+
+func (emptyLake) Insert(context.Context, InsertRequest) (*InsertResult, error) {
+	return nil, fmt.Errorf("no compute nodes in unit tests")
+}
+func (emptyLake) Scan(context.Context, ScanRequest, func([][]types.Value) error) error { return nil }
+func (emptyLake) Compact(context.Context, int64, []int64) error                        { return nil }
+func (emptyLake) ComputeNodes() []ComputeNodeStatus                                    { return nil }
 
 func (m *testMeta) Propose(_ context.Context, ops ...any) (uint64, error) {
 	m.mu.Lock()
@@ -265,7 +278,13 @@ func TestShowCreateTableAndDesc(t *testing.T) {
 	require.Equal(t, 16, e.meta.Catalog().Table("d", "auto").TabletCount())
 	run(t, s, "DROP TABLE auto")
 	require.Nil(t, e.meta.Catalog().Table("d", "auto"))
-	require.Len(t, e.meta.StarMgr().ShardGroups(), 2)
+	// The dropped table waits in the recycle bin; its shard group stays
+	// until its data is purged.
+	require.Len(t, e.meta.Catalog().RecycledTables(), 1)
+	require.Len(t, e.meta.StarMgr().ShardGroups(), 3)
+	run(t, s, "RECOVER TABLE auto")
+	require.NotNil(t, e.meta.Catalog().Table("d", "auto"))
+	require.Empty(t, e.meta.Catalog().RecycledTables())
 }
 
 func TestBatchPartitions(t *testing.T) {

@@ -117,6 +117,10 @@ func infoSchemaTables() map[string]*sysTable {
 				return [][]types.Value{{str("utf8_general_ci"), str("utf8"), i64(33), str("Yes"), str("Yes"), i64(1)}}
 			},
 		},
+		"loads": {
+			cols: loadsColumns(),
+			rows: func(s *Session) [][]types.Value { return s.loadsRows() },
+		},
 		"views": {
 			cols: vc("TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "VIEW_DEFINITION", "CHECK_OPTION", "IS_UPDATABLE", "DEFINER", "SECURITY_TYPE", "CHARACTER_SET_CLIENT", "COLLATION_CONNECTION"),
 			rows: func(*Session) [][]types.Value { return nil },

@@ -6,7 +6,9 @@ import (
 
 	"minirocks/conf"
 	"minirocks/fe/catalog"
+	"minirocks/rpc"
 	"minirocks/starmgr"
+	"minirocks/types"
 )
 
 // Meta is what the engine needs from the FE node: the replicated state to
@@ -27,6 +29,77 @@ type Meta interface {
 	Frontends() []FrontendStatus
 	// Now is the leader's clock for timestamps stored in the catalog.
 	Now() time.Time
+	// Lake is the data path through the compute nodes.
+	Lake() Lake
+}
+
+// Lake loads rows into tables and scans them, through the compute nodes.
+type Lake interface {
+	// Insert loads rows (in table column order) as one transaction and
+	// waits until it is visible (or committed, when publishing is slow).
+	Insert(ctx context.Context, req InsertRequest) (*InsertResult, error)
+	// Scan reads partitions of a table at the versions given and calls emit
+	// with batches of rows shaped as the request asks.
+	Scan(ctx context.Context, req ScanRequest, emit func(rows [][]types.Value) error) error
+	// Compact compacts partitions of a table now and waits for the result.
+	Compact(ctx context.Context, tableID int64, partitionIDs []int64) error
+	// ComputeNodes describes every registered compute node.
+	ComputeNodes() []ComputeNodeStatus
+}
+
+// InsertRequest is a load of rows into one table.
+type InsertRequest struct {
+	DB    *catalog.Database
+	Table *catalog.Table
+	// Label is the load label; empty means an automatic one.
+	Label string
+	User  string
+	// Rows are in table column order, already converted to column types.
+	Rows [][]types.Value
+	// Partitions restricts the load to these partitions (INSERT ... PARTITION).
+	Partitions []string
+	// Overwrite replaces the partitions' data (INSERT OVERWRITE).
+	Overwrite bool
+}
+
+// InsertResult is a finished load.
+type InsertResult struct {
+	TxnID  int64
+	Label  string
+	Status string
+	Rows   int64
+}
+
+// ScanRequest reads a table. Partitions are read at PartitionVersions.
+type ScanRequest struct {
+	Table      *catalog.Table
+	Partitions []*catalog.Partition
+	// Columns are the table columns to return, in order.
+	Columns    []int
+	Predicates []rpc.Predicate
+	// GroupBy and Aggregates ask the compute nodes for partial aggregates:
+	// each row is the group-by values then one partial value per aggregate.
+	GroupBy    []int
+	Aggregates []rpc.Aggregate
+	Limit      int64
+}
+
+// ComputeNodeStatus is one row of SHOW COMPUTE NODES.
+type ComputeNodeStatus struct {
+	ID            int64
+	Host          string
+	HeartbeatPort int
+	BePort        int
+	HTTPPort      int
+	BrpcPort      int
+	Alive         bool
+	LastHeartbeat time.Time
+	LastStartTime time.Time
+	ErrMsg        string
+	Version       string
+	CPUCores      int
+	MemLimitBytes int64
+	TabletNum     int
 }
 
 // FrontendStatus is one row of SHOW FRONTENDS.

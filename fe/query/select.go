@@ -2,55 +2,81 @@ package query
 
 import (
 	"context"
-	"math/big"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
+	"minirocks/rpc"
 	"minirocks/types"
 )
 
-// relation is a set of rows with a scope naming its columns: the input of
-// the SELECT pipeline (WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, select list).
-type relation struct {
+// source is the FROM of a SELECT: a scope naming its columns and a feed of
+// row batches in that shape. A feed stops early when fn returns errStopFeed.
+type source struct {
 	sc   scope
-	rows [][]types.Value
+	feed func(ctx context.Context, fn func(rows [][]types.Value) error) error
+	// olap is set when the rows come from a table on the compute nodes,
+	// which can filter and pre-aggregate for the FE.
+	olap *olapScan
+}
+
+// olapScan is a scan of a table's partitions at their visible versions.
+type olapScan struct {
+	table *catalog.Table
+	parts []*catalog.Partition
+	// cols are the table columns in the scope, in order.
+	cols  []int
+	preds []rpc.Predicate
+	// allPushed: every WHERE conjunct became a predicate.
+	allPushed bool
+}
+
+var errStopFeed = errors.New("stop feed")
+
+func rowsSource(sc scope, rows [][]types.Value) *source {
+	return &source{sc: sc, feed: func(_ context.Context, fn func([][]types.Value) error) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		return fn(rows)
+	}}
 }
 
 func (s *Session) execSelect(ctx context.Context, st *sql.SelectStmt) (*Result, error) {
-	rel, err := s.selectFrom(ctx, st)
+	src, err := s.selectFrom(st)
 	if err != nil {
 		return nil, err
 	}
-	return s.runSelect(st, rel)
+	return s.runSelect(ctx, st, src)
 }
 
-// selectFrom produces the FROM relation.
-func (s *Session) selectFrom(_ context.Context, st *sql.SelectStmt) (*relation, error) {
+// selectFrom resolves FROM into a source.
+func (s *Session) selectFrom(st *sql.SelectStmt) (*source, error) {
 	switch from := st.From.(type) {
 	case nil:
-		return &relation{rows: [][]types.Value{{}}}, nil
+		return rowsSource(nil, [][]types.Value{{}}), nil
 	case *sql.TableRef:
 		tn := from.Name
 		if tn.Catalog != "" && tn.Catalog != catalog.InternalCatalog {
 			return nil, at(tn.At, "Unknown catalog '%s'", tn.Catalog)
+		}
+		alias := tn.Name
+		if from.Alias != "" {
+			alias = from.Alias
 		}
 		if isInfoSchema(tn.Db, s.db) {
 			t := infoSchemaTables()[strings.ToLower(tn.Name)]
 			if t == nil {
 				return nil, errUnknownTable(tn.At, infoSchemaDB+"."+tn.Name)
 			}
-			alias := tn.Name
-			if from.Alias != "" {
-				alias = from.Alias
-			}
 			sc := make(scope, len(t.cols))
 			for i, c := range t.cols {
 				sc[i] = scopeCol{db: infoSchemaDB, table: alias, name: c.Name, typ: c.Type}
 			}
-			return &relation{sc: sc, rows: t.rows(s)}, nil
+			return rowsSource(sc, t.rows(s)), nil
 		}
 		dbName, err := s.resolveDB(tn.At, tn.Db)
 		if err != nil {
@@ -67,22 +93,88 @@ func (s *Session) selectFrom(_ context.Context, st *sql.SelectStmt) (*relation, 
 		if err := s.requireTable(dbName, t.Name, catalog.PrivSelect); err != nil {
 			return nil, err
 		}
-		return s.scanTable(dbName, t, from.Alias)
+		return s.tableSource(st, dbName, t, alias)
 	}
 	return nil, errNotSupported(st.From.Pos(), "JOIN")
 }
 
-// scanTable reads a table's visible rows. Table data arrives with the
-// compute nodes; until then every table is empty.
-func (s *Session) scanTable(db string, t *catalog.Table, alias string) (*relation, error) {
-	if alias == "" {
-		alias = t.Name
-	}
-	sc := make(scope, len(t.Columns))
+// tableSource scans only the columns the query uses, prunes partitions and
+// pushes simple WHERE conjuncts down to the compute nodes.
+func (s *Session) tableSource(st *sql.SelectStmt, db string, t *catalog.Table, alias string) (*source, error) {
+	full := make(scope, len(t.Columns))
 	for i, c := range t.Columns {
-		sc[i] = scopeCol{db: db, table: alias, name: c.Name, typ: c.Type}
+		full[i] = scopeCol{db: db, table: alias, name: c.Name, typ: c.Type}
 	}
-	return &relation{sc: sc}, nil
+	used := map[int]bool{}
+	mark := func(e sql.Expr) error {
+		var err error
+		sql.WalkExpr(e, func(x sql.Expr) bool {
+			if cr, ok := x.(*sql.ColumnRef); ok && err == nil {
+				var i int
+				if i, err = full.resolve(cr); err == nil {
+					used[i] = true
+				}
+			}
+			return true
+		})
+		return err
+	}
+	for _, it := range st.Items {
+		if it.Star {
+			for i := range full {
+				used[i] = true
+			}
+			continue
+		}
+		if err := mark(it.Expr); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range append(append([]sql.Expr{st.Where, st.Having}, st.GroupBy...), orderExprs(st)...) {
+		if e != nil {
+			// ORDER/GROUP BY may name select aliases; unresolved names are
+			// checked later against the select list.
+			_ = mark(e)
+		}
+	}
+	var cols []int
+	for i := range full {
+		if used[i] {
+			cols = append(cols, i)
+		}
+	}
+	sc := make(scope, len(cols))
+	for k, i := range cols {
+		sc[k] = full[i]
+	}
+	scan := &olapScan{table: t, cols: cols}
+	conj := conjuncts(st.Where)
+	scan.preds, scan.allPushed = pushablePredicates(conj, full, t)
+	scan.parts = prunePartitions(t, conj, full)
+	src := &source{sc: sc, olap: scan}
+	src.feed = func(ctx context.Context, fn func([][]types.Value) error) error {
+		return s.eng.meta.Lake().Scan(ctx, ScanRequest{Table: t, Partitions: scan.parts, Columns: cols, Predicates: scan.preds}, fn)
+	}
+	return src, nil
+}
+
+func orderExprs(st *sql.SelectStmt) []sql.Expr {
+	var out []sql.Expr
+	for _, o := range st.OrderBy {
+		out = append(out, o.Expr)
+	}
+	return out
+}
+
+// conjuncts splits a WHERE into its AND terms.
+func conjuncts(e sql.Expr) []sql.Expr {
+	if e == nil {
+		return nil
+	}
+	if b, ok := e.(*sql.BinaryExpr); ok && b.Op == sql.OpAnd {
+		return append(conjuncts(b.L), conjuncts(b.R)...)
+	}
+	return []sql.Expr{e}
 }
 
 // outCol is one output column of the select list.
@@ -93,14 +185,16 @@ type outCol struct {
 	typ  types.Type
 }
 
-// runSelect applies the SELECT pipeline to rel.
-func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) {
-	// Expand the select list.
+// runSelect applies the SELECT pipeline to a source: WHERE, GROUP BY and
+// aggregates, HAVING, the select list, DISTINCT, ORDER BY, LIMIT. Rows
+// stream through; only groups and output rows are kept.
+func (s *Session) runSelect(ctx context.Context, st *sql.SelectStmt, src *source) (*Result, error) {
+	sc := src.sc
 	var outs []outCol
 	for _, it := range st.Items {
 		if it.Star {
 			matched := false
-			for i, c := range rel.sc {
+			for i, c := range sc {
 				if it.StarTable != nil && !strings.EqualFold(c.table, it.StarTable.Name) {
 					continue
 				}
@@ -121,7 +215,6 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 		}
 		outs = append(outs, outCol{name: name, expr: it.Expr, idx: -1})
 	}
-	// Validate column references up front so errors do not depend on data.
 	check := func(e sql.Expr) error {
 		var err error
 		sql.WalkExpr(e, func(x sql.Expr) bool {
@@ -129,7 +222,7 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 				return false
 			}
 			if cr, ok := x.(*sql.ColumnRef); ok {
-				_, err = rel.sc.resolve(cr)
+				_, err = sc.resolve(cr)
 			}
 			return true
 		})
@@ -148,40 +241,34 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 		if err := check(st.Where); err != nil {
 			return nil, err
 		}
-	}
-
-	// WHERE.
-	rows := rel.rows
-	if st.Where != nil {
-		var kept [][]types.Value
-		for _, r := range rows {
-			v, err := s.eval(st.Where, &env{sc: rel.sc, row: r})
-			if err != nil {
-				return nil, err
+		var bad *sql.FuncCall
+		sql.WalkExpr(st.Where, func(x sql.Expr) bool {
+			if f, ok := x.(*sql.FuncCall); ok && isAggregate(f.Name) && bad == nil {
+				bad = f
 			}
-			if !v.IsNull() && v.Bool() {
-				kept = append(kept, r)
-			}
+			return true
+		})
+		if bad != nil {
+			return nil, at(bad.At, "WHERE clause cannot contain aggregations")
 		}
-		rows = kept
 	}
-
-	// Resolve GROUP BY items: an ordinal or an alias of the select list.
 	groupBy := make([]sql.Expr, len(st.GroupBy))
 	for i, g := range st.GroupBy {
-		groupBy[i] = resolveOrderExpr(g, outs, aliases, rel.sc)
+		groupBy[i] = resolveOrderExpr(g, outs, aliases, sc)
 		if groupBy[i] == nil {
 			return nil, at(g.Pos(), "Group by position is out of range")
+		}
+		if err := check(groupBy[i]); err != nil {
+			return nil, err
 		}
 	}
 	orderBy := make([]sql.Expr, len(st.OrderBy))
 	for i, o := range st.OrderBy {
-		orderBy[i] = resolveOrderExpr(o.Expr, outs, aliases, rel.sc)
+		orderBy[i] = resolveOrderExpr(o.Expr, outs, aliases, sc)
 		if orderBy[i] == nil {
 			return nil, at(o.At, "ORDER BY position is out of range")
 		}
 	}
-
 	var aggCalls []*sql.FuncCall
 	collect := func(e sql.Expr) {
 		sql.WalkExpr(e, func(x sql.Expr) bool {
@@ -204,20 +291,12 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 		collect(e)
 	}
 	grouped := len(groupBy) > 0 || len(aggCalls) > 0
-	if st.Where != nil {
-		var bad *sql.FuncCall
-		sql.WalkExpr(st.Where, func(x sql.Expr) bool {
-			if f, ok := x.(*sql.FuncCall); ok && isAggregate(f.Name) && bad == nil {
-				bad = f
-			}
-			return true
-		})
-		if bad != nil {
-			return nil, at(bad.At, "WHERE clause cannot contain aggregations")
+	if grouped {
+		if err := checkGrouping(outs, groupBy, st.Having, sc); err != nil {
+			return nil, err
 		}
 	}
 
-	// Each output row carries its sort keys.
 	type outRow struct {
 		vals []types.Value
 		keys []types.Value
@@ -256,55 +335,48 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 		return nil
 	}
 
-	if !grouped {
-		for _, row := range rows {
-			if err := emit(&env{sc: rel.sc, row: row}, row); err != nil {
-				return nil, err
-			}
+	switch {
+	case !grouped:
+		// Without ORDER BY or DISTINCT, LIMIT can stop the scan early.
+		stopAt := int64(-1)
+		if st.Limit != nil && len(orderBy) == 0 && !st.Distinct && st.Having == nil {
+			stopAt = st.Limit.Offset + st.Limit.Count
 		}
-	} else {
-		if err := checkGrouping(outs, groupBy, st.Having, rel.sc); err != nil {
+		err := src.feed(ctx, func(rows [][]types.Value) error {
+			for _, row := range rows {
+				if st.Where != nil {
+					v, err := s.eval(st.Where, &env{sc: sc, row: row})
+					if err != nil {
+						return err
+					}
+					if v.IsNull() || !v.Bool() {
+						continue
+					}
+				}
+				if err := emit(&env{sc: sc, row: row}, row); err != nil {
+					return err
+				}
+				if stopAt >= 0 && int64(len(result)) >= stopAt {
+					return errStopFeed
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopFeed) {
 			return nil, err
 		}
-		type group struct {
-			first []types.Value
-			rows  [][]types.Value
+	default:
+		groups, err := s.aggregateSource(ctx, st, src, groupBy, aggCalls)
+		if err != nil {
+			return nil, err
 		}
-		var order []string
-		groups := map[string]*group{}
-		for _, row := range rows {
-			key := ""
-			for _, g := range groupBy {
-				v, err := s.eval(g, &env{sc: rel.sc, row: row})
-				if err != nil {
-					return nil, err
-				}
-				key += valueKey(v) + "\x00"
-			}
-			g := groups[key]
-			if g == nil {
-				g = &group{first: row}
-				groups[key] = g
-				order = append(order, key)
-			}
-			g.rows = append(g.rows, row)
-		}
-		if len(groupBy) == 0 && len(groups) == 0 {
-			// Aggregates over no rows still give one row.
-			groups[""] = &group{first: make([]types.Value, len(rel.sc))}
-			order = append(order, "")
-		}
-		for _, k := range order {
-			g := groups[k]
+		for _, g := range groups.order {
+			grp := groups.m[g]
 			aggs := map[*sql.FuncCall]types.Value{}
-			for _, f := range aggCalls {
-				v, err := s.aggregate(f, rel.sc, g.rows)
-				if err != nil {
-					return nil, err
-				}
-				aggs[f] = v
+			for i, f := range aggCalls {
+				aggs[f] = grp.accs[i].result()
 			}
-			if err := emit(&env{sc: rel.sc, row: g.first, aggs: aggs}, g.first); err != nil {
+			if err := emit(&env{sc: groups.sc, row: grp.first, aggs: aggs}, grp.first); err != nil {
 				return nil, err
 			}
 		}
@@ -314,10 +386,7 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 		seen := map[string]bool{}
 		var kept []outRow
 		for _, r := range result {
-			k := ""
-			for _, v := range r.vals {
-				k += valueKey(v) + "\x00"
-			}
+			k := rowKey(r.vals)
 			if !seen[k] {
 				seen[k] = true
 				kept = append(kept, r)
@@ -346,12 +415,11 @@ func (s *Session) runSelect(st *sql.SelectStmt, rel *relation) (*Result, error) 
 			result = result[:st.Limit.Count]
 		}
 	}
-
 	res := &Result{}
 	for i, o := range outs {
 		t := o.typ
 		if o.expr != nil {
-			t = s.staticType(o.expr, rel.sc)
+			t = s.staticType(o.expr, sc)
 			for _, r := range result {
 				if !r.vals[i].IsNull() {
 					t = typeOfValue(r.vals[i], t)
@@ -412,8 +480,7 @@ func checkGrouping(outs []outCol, groupBy []sql.Expr, having sql.Expr, sc scope)
 		}
 	}
 	var bad sql.Expr
-	var visit func(e sql.Expr)
-	visit = func(e sql.Expr) {
+	visit := func(e sql.Expr) {
 		sql.WalkExpr(e, func(x sql.Expr) bool {
 			if bad != nil {
 				return false
@@ -451,115 +518,27 @@ func checkGrouping(outs []outCol, groupBy []sql.Expr, having sql.Expr, sc scope)
 	return nil
 }
 
-// aggregate computes one aggregate call over a group's rows.
-func (s *Session) aggregate(f *sql.FuncCall, sc scope, rows [][]types.Value) (types.Value, error) {
-	name := strings.ToUpper(f.Name)
-	if f.Star {
-		if name != "COUNT" {
-			return types.Value{}, at(f.At, "%s(*) is not valid", strings.ToLower(name))
-		}
-		return types.IntValue(types.BigInt, int64(len(rows))), nil
+// rowKey is a grouping key for values: equal values give equal keys.
+func rowKey(vals []types.Value) string {
+	var b strings.Builder
+	for _, v := range vals {
+		b.WriteString(valueKey(v))
+		b.WriteByte(0)
 	}
-	if len(f.Args) == 0 || (name != "COUNT" && len(f.Args) != 1) {
-		return types.Value{}, at(f.At, "No matching function with signature: %s", strings.ToLower(f.Name))
-	}
-	seen := map[string]bool{}
-	var count int64
-	var best types.Value
-	sum := new(big.Rat)
-	var fsum float64
-	floating, decimal := false, false
-	scale := 0
-	for _, r := range rows {
-		vals := make([]types.Value, len(f.Args))
-		null := false
-		for i, a := range f.Args {
-			v, err := s.eval(a, &env{sc: sc, row: r})
-			if err != nil {
-				return types.Value{}, err
-			}
-			vals[i] = v
-			null = null || v.IsNull()
-		}
-		if null {
-			continue
-		}
-		if f.Distinct {
-			k := ""
-			for _, v := range vals {
-				k += valueKey(v) + "\x00"
-			}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-		}
-		v := vals[0]
-		count++
-		switch name {
-		case "MIN":
-			if best.IsNull() || types.Compare(v, best) < 0 {
-				best = v
-			}
-		case "MAX":
-			if best.IsNull() || types.Compare(v, best) > 0 {
-				best = v
-			}
-		case "SUM", "AVG":
-			switch v.Kind {
-			case types.Float, types.Double:
-				floating = true
-				fsum += v.Float
-			case types.Varchar, types.Char:
-				floating = true
-				fsum += toFloat(v)
-			default:
-				if v.Kind == types.Decimal {
-					decimal = true
-					scale = max(scale, scaleOf(v))
-				}
-				if r, ok := new(big.Rat).SetString(v.String()); ok {
-					sum.Add(sum, r)
-				}
-			}
-		}
-	}
-	switch name {
-	case "COUNT":
-		return types.IntValue(types.BigInt, count), nil
-	case "MIN", "MAX":
-		return best, nil
-	case "SUM":
-		if count == 0 {
-			return types.NullValue, nil
-		}
-		if floating {
-			f, _ := sum.Float64()
-			return types.FloatValue(f + fsum), nil
-		}
-		if decimal {
-			return types.TextValue(types.Decimal, sum.FloatString(scale)), nil
-		}
-		if sum.Num().IsInt64() {
-			return types.IntValue(types.BigInt, sum.Num().Int64()), nil
-		}
-		return types.TextValue(types.LargeInt, sum.FloatString(0)), nil
-	case "AVG":
-		if count == 0 {
-			return types.NullValue, nil
-		}
-		f, _ := sum.Float64()
-		return types.FloatValue((f + fsum) / float64(count)), nil
-	}
-	return types.Value{}, at(f.At, "Unsupported aggregate %s", name)
+	return b.String()
 }
 
 // valueKey is a grouping key for a value: equal values give equal keys.
 func valueKey(v types.Value) string {
-	if v.IsNull() {
+	switch {
+	case v.IsNull():
 		return "\x01N"
+	case isIntKind(v.Kind):
+		return "n" + strconv.FormatInt(v.Int, 10)
+	case v.Kind == types.Varchar || v.Kind == types.Char:
+		return "s" + v.Str
 	}
-	if r, ok := new(big.Rat).SetString(v.String()); ok && (v.Kind != types.Varchar && v.Kind != types.Char) {
+	if r, ok := ratOf(v); ok {
 		return "n" + r.RatString()
 	}
 	return "s" + v.String()

@@ -76,6 +76,20 @@ func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
 	switch st := st.(type) {
 	case *sql.SelectStmt:
 		return s.execSelect(ctx, st)
+	case *sql.InsertStmt:
+		return s.execInsert(ctx, st)
+	case *sql.TruncateTableStmt:
+		return s.execTruncate(ctx, st)
+	case *sql.AlterTableStmt:
+		return s.execAlterTable(ctx, st)
+	case *sql.RecoverTableStmt:
+		return s.execRecoverTable(ctx, st)
+	case *sql.RecoverPartitionStmt:
+		return s.execRecoverPartition(ctx, st)
+	case *sql.RecoverDatabaseStmt:
+		return s.execRecoverDatabase(ctx, st)
+	case *sql.ShowLoadStmt:
+		return s.execShowLoad(st)
 	case *sql.UseStmt:
 		if st.Catalog != nil && st.Catalog.Name != catalog.InternalCatalog {
 			return nil, at(st.Catalog.At, "Unknown catalog '%s'", st.Catalog.Name)

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
 		if err := s.requireSystem(catalog.PrivOperate, catalog.PrivNode); err != nil {
 			return nil, err
 		}
-		res = &Result{Columns: StringColumns(computeNodeColumns...)}
+		res = s.computeNodesResult()
 	case sql.ShowBackends:
 		if err := s.requireSystem(catalog.PrivOperate, catalog.PrivNode); err != nil {
 			return nil, err
@@ -150,6 +151,33 @@ func (s *Session) frontendsResult() *Result {
 	return res
 }
 
+func (s *Session) computeNodesResult() *Result {
+	res := &Result{Columns: StringColumns(computeNodeColumns...)}
+	for _, n := range s.eng.meta.Lake().ComputeNodes() {
+		last := "NULL"
+		if !n.LastHeartbeat.IsZero() {
+			last = n.LastHeartbeat.Format(timeLayout)
+		}
+		start := "NULL"
+		if !n.LastStartTime.IsZero() {
+			start = n.LastStartTime.Format(timeLayout)
+		}
+		mem := "0.000 B"
+		if n.MemLimitBytes > 0 {
+			mem = fmt.Sprintf("%.3f GB", float64(n.MemLimitBytes)/(1<<30))
+		}
+		status := "OK"
+		if !n.Alive {
+			status = "DISCONNECTED"
+		}
+		res.AddRow(strconv.FormatInt(n.ID, 10), n.Host, strconv.Itoa(n.HeartbeatPort), strconv.Itoa(n.BePort),
+			strconv.Itoa(n.HTTPPort), strconv.Itoa(n.BrpcPort), start, last, strconv.FormatBool(n.Alive), "false", "false",
+			n.ErrMsg, n.Version, strconv.Itoa(n.CPUCores), mem, "0", "0.00 %", "0.0 %", "N/A", "true", status,
+			"9070", strconv.FormatInt(n.ID, 10), "default_warehouse", strconv.Itoa(n.TabletNum))
+	}
+	return res
+}
+
 func (s *Session) processList() *Result {
 	res := &Result{Columns: StringColumns("Id", "User", "Host", "Db", "Command", "ConnectionStartTime", "Time", "State", "Info", "IsPending")}
 	s.eng.mu.Lock()
@@ -181,7 +209,7 @@ func (s *Session) execShowProc(st *sql.ShowProcStmt) (*Result, error) {
 	case "/frontends":
 		return s.frontendsResult(), nil
 	case "/compute_nodes":
-		return &Result{Columns: StringColumns(computeNodeColumns...)}, nil
+		return s.computeNodesResult(), nil
 	case "":
 		res := &Result{Columns: StringColumns("name")}
 		for _, n := range []string{"compute_nodes", "dbs", "frontends", "statistic"} {

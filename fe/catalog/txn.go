@@ -1,0 +1,300 @@
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"minirocks/fe/sqlerr"
+)
+
+// TxnState is a load transaction's state, named as StarRocks names them.
+type TxnState string
+
+// Transaction states: PREPARE until the data is written, COMMITTED once the
+// FE has assigned partition versions, VISIBLE once every tablet has
+// published them, or ABORTED.
+const (
+	TxnPrepare   TxnState = "PREPARE"
+	TxnCommitted TxnState = "COMMITTED"
+	TxnVisible   TxnState = "VISIBLE"
+	TxnAborted   TxnState = "ABORTED"
+)
+
+// Transaction kinds (the load type shown in information_schema.loads).
+const (
+	TxnInsert     = "INSERT"
+	TxnStreamLoad = "STREAM_LOAD"
+	TxnCompaction = "COMPACTION"
+)
+
+// TxnPartition is a partition a transaction writes and the version its
+// commit assigned there (0 before commit).
+type TxnPartition struct {
+	PartitionID int64 `json:"partition_id"`
+	Version     int64 `json:"version,omitempty"`
+}
+
+// Transaction is a load (or compaction) transaction.
+type Transaction struct {
+	ID      int64  `json:"id"`
+	DBID    int64  `json:"db_id"`
+	TableID int64  `json:"table_id"`
+	Label   string `json:"label"`
+	Kind    string `json:"kind"`
+	// GTID is unique across cluster incarnations; tablet metadata records the
+	// GTID of the transaction that wrote it, so stale files are recognised.
+	GTID         int64          `json:"gtid"`
+	State        TxnState       `json:"state"`
+	User         string         `json:"user,omitempty"`
+	Partitions   []TxnPartition `json:"partitions,omitempty"`
+	Rows         int64          `json:"rows,omitempty"`
+	FilteredRows int64          `json:"filtered_rows,omitempty"`
+	Bytes        int64          `json:"bytes,omitempty"`
+	TimeoutSec   int64          `json:"timeout_sec,omitempty"`
+	BeginTime    int64          `json:"begin_time"`
+	CommitTime   int64          `json:"commit_time,omitempty"`
+	FinishTime   int64          `json:"finish_time,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
+}
+
+// Version returns the version the transaction's commit assigned to partition id.
+func (t *Transaction) Version(partitionID int64) int64 {
+	for _, p := range t.Partitions {
+		if p.PartitionID == partitionID {
+			return p.Version
+		}
+	}
+	return 0
+}
+
+// ErrLabelUsed is a load with a label already taken by a transaction that
+// did not abort.
+func ErrLabelUsed(label string) error {
+	return sqlerr.Generic("Label [%s] has already been used.", label)
+}
+
+// BeginTxnOp starts a transaction (state PREPARE).
+type BeginTxnOp struct {
+	Txn Transaction `json:"txn"`
+}
+
+// CommitTxnOp commits a transaction: each partition it wrote gets the
+// partition's next version.
+type CommitTxnOp struct {
+	TxnID        int64   `json:"txn_id"`
+	PartitionIDs []int64 `json:"partition_ids"`
+	Rows         int64   `json:"rows"`
+	FilteredRows int64   `json:"filtered_rows,omitempty"`
+	Bytes        int64   `json:"bytes,omitempty"`
+	CommitTime   int64   `json:"commit_time"`
+}
+
+// VisibleTxnOp makes a committed transaction visible: every partition's
+// visible version moves to the version the commit assigned.
+type VisibleTxnOp struct {
+	TxnID       int64 `json:"txn_id"`
+	VisibleTime int64 `json:"visible_time"`
+}
+
+// AbortTxnOp aborts a prepared transaction.
+type AbortTxnOp struct {
+	TxnID     int64  `json:"txn_id"`
+	Reason    string `json:"reason"`
+	AbortTime int64  `json:"abort_time"`
+}
+
+// ForgetTxnsOp drops finished transactions from the catalog (and their
+// labels become free), as StarRocks expires old load jobs.
+type ForgetTxnsOp struct {
+	TxnIDs []int64 `json:"txn_ids"`
+}
+
+func (*BeginTxnOp) OpType() OpType   { return OpBeginTxn }
+func (*CommitTxnOp) OpType() OpType  { return OpCommitTxn }
+func (*VisibleTxnOp) OpType() OpType { return OpVisibleTxn }
+func (*AbortTxnOp) OpType() OpType   { return OpAbortTxn }
+func (*ForgetTxnsOp) OpType() OpType { return OpForgetTxns }
+
+// Txn returns the transaction with id, or nil.
+func (c *Catalog) Txn(id int64) *Transaction {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s.Txns[id]
+}
+
+// TxnByLabel returns the live (not aborted) transaction of db with label, or nil.
+func (c *Catalog) TxnByLabel(dbID int64, label string) *Transaction {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if id, ok := c.labels[labelKey(dbID, label)]; ok {
+		return c.s.Txns[id]
+	}
+	return nil
+}
+
+// Txns returns the transactions in states (all when none given), by id.
+func (c *Catalog) Txns(states ...TxnState) []*Transaction {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []*Transaction
+	for _, t := range c.s.Txns {
+		if len(states) == 0 || slices.Contains(states, t.State) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func labelKey(dbID int64, label string) string { return fmt.Sprintf("%d/%s", dbID, label) }
+
+func (c *Catalog) checkTxn(op Op) error {
+	switch o := op.(type) {
+	case *BeginTxnOp:
+		t := &o.Txn
+		if c.s.Txns[t.ID] != nil {
+			return ErrInvalid("transaction %d already exists", t.ID)
+		}
+		if c.s.DBs[t.DBID] == nil {
+			return ErrInvalid("Unknown database id %d", t.DBID)
+		}
+		if tbl := c.s.Tables[t.TableID]; tbl == nil || tbl.DBID != t.DBID {
+			return ErrInvalid("Unknown table id %d", t.TableID)
+		}
+		if _, ok := c.labels[labelKey(t.DBID, t.Label)]; ok {
+			return ErrLabelUsed(t.Label)
+		}
+	case *CommitTxnOp:
+		t := c.s.Txns[o.TxnID]
+		if t == nil {
+			return ErrInvalid("transaction %d not found", o.TxnID)
+		}
+		if t.State != TxnPrepare {
+			return ErrInvalid("transaction %d is %s, cannot commit", o.TxnID, t.State)
+		}
+		tbl := c.s.Tables[t.TableID]
+		if tbl == nil {
+			return ErrInvalid("table of transaction %d was dropped", o.TxnID)
+		}
+		for _, pid := range o.PartitionIDs {
+			if c.partitionOf(tbl, pid) == nil {
+				return ErrInvalid("partition %d of transaction %d was dropped", pid, o.TxnID)
+			}
+		}
+	case *VisibleTxnOp:
+		t := c.s.Txns[o.TxnID]
+		if t == nil {
+			return ErrInvalid("transaction %d not found", o.TxnID)
+		}
+		if t.State != TxnCommitted {
+			return ErrInvalid("transaction %d is %s, cannot make it visible", o.TxnID, t.State)
+		}
+		tbl := c.s.Tables[t.TableID]
+		if tbl == nil {
+			return nil // table dropped after commit: nothing to move
+		}
+		for _, tp := range t.Partitions {
+			p := c.partitionOf(tbl, tp.PartitionID)
+			if p != nil && p.VisibleVersion != tp.Version-1 {
+				return ErrInvalid("transaction %d: partition %d is at version %d, cannot publish version %d", o.TxnID, p.ID, p.VisibleVersion, tp.Version)
+			}
+		}
+	case *AbortTxnOp:
+		t := c.s.Txns[o.TxnID]
+		if t == nil {
+			return ErrInvalid("transaction %d not found", o.TxnID)
+		}
+		if t.State != TxnPrepare {
+			return ErrInvalid("transaction %d is %s, cannot abort", o.TxnID, t.State)
+		}
+	case *ForgetTxnsOp:
+		for _, id := range o.TxnIDs {
+			if t := c.s.Txns[id]; t != nil && t.State != TxnVisible && t.State != TxnAborted {
+				return ErrInvalid("transaction %d is %s, cannot forget it", id, t.State)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Catalog) partitionOf(t *Table, id int64) *Partition {
+	for _, p := range t.Partitions {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func (c *Catalog) applyTxn(op Op) {
+	switch o := op.(type) {
+	case *BeginTxnOp:
+		t := o.Txn
+		t.State = TxnPrepare
+		c.s.Txns[t.ID] = &t
+		c.labels[labelKey(t.DBID, t.Label)] = t.ID
+	case *CommitTxnOp:
+		t := *c.s.Txns[o.TxnID]
+		tbl := *c.s.Tables[t.TableID]
+		tbl.Partitions = slices.Clone(tbl.Partitions)
+		t.Partitions = nil
+		for _, pid := range o.PartitionIDs {
+			for i, p := range tbl.Partitions {
+				if p.ID != pid {
+					continue
+				}
+				np := *p
+				t.Partitions = append(t.Partitions, TxnPartition{PartitionID: pid, Version: np.NextVersion})
+				np.NextVersion++
+				tbl.Partitions[i] = &np
+			}
+		}
+		c.s.Tables[tbl.ID] = &tbl
+		t.State = TxnCommitted
+		t.Rows, t.FilteredRows, t.Bytes, t.CommitTime = o.Rows, o.FilteredRows, o.Bytes, o.CommitTime
+		c.s.Txns[t.ID] = &t
+	case *VisibleTxnOp:
+		t := *c.s.Txns[o.TxnID]
+		if old := c.s.Tables[t.TableID]; old != nil {
+			tbl := *old
+			tbl.Partitions = slices.Clone(tbl.Partitions)
+			for _, tp := range t.Partitions {
+				for i, p := range tbl.Partitions {
+					if p.ID == tp.PartitionID {
+						np := *p
+						np.VisibleVersion = tp.Version
+						np.VisibleVersionTime = o.VisibleTime
+						if t.Kind == TxnCompaction {
+							np.CompactedVersion = tp.Version
+						}
+						tbl.Partitions[i] = &np
+					}
+				}
+			}
+			c.s.Tables[tbl.ID] = &tbl
+		}
+		t.State = TxnVisible
+		t.FinishTime = o.VisibleTime
+		c.s.Txns[t.ID] = &t
+	case *AbortTxnOp:
+		t := *c.s.Txns[o.TxnID]
+		t.State = TxnAborted
+		t.Reason = o.Reason
+		t.FinishTime = o.AbortTime
+		c.s.Txns[t.ID] = &t
+		// An aborted transaction's label may be used again.
+		if c.labels[labelKey(t.DBID, t.Label)] == t.ID {
+			delete(c.labels, labelKey(t.DBID, t.Label))
+		}
+	case *ForgetTxnsOp:
+		for _, id := range o.TxnIDs {
+			if t := c.s.Txns[id]; t != nil {
+				if c.labels[labelKey(t.DBID, t.Label)] == id {
+					delete(c.labels, labelKey(t.DBID, t.Label))
+				}
+				delete(c.s.Txns, id)
+			}
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package fe
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"minirocks/fe/catalog"
+	"minirocks/fe/sqlerr"
+	"minirocks/rpc"
+)
+
+// Stream Load, the StarRocks way: the client PUTs to the FE's http_port,
+// the FE answers 307 with a compute node's webserver_port (curl
+// --location-trusted follows it with the credentials), and the compute
+// node parses the data and calls back the leader FE's rpc_port to begin and
+// commit the transaction.
+
+// streamLoadRouter redirects Stream Loads to live compute nodes in turn.
+type streamLoadRouter struct {
+	l    *lakeService
+	next atomic.Uint64
+}
+
+// writeLoadFailure answers a Stream Load with StarRocks' JSON failure body.
+func writeLoadFailure(w http.ResponseWriter, label, status, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	body := map[string]any{"TxnId": -1, "Label": label, "Status": status, "Message": msg}
+	b, _ := json.MarshalIndent(body, "", "    ")
+	w.Write(b)
+}
+
+// handleStreamLoad redirects /api/{db}/{table}/_stream_load to a live
+// compute node.
+func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Request) {
+	label := req.Header.Get("label")
+	if req.Header.Get("Authorization") == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="minirocks"`)
+		http.Error(w, "no valid Basic authorization", http.StatusUnauthorized)
+		return
+	}
+	live := r.l.cns.workers()
+	ids := r.l.cns.alive()
+	if len(ids) == 0 {
+		writeLoadFailure(w, label, "Fail", "No alive compute node to run the stream load")
+		return
+	}
+	wk := live[ids[int(r.next.Add(1))%len(ids)]]
+	target := "http://" + wk.http + req.URL.RequestURI()
+	http.Redirect(w, req, target, http.StatusTemporaryRedirect)
+}
+
+// basicAuth parses an Authorization header.
+func basicAuth(h string) (user, password string, ok bool) {
+	raw, found := strings.CutPrefix(h, "Basic ")
+	if !found {
+		return "", "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return "", "", false
+	}
+	user, password, ok = strings.Cut(string(b), ":")
+	return user, password, ok
+}
+
+// rpcServer serves the FE's rpc_port: the calls compute nodes make.
+func (n *Node) rpcHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(rpc.PathLoadBegin, rpc.Handle(n.lake.loadBegin))
+	mux.Handle(rpc.PathLoadCommit, rpc.Handle(n.lake.loadCommit))
+	mux.Handle(rpc.PathLoadAbort, rpc.Handle(n.lake.loadAbort))
+	return mux
+}
+
+// loadBegin authenticates the user, checks INSERT on the table and opens
+// the transaction.
+func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) (*rpc.LoadBeginResponse, error) {
+	fail := func(status, format string, args ...any) (*rpc.LoadBeginResponse, error) {
+		return &rpc.LoadBeginResponse{Status: status, Label: req.Label, Message: fmt.Sprintf(format, args...)}, nil
+	}
+	user, password, ok := basicAuth(req.Authorization)
+	if !ok {
+		return fail("Fail", "no valid Basic authorization")
+	}
+	cat := l.n.meta.cat
+	host, _, _ := net.SplitHostPort(req.RemoteAddr)
+	u := cat.MatchUser(user, host)
+	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
+		return fail("Fail", "Access denied for user '%s' (using password: %s)", user, yesNo(password != ""))
+	}
+	db := cat.DB(req.DB)
+	if db == nil {
+		return fail("Fail", "Unknown database '%s'", req.DB)
+	}
+	t := cat.Table(req.DB, req.Table)
+	if t == nil {
+		return fail("Fail", "Unknown table '%s'", req.Table)
+	}
+	if !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(req.DB, t.Name, catalog.PrivInsert) {
+		return fail("Fail", "Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", t.Name)
+	}
+	label := req.Label
+	if label == "" {
+		label = "stream_load_" + strconv.FormatInt(l.newGTID(), 16)
+	}
+	if prev := cat.TxnByLabel(db.ID, label); prev != nil {
+		state := "RUNNING"
+		switch prev.State {
+		case catalog.TxnVisible:
+			state = "FINISHED"
+		case catalog.TxnCommitted:
+			state = "COMMITTED"
+		}
+		return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: state,
+			Message: fmt.Sprintf("Label [%s] has already been used.", label)}, nil
+	}
+	txn, err := l.beginTxn(ctx, db, t, label, catalog.TxnStreamLoad, u.Ident.String())
+	if err != nil {
+		if strings.Contains(err.Error(), "has already been used") {
+			return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: "RUNNING", Message: err.Error()}, nil
+		}
+		return fail("Fail", "%v", err)
+	}
+	targets, pcol, dist, err := l.targets(t, t.Partitions)
+	if err != nil {
+		l.abortTxn(txn.ID, err.Error())
+		return fail("Fail", "%v", err)
+	}
+	return &rpc.LoadBeginResponse{Status: "OK", TxnID: txn.ID, GTID: txn.GTID, Label: label, Schema: schemaOf(t),
+		PartitionColumn: pcol, DistColumns: dist, Partitions: targets}, nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+// loadCommit commits a Stream Load and waits for it to become visible.
+func (l *lakeService) loadCommit(ctx context.Context, req *rpc.LoadCommitRequest) (*rpc.LoadCommitResponse, error) {
+	status, err := l.commitAndPublish(ctx, req.TxnID, req.Writes, req.Rows, req.FilteredRows, req.Bytes)
+	if err != nil {
+		msg := err.Error()
+		if se, ok := sqlerr.As(err); ok {
+			msg = se.Message
+		}
+		return &rpc.LoadCommitResponse{Status: "Fail", Message: msg}, nil
+	}
+	return &rpc.LoadCommitResponse{Status: status}, nil
+}
+
+// loadAbort aborts a Stream Load.
+func (l *lakeService) loadAbort(_ context.Context, req *rpc.LoadAbortRequest) (*rpc.Empty, error) {
+	l.abortTxn(req.TxnID, req.Reason)
+	return &rpc.Empty{}, nil
+}
