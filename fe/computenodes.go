@@ -15,8 +15,9 @@ import (
 	"minirocks/starmgr"
 )
 
-// heartbeatInterval is how often the leader heartbeats every compute node.
-const heartbeatInterval = time.Second
+// heartbeatRetryTimes is StarRocks' heartbeat_retry_times: a node is dead
+// after this many failed heartbeats plus one.
+const heartbeatRetryTimes = 3
 
 // cnState is what the leader knows of a compute node from its heartbeats.
 // It is runtime state, not journaled: a new leader learns it afresh.
@@ -24,6 +25,7 @@ type cnState struct {
 	alive         bool
 	lastHeartbeat time.Time // last successful heartbeat
 	lastAttempt   time.Time
+	failures      int // consecutive failed heartbeats
 	resp          rpc.HeartbeatResponse
 	errMsg        string
 }
@@ -45,10 +47,9 @@ func newComputeNodes(n *Node) *computeNodes {
 	return &computeNodes{n: n, client: rpc.NewClient(), states: map[int64]*cnState{}, changed: make(chan struct{})}
 }
 
-// run heartbeats while this node leads, until ctx ends.
+// run heartbeats while this node leads, every heartbeat_timeout_second
+// (StarRocks heartbeats at that interval), until ctx ends.
 func (m *computeNodes) run(ctx context.Context) {
-	t := time.NewTicker(heartbeatInterval)
-	defer t.Stop()
 	for {
 		if m.n.jr.IsLeader() {
 			m.heartbeatAll(ctx)
@@ -58,7 +59,7 @@ func (m *computeNodes) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout)) * time.Second):
 		}
 	}
 }
@@ -106,7 +107,7 @@ func (m *computeNodes) heartbeatAll(ctx context.Context) {
 			defer cancel()
 			var resp rpc.HeartbeatResponse
 			err := rpc.Call(hctx, m.client, "http://"+cn.Addr()+rpc.PathHeartbeat, m.heartbeatRequest(cn.ID), &resp)
-			m.record(cn, resp, err, timeout)
+			m.record(cn, resp, err)
 		}(cn)
 	}
 	wg.Wait()
@@ -125,10 +126,11 @@ func (m *computeNodes) heartbeatAll(ctx context.Context) {
 	m.mu.Unlock()
 }
 
-// record applies a heartbeat's outcome. A node is alive from its first
-// successful heartbeat and dead once heartbeat_timeout_second passes
-// without one.
-func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error, timeout time.Duration) {
+// record applies a heartbeat's outcome. As in StarRocks, a node is alive
+// from its first successful heartbeat and dead after heartbeat_retry_times+1
+// consecutive failures; ErrMsg is set when it dies and cleared when it
+// answers again.
+func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.states[cn.ID]
@@ -139,16 +141,16 @@ func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatRespons
 	now := time.Now()
 	st.lastAttempt = now
 	wasAlive := st.alive
-	switch {
-	case err == nil && resp.ClusterID != "" && resp.ClusterID != m.n.meta.cat.ClusterID():
-		st.errMsg = fmt.Sprintf("compute node belongs to cluster %s", resp.ClusterID)
-		st.alive = false
-	case err == nil:
-		st.resp, st.lastHeartbeat, st.errMsg, st.alive = resp, now, "", true
-	default:
-		st.errMsg = err.Error()
-		if st.lastHeartbeat.IsZero() || now.Sub(st.lastHeartbeat) >= timeout {
+	if err == nil && resp.ClusterID != "" && resp.ClusterID != m.n.meta.cat.ClusterID() {
+		err = fmt.Errorf("compute node belongs to cluster %s", resp.ClusterID)
+	}
+	if err == nil {
+		st.resp, st.lastHeartbeat, st.errMsg, st.alive, st.failures = resp, now, "", true, 0
+	} else {
+		st.failures++
+		if st.failures > heartbeatRetryTimes || st.lastHeartbeat.IsZero() {
 			st.alive = false
+			st.errMsg = err.Error()
 		}
 	}
 	if wasAlive != st.alive {

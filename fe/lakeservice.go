@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,12 +194,15 @@ func (l *lakeService) Insert(ctx context.Context, req query.InsertRequest) (*que
 	for _, row := range req.Rows {
 		pi, ti, err := router.Route(row)
 		if err != nil {
-			return nil, sqlerr.Generic("Insert has filtered data in strict mode: %v", err)
+			return nil, sqlerr.Generic("Insert has filtered data in strict mode. Error: The row is out of partition ranges. Please add a new partition. Row: %s (%v)", fmtRow(row), err)
 		}
 		byTablet[key{pi, ti}] = append(byTablet[key{pi, ti}], row)
 	}
 	txn, err := l.beginTxn(ctx, req.DB, t, label, catalog.TxnInsert, req.User)
 	if err != nil {
+		if se, ok := sqlerr.As(err); ok && strings.Contains(se.Message, "has already been used") {
+			return nil, sqlerr.Analysis(0, 0, 0, "", "fail to begin transaction. "+se.Message)
+		}
 		return nil, err
 	}
 	live := l.cns.workers()
@@ -220,6 +224,15 @@ func (l *lakeService) Insert(ctx context.Context, req query.InsertRequest) (*que
 		return nil, err
 	}
 	return &query.InsertResult{TxnID: txn.ID, Label: label, Status: status, Rows: int64(len(req.Rows))}, nil
+}
+
+// fmtRow renders a row for error messages: [v1, v2, ...].
+func fmtRow(row lake.Row) string {
+	parts := make([]string, len(row))
+	for i, v := range row {
+		parts[i] = v.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // writeTablet sends one tablet's rows to the compute node serving it.

@@ -92,6 +92,20 @@ func (l *lakeService) Compact(ctx context.Context, tableID int64, partitionIDs [
 	return nil
 }
 
+// RequestCompaction implements query.Lake: the compaction runs in the
+// background, as StarRocks' ALTER TABLE ... COMPACT returns at once.
+func (l *lakeService) RequestCompaction(tableID int64, partitionIDs []int64) {
+	l.n.wg.Add(1)
+	go func() {
+		defer l.n.wg.Done()
+		ctx, cancel := context.WithTimeout(l.n.ctx, 10*time.Minute)
+		defer cancel()
+		if err := l.Compact(ctx, tableID, partitionIDs); err != nil {
+			l.n.log.Warn("requested compaction failed", "table", tableID, "err", err)
+		}
+	}()
+}
+
 // maintenanceLoop runs compaction, vacuum and the recycle bin while this FE
 // leads, every lake_autovacuum_partition_naptime_seconds.
 func (l *lakeService) maintenanceLoop(ctx context.Context) {

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 	"sync/atomic"
 
 	"minirocks/fe/catalog"
@@ -36,19 +37,46 @@ func writeLoadFailure(w http.ResponseWriter, label, status, msg string) {
 	w.Write(b)
 }
 
-// handleStreamLoad redirects /api/{db}/{table}/_stream_load to a live
-// compute node.
+// authFailure answers 401 with StarRocks' REST error body.
+func authFailure(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Basic realm=""`)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	b, _ := json.Marshal(struct {
+		Status  string `json:"status"`
+		Code    string `json:"code"`
+		Msg     string `json:"msg"`
+		Message string `json:"message"`
+	}{"FAILED", "1", msg, msg})
+	w.Write(b)
+}
+
+// handleStreamLoad checks the credentials and redirects
+// /api/{db}/{table}/_stream_load to a live compute node. A missing
+// database or table is reported by the compute node, as in StarRocks.
 func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Request) {
 	label := req.Header.Get("label")
-	if req.Header.Get("Authorization") == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="minirocks"`)
-		http.Error(w, "no valid Basic authorization", http.StatusUnauthorized)
+	user, password, ok := basicAuth(req.Header.Get("Authorization"))
+	if !ok {
+		authFailure(w, "Need auth information.")
+		return
+	}
+	host, _, _ := net.SplitHostPort(req.RemoteAddr)
+	cat := r.l.n.meta.cat
+	u := cat.MatchUser(user, host)
+	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
+		authFailure(w, fmt.Sprintf("Access denied for %s@%s", user, host))
+		return
+	}
+	db, table := req.PathValue("db"), req.PathValue("table")
+	if cat.Table(db, table) != nil && !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(db, table, catalog.PrivInsert) {
+		writeLoadFailure(w, label, "FAILED", fmt.Sprintf("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", table))
 		return
 	}
 	live := r.l.cns.workers()
 	ids := r.l.cns.alive()
 	if len(ids) == 0 {
-		writeLoadFailure(w, label, "Fail", "No alive compute node to run the stream load")
+		writeLoadFailure(w, label, "FAILED", "No backend or compute node alive.")
 		return
 	}
 	wk := live[ids[int(r.next.Add(1))%len(ids)]]
@@ -93,30 +121,27 @@ func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	host, _, _ := net.SplitHostPort(req.RemoteAddr)
 	u := cat.MatchUser(user, host)
 	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
-		return fail("Fail", "Access denied for user '%s' (using password: %s)", user, yesNo(password != ""))
+		return fail("Fail", "Access denied for %s@%s", user, host)
 	}
 	db := cat.DB(req.DB)
 	if db == nil {
-		return fail("Fail", "Unknown database '%s'", req.DB)
+		return fail("Fail", "unknown database, database=%s", req.DB)
 	}
 	t := cat.Table(req.DB, req.Table)
 	if t == nil {
-		return fail("Fail", "Unknown table '%s'", req.Table)
+		return fail("Fail", "unknown table \"%s.%s\"", req.DB, req.Table)
 	}
 	if !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(req.DB, t.Name, catalog.PrivInsert) {
-		return fail("Fail", "Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", t.Name)
+		return fail("Fail", "Access denied; you need (at least one of) the INSERT privilege(s) for this operation")
 	}
 	label := req.Label
 	if label == "" {
-		label = "stream_load_" + strconv.FormatInt(l.newGTID(), 16)
+		label = uuid.NewString()
 	}
 	if prev := cat.TxnByLabel(db.ID, label); prev != nil {
 		state := "RUNNING"
-		switch prev.State {
-		case catalog.TxnVisible:
+		if prev.State == catalog.TxnVisible || prev.State == catalog.TxnCommitted {
 			state = "FINISHED"
-		case catalog.TxnCommitted:
-			state = "COMMITTED"
 		}
 		return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: state,
 			Message: fmt.Sprintf("Label [%s] has already been used.", label)}, nil
@@ -135,13 +160,6 @@ func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	}
 	return &rpc.LoadBeginResponse{Status: "OK", TxnID: txn.ID, GTID: txn.GTID, Label: label, Schema: schemaOf(t),
 		PartitionColumn: pcol, DistColumns: dist, Partitions: targets}, nil
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "YES"
-	}
-	return "NO"
 }
 
 // loadCommit commits a Stream Load and waits for it to become visible.

@@ -30,7 +30,9 @@ func BuiltinVolumeFromConfig(cfg *conf.Config) catalog.StorageVolume {
 		volume.PropRegion:          cfg.Get(KeyS3Region),
 		volume.PropUseDefault:      cfg.Get(KeyS3DefaultBehavior),
 		volume.PropInstanceProfile: cfg.Get(KeyS3InstanceProfile),
-		volume.PropPathStyle:       cfg.Get(KeyS3PathStyle),
+	}
+	if cfg.Bool(KeyS3PathStyle) {
+		props[volume.PropPathStyle] = "true"
 	}
 	if ak := cfg.Get(KeyS3AccessKey); ak != "" {
 		props[volume.PropAccessKey] = ak

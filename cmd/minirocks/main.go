@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"minirocks/cn"
 	"minirocks/deploy"
 	"minirocks/fe"
 )
@@ -23,6 +24,7 @@ const usage = `usage: minirocks <command> [flags]
 commands:
   fe --home DIR [--helper HOST:EDIT_LOG_PORT] [--cluster_snapshot]
                       run one frontend whose install tree is DIR
+  cn --home DIR       run one compute node whose install tree is DIR
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
   demo                run the flagship demonstration
   version             print the version
@@ -44,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "fe":
 		return runFE(rest, stderr)
+	case "cn":
+		return runCN(rest, stderr)
 	case "deploy":
 		return runDeploy(rest, stdout, stderr)
 	case "demo":
@@ -78,6 +82,29 @@ func runFE(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := fe.Start(ctx, fe.Options{Home: *home, Helper: *helper, ClusterSnapshot: *snap})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-n.Done():
+	}
+	return n.Close()
+}
+
+func runCN(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cn", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	home := fs.String("home", os.Getenv("STARROCKS_HOME"), "compute node install directory (holds conf/cn.conf)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *home == "" {
+		return errors.New("cn: --home is required")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := cn.Start(cn.Options{Home: *home})
 	if err != nil {
 		return err
 	}

@@ -45,11 +45,14 @@ func (s *Session) execAdminSetConfig(st *sql.AdminSetConfigStmt) (*Result, error
 func splitHostPort(hp string) (string, int, error) {
 	host, ps, err := net.SplitHostPort(hp)
 	if err != nil || host == "" {
-		return "", 0, fmt.Errorf("Invalid host port format: %s", hp)
+		return "", 0, fmt.Errorf("Invalid host port: %s", hp)
 	}
 	port, err := strconv.Atoi(ps)
-	if err != nil || port <= 0 || port > 65535 {
-		return "", 0, fmt.Errorf("Invalid host port format: %s", hp)
+	if err != nil {
+		return "", 0, fmt.Errorf("Encounter unknown exception: For input string: \"%s\"", ps)
+	}
+	if port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("Encounter unknown exception: Port is out of range: %d", port)
 	}
 	return host, port, nil
 }

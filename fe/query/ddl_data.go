@@ -8,6 +8,7 @@ import (
 
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
+	"minirocks/fe/sqlerr"
 	"minirocks/starmgr"
 )
 
@@ -82,7 +83,7 @@ func (s *Session) execAlterTable(ctx context.Context, st *sql.AlterTableStmt) (*
 				if c.IfExists {
 					continue
 				}
-				return nil, at(c.Name.At, "Partition '%s' does not exist", c.Name.Name)
+				return nil, sqlerr.New(sqlerr.ErPartitionList, sqlerr.StateGeneral, "Error in list of partitions to [%s]", c.Name.Name)
 			}
 			op := &catalog.DropPartitionOp{TableID: t.ID, PartitionID: p.ID, Force: c.Force, DropTime: s.eng.meta.Now().UnixMilli()}
 			if _, err := s.eng.meta.Propose(ctx, op); err != nil {
@@ -102,9 +103,9 @@ func (s *Session) execAlterTable(ctx context.Context, st *sql.AlterTableStmt) (*
 					ids = append(ids, p.ID)
 				}
 			}
-			if err := s.eng.meta.Lake().Compact(ctx, t.ID, ids); err != nil {
-				return nil, err
-			}
+			// As in StarRocks, the statement only asks for the compaction;
+			// it runs in the background (SHOW PARTITIONS shows CompactVersion).
+			s.eng.meta.Lake().RequestCompaction(t.ID, ids)
 		default:
 			return nil, errNotSupported(c.Pos(), "This ALTER TABLE clause")
 		}
@@ -137,7 +138,10 @@ func (s *Session) execRecoverTable(ctx context.Context, st *sql.RecoverTableStmt
 		}
 	}
 	if found == nil {
-		return nil, at(st.Table.At, "Unknown table '%s'", st.Table.Name)
+		return nil, sqlerr.New(sqlerr.ErBadTable, sqlerr.StateBadTable, "Unknown table '%s'", st.Table.Name)
+	}
+	if cat.Table(dbName, st.Table.Name) != nil {
+		return nil, catalog.ErrTableExists(st.Table.Name)
 	}
 	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverTableOp{TableID: found.Table.ID}); err != nil {
 		return nil, err
@@ -160,7 +164,10 @@ func (s *Session) execRecoverPartition(ctx context.Context, st *sql.RecoverParti
 		}
 	}
 	if found == nil {
-		return nil, at(st.Partition.At, "No partition named '%s' in recycle bin that belongs to table '%s'", st.Partition.Name, t.Name)
+		return nil, sqlerr.Generic("No partition named '%s' in recycle bin that belongs to table '%s'", st.Partition.Name, t.Name)
+	}
+	if t.Partition(st.Partition.Name) != nil {
+		return nil, sqlerr.Generic("partition[%s] already exist in table[%s]", st.Partition.Name, t.Name)
 	}
 	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverPartitionOp{PartitionID: found.Partition.ID}); err != nil {
 		return nil, err
@@ -179,7 +186,10 @@ func (s *Session) execRecoverDatabase(ctx context.Context, st *sql.RecoverDataba
 		}
 	}
 	if found == nil {
-		return nil, at(st.Db.At, "Unknown database '%s'", st.Db.Name)
+		return nil, sqlerr.New(sqlerr.ErBadDB, sqlerr.StateBadDB, "Unknown database '%s'", st.Db.Name)
+	}
+	if s.eng.meta.Catalog().DB(st.Db.Name) != nil {
+		return nil, sqlerr.Generic("Database[%s] already exist.", st.Db.Name)
 	}
 	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverDBOp{DBID: found.DB.ID}); err != nil {
 		return nil, err
@@ -194,12 +204,12 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 	for _, hp := range st.Hosts {
 		host, port, err := splitHostPort(hp)
 		if err != nil {
-			return nil, at(st.Pos(), "%v", err)
+			return nil, sqlerr.Analysis(0, 0, 0, "", err.Error())
 		}
 		switch st.Op {
 		case sql.SystemAdd:
 			if cat.ComputeNodeByAddr(host, port) != nil {
-				return nil, at(st.Pos(), "Compute node already exists with same host %s and heartbeat port %d", host, port)
+				return nil, sqlerr.Generic("Compute node already exists with same host %s and port %d", host, port)
 			}
 			id, err := s.eng.meta.AllocIDs(ctx, 1)
 			if err != nil {
@@ -213,7 +223,7 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 		case sql.SystemDrop:
 			n := cat.ComputeNodeByAddr(host, port)
 			if n == nil {
-				return nil, at(st.Pos(), "compute node does not exist with host %s and heartbeat port %d", host, port)
+				return nil, sqlerr.Generic("compute node does not exists[%s:%d]", host, port)
 			}
 			if _, err := s.eng.meta.Propose(ctx, &catalog.DropComputeNodeOp{ID: n.ID}, &starmgr.RemoveWorkerOp{ID: n.ID}); err != nil {
 				return nil, err

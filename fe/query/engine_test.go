@@ -62,7 +62,7 @@ func (emptyLake) Insert(context.Context, InsertRequest) (*InsertResult, error) {
 	return nil, fmt.Errorf("no compute nodes in unit tests")
 }
 func (emptyLake) Scan(context.Context, ScanRequest, func([][]types.Value) error) error { return nil }
-func (emptyLake) Compact(context.Context, int64, []int64) error                        { return nil }
+func (emptyLake) RequestCompaction(int64, []int64)                                     {}
 func (emptyLake) ComputeNodes() []ComputeNodeStatus                                    { return nil }
 
 func (m *testMeta) Propose(_ context.Context, ops ...any) (uint64, error) {

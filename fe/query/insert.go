@@ -10,6 +10,7 @@ import (
 
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
+	"minirocks/fe/sqlerr"
 	"minirocks/types"
 )
 
@@ -76,7 +77,7 @@ func (s *Session) execInsert(ctx context.Context, st *sql.InsertStmt) (*Result, 
 			return nil, err
 		}
 		if len(res.Columns) != len(target) {
-			return nil, at(st.Select.Pos(), "Column count doesn't match value count")
+			return nil, errColumnCount(st.Select.Pos(), len(target), len(res.Columns))
 		}
 		for _, r := range res.Rows {
 			row, err := s.fillRow(t, target, r, nil, st.Select.Pos())
@@ -87,8 +88,11 @@ func (s *Session) execInsert(ctx context.Context, st *sql.InsertStmt) (*Result, 
 		}
 	default:
 		for _, exprs := range st.Rows {
+			if len(exprs) != len(st.Rows[0]) {
+				return nil, at(st.Pos(), "Values have unequal number of columns")
+			}
 			if len(exprs) != len(target) {
-				return nil, at(st.Pos(), "Column count doesn't match value count")
+				return nil, errColumnCount(st.Pos(), len(target), len(exprs))
 			}
 			vals := make([]types.Value, len(exprs))
 			isDefault := make([]bool, len(exprs))
@@ -120,6 +124,12 @@ func (s *Session) execInsert(ctx context.Context, st *sql.InsertStmt) (*Result, 
 	}
 	return &Result{AffectedRows: uint64(res.Rows),
 		Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", res.Label, res.Status, res.TxnID)}, nil
+}
+
+// errColumnCount is StarRocks' 5604 for INSERT column-count mismatches.
+func errColumnCount(pos sql.Pos, target, given int) error {
+	return atCode(pos, sqlerr.ErInsertColumnCount, sqlerr.StateInsertColumnCount,
+		"Inserted target column count: %d doesn't match select/value column count: %d", target, given)
 }
 
 // AutoLabel is the label of a load that did not name one.
@@ -170,14 +180,21 @@ func columnDefault(c catalog.Column, pos sql.Pos) (types.Value, error) {
 	case c.Nullable:
 		return types.NullValue, nil
 	}
-	return types.Value{}, at(pos, "Column '%s' has no default value and does not allow NULL", c.Name)
+	return types.Value{}, errFiltered("NULL value in non-nullable column '%s'", c.Name)
+}
+
+// errFiltered is the failure of a load whose rows do not fit (StarRocks
+// filters them and fails the statement in strict mode); the reason is the
+// one StarRocks writes to the load's tracking log.
+func errFiltered(format string, args ...any) error {
+	return sqlerr.Generic("Insert has filtered data in strict mode. Error: "+format, args...)
 }
 
 // convertValue converts a value to a column's type.
 func convertValue(c catalog.Column, v types.Value, pos sql.Pos) (types.Value, error) {
 	if v.IsNull() {
 		if !c.Nullable {
-			return types.Value{}, at(pos, "Insert has filtered data in strict mode: NULL value in non-nullable column '%s'", c.Name)
+			return types.Value{}, errFiltered("NULL value in non-nullable column '%s'", c.Name)
 		}
 		return types.NullValue, nil
 	}
@@ -186,7 +203,10 @@ func convertValue(c catalog.Column, v types.Value, pos sql.Pos) (types.Value, er
 	}
 	out, err := types.ParseValue(c.Type, v.String())
 	if err != nil {
-		return types.Value{}, at(pos, "Insert has filtered data in strict mode: column '%s': %v", c.Name, err)
+		if c.Type.IsString() {
+			return types.Value{}, errFiltered("String '%s'(length=%d) is too long. The max length of '%s' is %d", v.String(), len(v.String()), c.Name, c.Type.Len)
+		}
+		return types.Value{}, errFiltered("Value '%s' is out of range. The type of '%s' is %s", v.String(), c.Name, c.Type.Canonical())
 	}
 	return out, nil
 }

@@ -8,7 +8,9 @@ import (
 	"minirocks/types"
 )
 
-// loadState maps a transaction's state to a load job's state.
+// loadState maps a transaction's state to a load job's state as StarRocks
+// shows them: INSERT jobs are PREPARED once committed, Stream Load tasks
+// COMMITED (sic).
 func loadState(t *catalog.Transaction) string {
 	switch t.State {
 	case catalog.TxnVisible:
@@ -16,9 +18,27 @@ func loadState(t *catalog.Transaction) string {
 	case catalog.TxnAborted:
 		return "CANCELLED"
 	case catalog.TxnCommitted:
-		return "COMMITTED"
+		if t.Kind == catalog.TxnStreamLoad {
+			return "COMMITED"
+		}
+		return "PREPARED"
 	}
 	return "LOADING"
+}
+
+// loadProgress is a job's PROGRESS.
+func loadProgress(t *catalog.Transaction) string {
+	done := t.State == catalog.TxnVisible
+	if t.Kind == catalog.TxnStreamLoad {
+		if done {
+			return "100%"
+		}
+		return "0%"
+	}
+	if done {
+		return "ETL:100%; LOAD:100%"
+	}
+	return "ETL:100%; LOAD:0%"
 }
 
 func loadType(t *catalog.Transaction) string {
@@ -71,10 +91,7 @@ func (s *Session) loadsRows() [][]types.Value {
 		if tbl := cat.TableByID(t.TableID); tbl != nil {
 			tblName = tbl.Name
 		}
-		progress := "0%"
-		if t.State == catalog.TxnVisible {
-			progress = "100%"
-		}
+		progress := loadProgress(t)
 		errMsg := types.NullValue
 		if t.Reason != "" {
 			errMsg = str(t.Reason)
@@ -120,7 +137,10 @@ func (s *Session) execShowLoad(st *sql.ShowLoadStmt) (*Result, error) {
 		"FilteredRows", "UnselectedRows", "SinkRows", "EtlInfo", "TaskInfo", "ErrorMsg", "CreateTime", "EtlStartTime",
 		"EtlFinishTime", "LoadStartTime", "LoadFinishTime", "TrackingSQL", "JobDetails", "Warehouse")}
 	for _, t := range s.loadJobs(db) {
-		res.AddRow(strconv.FormatInt(t.ID, 10), t.Label, loadState(t), "ETL:100%; LOAD:100%", loadType(t), "NORMAL",
+		if t.Kind != catalog.TxnInsert {
+			continue // SHOW LOAD lists INSERT (and broker) jobs, not stream loads
+		}
+		res.AddRow(strconv.FormatInt(t.ID, 10), t.Label, loadState(t), loadProgress(t), loadType(t), "NORMAL",
 			strconv.FormatInt(t.Rows+t.FilteredRows, 10), strconv.FormatInt(t.FilteredRows, 10), "0", strconv.FormatInt(t.Rows, 10),
 			"NULL", "resource:N/A; timeout(s):"+strconv.FormatInt(t.TimeoutSec, 10)+"; max_filter_ratio:0.0", t.Reason,
 			fmtMillis(t.BeginTime), fmtMillis(t.BeginTime), fmtMillis(t.BeginTime), fmtMillis(t.BeginTime), fmtMillis(t.FinishTime),

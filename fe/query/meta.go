@@ -41,8 +41,9 @@ type Lake interface {
 	// Scan reads partitions of a table at the versions given and calls emit
 	// with batches of rows shaped as the request asks.
 	Scan(ctx context.Context, req ScanRequest, emit func(rows [][]types.Value) error) error
-	// Compact compacts partitions of a table now and waits for the result.
-	Compact(ctx context.Context, tableID int64, partitionIDs []int64) error
+	// RequestCompaction asks for a compaction of partitions of a table; it
+	// runs in the background (ALTER TABLE ... COMPACT).
+	RequestCompaction(tableID int64, partitionIDs []int64)
 	// ComputeNodes describes every registered compute node.
 	ComputeNodes() []ComputeNodeStatus
 }

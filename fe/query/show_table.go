@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"minirocks/fe/catalog"
 	"minirocks/fe/sql"
@@ -315,8 +314,10 @@ func (s *Session) execShowPartitions(st *sql.ShowPartitionsStmt) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	// StarRocks 3.4's columns for a cloud-native table.
 	res := &Result{Columns: StringColumns("PartitionId", "PartitionName", "CompactVersion", "VisibleVersion",
-		"VisibleVersionTime", "NextVersion", "PartitionKey", "Range", "DistributionKey", "Buckets", "DataSize", "RowCount", "StorageVolume")}
+		"NextVersion", "State", "PartitionKey", "Range", "DistributionKey", "Buckets", "DataSize", "RowCount",
+		"EnableDataCache", "AsyncWrite", "AvgCS", "P50CS", "MaxCS", "DataVersion", "VersionEpoch", "VersionTxnType")}
 	lower := ""
 	if t.Partitioning.Type == "RANGE" {
 		lower = minValue(t.Column(t.Partitioning.Column).Type)
@@ -335,9 +336,15 @@ func (s *Session) execShowPartitions(st *sql.ShowPartitionsStmt) (*Result, error
 		if t.Distribution.Type == "HASH" {
 			dk = strings.Join(t.Distribution.Columns, ", ")
 		}
-		res.AddRow(strconv.FormatInt(p.ID, 10), p.Name, "0", strconv.FormatInt(p.VisibleVersion, 10),
-			time.UnixMilli(p.VisibleVersionTime).Format("2006-01-02 15:04:05"), strconv.FormatInt(p.NextVersion, 10),
-			t.Partitioning.Column, rng, dk, strconv.Itoa(len(p.Tablets)), "0B", "0", t.StorageVolume)
+		score := float64(max(p.VisibleVersion-max(p.CompactedVersion, 1), 0))
+		cs := fmt.Sprintf("%.2f", score)
+		res.AddRow(strconv.FormatInt(p.ID, 10), p.Name, strconv.FormatInt(p.CompactedVersion, 10), strconv.FormatInt(p.VisibleVersion, 10),
+			strconv.FormatInt(p.NextVersion, 10), "NORMAL", t.Partitioning.Column, rng, dk, strconv.Itoa(len(p.Tablets)),
+			"0B", "0", t.Properties["datacache.enable"], t.Properties["enable_async_write_back"], cs, cs, cs,
+			strconv.FormatInt(p.VisibleVersion, 10), "0", "TXN_NORMAL")
+	}
+	if st.Where != nil {
+		return s.filterShow(res, nil, st.Where)
 	}
 	return res, nil
 }

@@ -68,20 +68,23 @@ const (
 	ErNoDefaultVolume    = 5506 // The default storage volume does not exist ...
 	ErBadField           = 5509 // Unknown column
 	ErVolumeName         = 5063 // Incorrect storage volume name '%s'
+	ErInsertColumnCount  = 5604 // Inserted target column count ... doesn't match ...
+	ErPartitionList      = 1507 // Error in list of partitions to [%s]
 )
 
 // SQLSTATE values used with the numbers above.
 const (
-	StateGeneral      = "HY000"
-	StateSyntax       = "42000"
-	StateTableExists  = "42S01"
-	StateDupField     = "42S21"
-	StateBadField     = "42S22"
-	StateAccessDenied = "28000"
-	StateNoDB         = "3D000"
-	StateBadDB        = "3F000"
-	StateBadTable     = "42602"
-	StateNoVolume     = "55000"
+	StateGeneral           = "HY000"
+	StateSyntax            = "42000"
+	StateTableExists       = "42S01"
+	StateDupField          = "42S21"
+	StateBadField          = "42S22"
+	StateAccessDenied      = "28000"
+	StateNoDB              = "3D000"
+	StateBadDB             = "3F000"
+	StateBadTable          = "42602"
+	StateNoVolume          = "55000"
+	StateInsertColumnCount = "42601"
 )
 
 // Generic returns a StarRocks error without a specific code: 1064/HY000.

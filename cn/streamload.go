@@ -1,0 +1,537 @@
+package cn
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"minirocks/lake"
+	"minirocks/rpc"
+	"minirocks/types"
+	"minirocks/volume"
+)
+
+// loadResponse is StarRocks' Stream Load answer, fields in its order.
+type loadResponse struct {
+	TxnId                  int64  `json:"TxnId"`
+	Label                  string `json:"Label"`
+	Status                 string `json:"Status"`
+	ExistingJobStatus      string `json:"ExistingJobStatus,omitempty"`
+	Message                string `json:"Message"`
+	NumberTotalRows        int64  `json:"NumberTotalRows"`
+	NumberLoadedRows       int64  `json:"NumberLoadedRows"`
+	NumberFilteredRows     int64  `json:"NumberFilteredRows"`
+	NumberUnselectedRows   int64  `json:"NumberUnselectedRows"`
+	LoadBytes              int64  `json:"LoadBytes"`
+	LoadTimeMs             int64  `json:"LoadTimeMs"`
+	BeginTxnTimeMs         int64  `json:"BeginTxnTimeMs"`
+	StreamLoadPlanTimeMs   int64  `json:"StreamLoadPlanTimeMs"`
+	ReadDataTimeMs         int64  `json:"ReadDataTimeMs"`
+	WriteDataTimeMs        int64  `json:"WriteDataTimeMs"`
+	CommitAndPublishTimeMs int64  `json:"CommitAndPublishTimeMs"`
+	ErrorURL               string `json:"ErrorURL,omitempty"`
+}
+
+// maxErrorLines bounds the rejected rows kept in a load's error log.
+const maxErrorLines = 1000
+
+// loadOptions are the Stream Load headers minirocks understands.
+type loadOptions struct {
+	sep, delim     []byte
+	columns        []string
+	maxFilterRatio float64
+	skipHeader     int
+	timeout        time.Duration
+}
+
+// parseSeparator decodes StarRocks' separator notation: a literal string,
+// or hex bytes written \x01.
+func parseSeparator(s, def string) ([]byte, error) {
+	if s == "" {
+		return []byte(def), nil
+	}
+	if strings.HasPrefix(s, "\\x") {
+		var out []byte
+		for _, part := range strings.Split(s, "\\x")[1:] {
+			b, err := strconv.ParseUint(part, 16, 8)
+			if err != nil {
+				return nil, fmt.Errorf("invalid separator %q", s)
+			}
+			out = append(out, byte(b))
+		}
+		return out, nil
+	}
+	s = strings.NewReplacer(`\t`, "\t", `\n`, "\n", `\r`, "\r").Replace(s)
+	return []byte(s), nil
+}
+
+func loadOptionsOf(h http.Header) (loadOptions, error) {
+	o := loadOptions{timeout: 600 * time.Second}
+	var err error
+	if o.sep, err = parseSeparator(h.Get("column_separator"), "\t"); err != nil {
+		return o, err
+	}
+	if o.delim, err = parseSeparator(h.Get("row_delimiter"), "\n"); err != nil {
+		return o, err
+	}
+	if len(o.sep) == 0 || len(o.delim) == 0 {
+		return o, errors.New("column_separator and row_delimiter must not be empty")
+	}
+	if c := h.Get("columns"); c != "" {
+		for _, name := range strings.Split(c, ",") {
+			o.columns = append(o.columns, strings.Trim(strings.TrimSpace(name), "`"))
+		}
+	}
+	if r := h.Get("max_filter_ratio"); r != "" {
+		if o.maxFilterRatio, err = strconv.ParseFloat(r, 64); err != nil || o.maxFilterRatio < 0 || o.maxFilterRatio > 1 {
+			return o, fmt.Errorf("Invalid max_filter_ratio: %s", r)
+		}
+	}
+	if s := h.Get("skip_header"); s != "" {
+		if o.skipHeader, err = strconv.Atoi(s); err != nil {
+			return o, errors.New("Invalid csv load skip_header format")
+		}
+		if o.skipHeader < 0 {
+			return o, errors.New("skip_header must be equal or greater than 0")
+		}
+	}
+	if t := h.Get("timeout"); t != "" {
+		sec, err := strconv.Atoi(t)
+		if err != nil || sec <= 0 {
+			return o, errors.New("Invalid timeout format")
+		}
+		o.timeout = time.Duration(sec) * time.Second
+	}
+	switch f := strings.ToLower(h.Get("format")); f {
+	case "", "csv":
+	case "json":
+		return o, errors.New("format json is not supported by minirocks; use csv")
+	default:
+		return o, fmt.Errorf("unknown data format, format=%s", h.Get("format"))
+	}
+	return o, nil
+}
+
+// streamLoad runs a Stream Load redirected here by the FE: begin the
+// transaction on the leader FE, parse and route the CSV rows, write every
+// tablet's segments and txn log to the storage volume, commit.
+func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	resp := &loadResponse{TxnId: -1, Label: r.Header.Get("label"), Status: "Fail"}
+	if resp.Label == "" {
+		resp.Label = uuid.NewString()
+	}
+	finish := func() {
+		resp.LoadTimeMs = time.Since(start).Milliseconds()
+		writeJSON(w, resp)
+	}
+	fail := func(format string, args ...any) {
+		resp.Status, resp.Message = "Fail", fmt.Sprintf(format, args...)
+		finish()
+	}
+	if _, _, ok := r.BasicAuth(); !ok {
+		fail("no valid Basic authorization")
+		return
+	}
+	if max := n.cfg.Int(KeyLoadMaxMB) << 20; r.ContentLength > max {
+		fail("body size %d exceed limit: %d, You can increase the limit by setting streaming_load_max_mb in be.conf.", r.ContentLength, max)
+		return
+	}
+	opts, err := loadOptionsOf(r.Header)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	n.mu.RLock()
+	leader := n.leaderRPC
+	n.mu.RUnlock()
+	if leader == "" {
+		fail("compute node has not received a heartbeat from the FE yet")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), opts.timeout)
+	defer cancel()
+
+	t0 := time.Now()
+	var begin rpc.LoadBeginResponse
+	err = rpc.Call(ctx, n.client, "http://"+leader+rpc.PathLoadBegin, rpc.LoadBeginRequest{
+		Authorization: r.Header.Get("Authorization"), RemoteAddr: r.RemoteAddr,
+		DB: r.PathValue("db"), Table: r.PathValue("table"), Label: resp.Label, TimeoutSec: int64(opts.timeout.Seconds())}, &begin)
+	resp.BeginTxnTimeMs = time.Since(t0).Milliseconds()
+	if err != nil {
+		fail("begin transaction on the FE %s failed: %v", leader, err)
+		return
+	}
+	if begin.Status != "OK" {
+		resp.Status, resp.Message, resp.ExistingJobStatus = begin.Status, begin.Message, begin.ExistingJobState
+		finish()
+		return
+	}
+	resp.TxnId = begin.TxnID
+	resp.Label = begin.Label
+	abort := func(reason string) {
+		actx, acancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer acancel()
+		_ = rpc.Call(actx, n.client, "http://"+leader+rpc.PathLoadAbort, rpc.LoadAbortRequest{TxnID: begin.TxnID, Reason: reason}, nil)
+	}
+	ld, err := n.newLoader(ctx, &begin, opts)
+	if err != nil {
+		abort(err.Error())
+		fail("%v", err)
+		return
+	}
+	t1 := time.Now()
+	err = ld.read(bufio.NewReaderSize(r.Body, 1<<20))
+	resp.ReadDataTimeMs = time.Since(t1).Milliseconds()
+	resp.LoadBytes = ld.bytes
+	resp.NumberTotalRows, resp.NumberLoadedRows, resp.NumberFilteredRows = ld.total, ld.loaded, ld.filtered
+	if err == nil {
+		t2 := time.Now()
+		err = ld.finish(ctx)
+		resp.WriteDataTimeMs = time.Since(t2).Milliseconds() + resp.ReadDataTimeMs
+	}
+	if ld.filtered > 0 {
+		resp.ErrorURL = n.saveErrorLog(ld)
+	}
+	if err != nil {
+		abort(err.Error())
+		fail("%v", err)
+		return
+	}
+	if ld.total > 0 && float64(ld.filtered) > float64(ld.total)*opts.maxFilterRatio {
+		abort("too many filtered rows")
+		fail("too many filtered rows")
+		return
+	}
+	t3 := time.Now()
+	var commit rpc.LoadCommitResponse
+	err = rpc.Call(ctx, n.client, "http://"+leader+rpc.PathLoadCommit, rpc.LoadCommitRequest{
+		TxnID: begin.TxnID, Writes: ld.writes, Rows: ld.loaded, FilteredRows: ld.filtered, Bytes: ld.bytes}, &commit)
+	resp.CommitAndPublishTimeMs = time.Since(t3).Milliseconds()
+	switch {
+	case err != nil:
+		fail("Commit transaction fail cause %v, Transaction status unknown, you can retry with same label.", err)
+		return
+	case commit.Status == "VISIBLE":
+		resp.Status, resp.Message = "Success", "OK"
+	case commit.Status == "COMMITTED":
+		resp.Status, resp.Message = "Publish Timeout", "Publish timeout. The data will be visible after a while"
+	default:
+		fail("%s", commit.Message)
+		return
+	}
+	n.log.Info("stream load finished", "label", resp.Label, "txn", resp.TxnId, "rows", ld.loaded, "filtered", ld.filtered, "bytes", ld.bytes, "ms", time.Since(start).Milliseconds())
+	finish()
+}
+
+// loader parses a CSV stream and routes its rows into tablet writers.
+type loader struct {
+	n       *Node
+	ctx     context.Context
+	opts    loadOptions
+	begin   *rpc.LoadBeginResponse
+	schema  *lake.Schema
+	router  *lake.Router
+	st      *volume.Store
+	svc     string
+	up      *uploader
+	srcCols []int // for each source field, the table column (or -1)
+	fill    lake.Row
+	fillSet []bool
+
+	writers map[int64]*tabletWriter
+	batch   map[int64][]lake.Row
+	tablets [][]rpc.Tablet // by partition index, bucket index
+	writes  []rpc.TabletWrite
+
+	total, loaded, filtered, bytes int64
+	errLines                       []string
+}
+
+func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loadOptions) (*loader, error) {
+	routes := make([]lake.PartitionRoute, len(b.Partitions))
+	ld := &loader{n: n, ctx: ctx, opts: opts, begin: b, schema: b.Schema, writers: map[int64]*tabletWriter{}, batch: map[int64][]lake.Row{}}
+	for i, p := range b.Partitions {
+		routes[i] = p.Route
+		ld.tablets = append(ld.tablets, p.Tablets)
+	}
+	router, err := lake.NewRouter(b.Schema, b.PartitionColumn, routes, b.DistColumns)
+	if err != nil {
+		return nil, err
+	}
+	ld.router = router
+	if len(b.Partitions) == 0 || len(b.Partitions[0].Tablets) == 0 {
+		return nil, errors.New("the table has no tablets")
+	}
+	if ld.st, ld.svc, err = n.store(ctx, b.Partitions[0].Tablets[0].VolumeID); err != nil {
+		return nil, err
+	}
+	ld.up = newUploader(ctx, 4)
+	// Map source fields to table columns; unnamed columns get defaults.
+	cols := b.Schema.Columns
+	ld.fill = make(lake.Row, len(cols))
+	ld.fillSet = make([]bool, len(cols))
+	if len(opts.columns) == 0 {
+		for i := range cols {
+			ld.srcCols = append(ld.srcCols, i)
+			ld.fillSet[i] = true
+		}
+	} else {
+		for _, name := range opts.columns {
+			idx := -1
+			for i, c := range cols {
+				if strings.EqualFold(c.Name, name) {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return nil, fmt.Errorf("Unknown column '%s' in 'columns' header", name)
+			}
+			ld.srcCols = append(ld.srcCols, idx)
+			ld.fillSet[idx] = true
+		}
+	}
+	for i, c := range cols {
+		if ld.fillSet[i] {
+			continue
+		}
+		switch {
+		case c.Default != nil:
+			v, err := types.ParseValue(c.Type, *c.Default)
+			if err != nil {
+				return nil, fmt.Errorf("default of column %s: %v", c.Name, err)
+			}
+			ld.fill[i] = v
+		case c.Nullable:
+			ld.fill[i] = types.NullValue
+		default:
+			return nil, fmt.Errorf("Column '%s' has no default value and is not in the columns header", c.Name)
+		}
+	}
+	return ld, nil
+}
+
+// read parses rows until the body ends.
+func (ld *loader) read(br *bufio.Reader) error {
+	delim := ld.opts.delim
+	skip := ld.opts.skipHeader
+	var carry []byte
+	for {
+		line, err := readLine(br, delim, &carry)
+		if len(line) > 0 || (err == nil) {
+			ld.bytes += int64(len(line) + len(delim))
+			if skip > 0 {
+				skip--
+			} else if len(line) > 0 {
+				if perr := ld.row(line); perr != nil {
+					return perr
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read the load data: %v", err)
+		}
+	}
+	for id, rows := range ld.batch {
+		if len(rows) > 0 {
+			if err := ld.writers[id].add(rows); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readLine returns the next line without its delimiter. carry holds the
+// partial line of a multi-byte delimiter split across buffer reads.
+func readLine(br *bufio.Reader, delim []byte, carry *[]byte) ([]byte, error) {
+	if len(delim) == 1 {
+		line, err := br.ReadSlice(delim[0])
+		if errors.Is(err, bufio.ErrBufferFull) {
+			buf := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice(delim[0])
+				buf = append(buf, line...)
+			}
+			line = buf
+		}
+		if err == nil {
+			line = line[:len(line)-1]
+		}
+		return line, err
+	}
+	*carry = (*carry)[:0]
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return *carry, err
+		}
+		*carry = append(*carry, b)
+		if bytes.HasSuffix(*carry, delim) {
+			return (*carry)[:len(*carry)-len(delim)], nil
+		}
+	}
+}
+
+// reject records a filtered row.
+func (ld *loader) reject(line []byte, format string, args ...any) {
+	ld.filtered++
+	if len(ld.errLines) < maxErrorLines {
+		ld.errLines = append(ld.errLines, fmt.Sprintf("Error: "+format+". Row: %s", append(args, string(line))...))
+	}
+}
+
+// row parses, converts and routes one line.
+func (ld *loader) row(line []byte) error {
+	ld.total++
+	cols := ld.schema.Columns
+	row := make(lake.Row, len(cols))
+	copy(row, ld.fill)
+	sep := ld.opts.sep
+	field, rest, more := line, []byte(nil), false
+	n := 0
+	for {
+		if i := bytes.Index(field, sep); i >= 0 {
+			field, rest, more = field[:i], field[i+len(sep):], true
+		} else {
+			more = false
+		}
+		if n < len(ld.srcCols) {
+			idx := ld.srcCols[n]
+			c := cols[idx]
+			if len(field) == 2 && field[0] == '\\' && field[1] == 'N' {
+				if !c.Nullable {
+					ld.reject(line, "NULL value in non-nullable column '%s'", c.Name)
+					return nil
+				}
+				row[idx] = types.NullValue
+			} else {
+				v, err := types.ParseValue(c.Type, string(field))
+				if err != nil {
+					if c.Type.IsString() {
+						ld.reject(line, "String '%s'(length=%d) is too long. The max length of '%s' is %d", string(field), len(field), c.Name, c.Type.Len)
+					} else {
+						ld.reject(line, "The field (name = %s, pos = %d) is out of range. Type: %s, Value length: %d, Value: %s",
+							c.Name, n, strings.ToUpper(c.Type.SQL()), len(field), string(field))
+					}
+					return nil
+				}
+				row[idx] = v
+			}
+		}
+		n++
+		if !more {
+			break
+		}
+		field = rest
+	}
+	if n != len(ld.srcCols) {
+		ld.reject(line, "Target column count: %d doesn't match source value column count: %d. Column separator: '%s', Row delimiter: '%s'",
+			len(ld.srcCols), n, displaySep(ld.opts.sep), displaySep(ld.opts.delim))
+		return nil
+	}
+	pi, ti, err := ld.router.Route(row)
+	if err != nil {
+		if errors.Is(err, lake.ErrNoPartition) {
+			ld.reject(line, "The row is out of partition ranges. Please add a new partition")
+			return nil
+		}
+		return err
+	}
+	tablet := ld.tablets[pi][ti]
+	w := ld.writers[tablet.ID]
+	if w == nil {
+		w = ld.n.newTabletWriter(ld.st, ld.svc, tablet, ld.begin.TxnID, ld.begin.GTID, ld.schema, ld.up)
+		ld.writers[tablet.ID] = w
+		ld.writes = append(ld.writes, rpc.TabletWrite{PartitionID: ld.begin.Partitions[pi].Route.ID, TabletID: tablet.ID})
+	}
+	ld.loaded++
+	b := append(ld.batch[tablet.ID], row)
+	if len(b) >= 4096 {
+		if err := w.add(b); err != nil {
+			return err
+		}
+		b = b[:0]
+		ld.limitMemory()
+	}
+	ld.batch[tablet.ID] = b
+	return nil
+}
+
+// limitMemory flushes the largest open segments while the tablets buffer
+// more than 128 MiB in all, so a load's memory stays bounded however many
+// tablets it writes.
+func (ld *loader) limitMemory() {
+	for {
+		total := 0
+		var big *tabletWriter
+		for _, w := range ld.writers {
+			total += w.buffered()
+			if big == nil || w.buffered() > big.buffered() {
+				big = w
+			}
+		}
+		if total <= 128<<20 || big == nil || big.buffered() == 0 {
+			return
+		}
+		big.flush()
+	}
+}
+
+func displaySep(b []byte) string {
+	return strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(string(b))
+}
+
+// finish writes every tablet's last segment and txn log and records how
+// many rows each got.
+func (ld *loader) finish(ctx context.Context) error {
+	for i, wr := range ld.writes {
+		log, err := ld.writers[wr.TabletID].finish(ctx, "write", nil)
+		if err != nil {
+			return err
+		}
+		if log != nil && log.Rowset != nil {
+			ld.writes[i].Rows = log.Rowset.Rows
+		}
+	}
+	return nil
+}
+
+// saveErrorLog keeps the rejected rows under storage_root_path/error_log
+// and returns the URL that serves them (StarRocks' ErrorURL).
+func (n *Node) saveErrorLog(ld *loader) string {
+	dir := filepath.Join(n.root, "error_log")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ""
+	}
+	name := fmt.Sprintf("error_log_%x_%x", ld.begin.TxnID, time.Now().UnixNano())
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(ld.errLines, "\n")+"\n"), 0o644); err != nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyWebserverPort)))) + "/api/_load_error_log?file=" + name
+}
+
+// loadErrorLog serves a saved error log.
+func (n *Node) loadErrorLog(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("file")
+	if name == "" || strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") {
+		http.Error(w, "bad file name", http.StatusBadRequest)
+		return
+	}
+	http.ServeFile(w, r, filepath.Join(n.root, "error_log", name))
+}

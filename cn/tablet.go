@@ -1,0 +1,468 @@
+package cn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"minirocks/lake"
+	"minirocks/rpc"
+	"minirocks/volume"
+)
+
+// segmentTarget is the size at which a tablet writer closes a segment and
+// uploads it.
+const segmentTarget = 64 << 20
+
+// objKey is the object key of a lake file of a tablet:
+// {service_id}/{partition dir}/{relative key}.
+func objKey(svc string, t rpc.Tablet, rel string) string { return svc + "/" + t.Dir + rel }
+
+// storageErr turns a storage failure into the RPC error users see; it
+// names the object (volume errors carry its s3:// URL).
+func storageErr(err error) error {
+	var ce *lake.CorruptError
+	if errors.As(err, &ce) || errors.Is(err, lake.ErrCorrupt) {
+		return rpc.Errorf("corrupt", "%v", err)
+	}
+	return rpc.Errorf("storage", "%v", err)
+}
+
+// readMeta returns a tablet's metadata at version; version 1 of every
+// tablet is empty and needs no object.
+func (n *Node) readMeta(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, version int64) (*lake.TabletMeta, error) {
+	key := objKey(svc, t, lake.MetaKey(t.ID, version))
+	data, err := st.Get(ctx, key)
+	if errors.Is(err, volume.ErrNotFound) {
+		if version == 1 {
+			return lake.EmptyMeta(t.ID), nil
+		}
+		return nil, rpc.Errorf("not_found", "tablet %d has no version %d (%s)", t.ID, version, st.URL(key))
+	}
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	m, err := lake.DecodeMeta(st.URL(key), data)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	return m, nil
+}
+
+// tabletWriter writes one transaction's rows into one tablet: segments of
+// up to segmentTarget bytes, then a txn log listing them.
+type tabletWriter struct {
+	n      *Node
+	st     *volume.Store
+	svc    string
+	tablet rpc.Tablet
+	txnID  int64
+	gtid   int64
+	schema *lake.Schema
+	up     *uploader
+
+	buf  bytes.Buffer
+	sw   *lake.SegmentWriter
+	rows int64 // rows in the open segment
+	seq  int
+
+	mu     sync.Mutex
+	rowset lake.Rowset
+}
+
+func (n *Node) newTabletWriter(st *volume.Store, svc string, t rpc.Tablet, txnID, gtid int64, s *lake.Schema, up *uploader) *tabletWriter {
+	return &tabletWriter{n: n, st: st, svc: svc, tablet: t, txnID: txnID, gtid: gtid, schema: s, up: up}
+}
+
+// add appends rows, closing and uploading a segment when it is large enough.
+func (w *tabletWriter) add(rows []lake.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if w.sw == nil {
+		w.buf.Reset()
+		w.sw = lake.NewSegmentWriter(&w.buf, w.schema)
+	}
+	if err := w.sw.Append(rows); err != nil {
+		return rpc.Errorf("invalid", "tablet %d: %v", w.tablet.ID, err)
+	}
+	w.rows += int64(len(rows))
+	if w.buf.Len() >= segmentTarget {
+		return w.flush()
+	}
+	return nil
+}
+
+// buffered is the size of the open segment.
+func (w *tabletWriter) buffered() int { return w.buf.Len() }
+
+// flush closes the open segment and hands it to the uploader.
+func (w *tabletWriter) flush() error {
+	if w.sw == nil || w.rows == 0 {
+		return nil
+	}
+	info, err := w.sw.Close()
+	if err != nil {
+		return err
+	}
+	name := lake.SegmentKey(w.txnID, w.tablet.ID, w.seq)
+	w.seq++
+	data := bytes.Clone(w.buf.Bytes())
+	w.sw, w.rows = nil, 0
+	w.buf.Reset()
+	key := objKey(w.svc, w.tablet, name)
+	ref := lake.SegmentRef{Name: name, Rows: info.Rows, Size: info.Size}
+	w.mu.Lock()
+	w.rowset.Segments = append(w.rowset.Segments, ref)
+	w.rowset.Rows += info.Rows
+	w.rowset.Size += info.Size
+	w.mu.Unlock()
+	w.up.put(w.st, key, data, w.n.cache)
+	return nil
+}
+
+// finish flushes the last segment, waits for the uploads and writes the txn
+// log (for a compaction, with the rowsets it replaces). A tablet that got no
+// rows and is not compacted gets no txn log.
+func (w *tabletWriter) finish(ctx context.Context, op string, inputs []uint32) (*lake.TxnLog, error) {
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	if err := w.up.wait(); err != nil {
+		return nil, err
+	}
+	if w.rowset.Rows == 0 && op == "write" {
+		return nil, nil
+	}
+	log := &lake.TxnLog{TabletID: w.tablet.ID, TxnID: w.txnID, GTID: w.gtid, Op: op, InputRowsets: inputs}
+	if w.rowset.Rows > 0 {
+		rs := w.rowset
+		rs.TxnID = w.txnID
+		log.Rowset = &rs
+	}
+	key := objKey(w.svc, w.tablet, lake.TxnLogKey(w.tablet.ID, w.txnID))
+	if err := w.st.PutBytes(ctx, key, lake.EncodeTxnLog(log)); err != nil {
+		return nil, storageErr(err)
+	}
+	return log, nil
+}
+
+// uploader uploads segments in the background, a few at a time, so that
+// parsing and encoding go on while earlier segments travel. wait may be
+// called any number of times; the first failure sticks.
+type uploader struct {
+	ctx context.Context
+	sem chan struct{}
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+func newUploader(ctx context.Context, parallel int) *uploader {
+	return &uploader{ctx: ctx, sem: make(chan struct{}, parallel)}
+}
+
+func (u *uploader) failed() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.err
+}
+
+func (u *uploader) put(st *volume.Store, key string, data []byte, c *cache) {
+	if u.failed() != nil {
+		return
+	}
+	u.sem <- struct{}{}
+	u.wg.Add(1)
+	go func() {
+		defer func() { <-u.sem; u.wg.Done() }()
+		if err := st.PutBytes(u.ctx, key, data); err != nil {
+			u.mu.Lock()
+			if u.err == nil {
+				u.err = storageErr(err)
+			}
+			u.mu.Unlock()
+			return
+		}
+		c.keep(st, key, data)
+	}()
+}
+
+func (u *uploader) wait() error {
+	u.wg.Wait()
+	return u.failed()
+}
+
+// write handles the FE's write RPC: the rows of one transaction for one tablet.
+func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader) (*rpc.WriteResponse, error) {
+	st, svc, err := n.store(ctx, req.Tablet.VolumeID)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Schema.Validate(); err != nil {
+		return nil, rpc.Errorf("invalid", "%v", err)
+	}
+	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2))
+	sr := rpc.NewStreamReader(body, "FE")
+	for {
+		b, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows, err := lake.DecodeBlock(req.Schema, b)
+		if err != nil {
+			return nil, rpc.Errorf("invalid", "rows from the FE: %v", err)
+		}
+		if err := w.add(rows); err != nil {
+			return nil, err
+		}
+	}
+	log, err := w.finish(ctx, "write", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp := &rpc.WriteResponse{}
+	if log != nil && log.Rowset != nil {
+		resp.Rows, resp.Bytes, resp.Segments = log.Rowset.Rows, log.Rowset.Size, len(log.Rowset.Segments)
+	}
+	return resp, nil
+}
+
+// publish makes version req.Version of each tablet from version-1 and the
+// transaction's txn log. It is idempotent: a version already written by the
+// same transaction (same GTID) is left alone; one written by another
+// transaction with that number (a stale file of a lost timeline) is
+// overwritten.
+func (n *Node) publish(ctx context.Context, req *rpc.PublishRequest) (*rpc.PublishResponse, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, t := range req.Tablets {
+		g.Go(func() error { return n.publishTablet(gctx, t, req) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return &rpc.PublishResponse{Published: len(req.Tablets)}, nil
+}
+
+func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.PublishRequest) error {
+	st, svc, err := n.store(ctx, t.VolumeID)
+	if err != nil {
+		return err
+	}
+	target := objKey(svc, t, lake.MetaKey(t.ID, req.Version))
+	if data, err := st.Get(ctx, target); err == nil {
+		if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
+			return nil
+		}
+	} else if !errors.Is(err, volume.ErrNotFound) {
+		return storageErr(err)
+	}
+	base, err := n.readMeta(ctx, st, svc, t, req.Version-1)
+	if err != nil {
+		return err
+	}
+	logKey := objKey(svc, t, lake.TxnLogKey(t.ID, req.TxnID))
+	var next *lake.TabletMeta
+	data, err := st.Get(ctx, logKey)
+	switch {
+	case errors.Is(err, volume.ErrNotFound):
+		next = base.Clone()
+		next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
+	case err != nil:
+		return storageErr(err)
+	default:
+		log, err := lake.DecodeTxnLog(st.URL(logKey), data)
+		if err != nil {
+			return storageErr(err)
+		}
+		if log.GTID != req.GTID {
+			// A txn log left by a lost timeline under the same txn id.
+			next = base.Clone()
+			next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
+			break
+		}
+		if next, err = lake.Publish(base, log, req.Version, req.TxnID, req.GTID); err != nil {
+			return rpc.Errorf("invalid", "tablet %d: %v", t.ID, err)
+		}
+	}
+	if err := st.PutBytes(ctx, target, lake.EncodeMeta(next)); err != nil {
+		return storageErr(err)
+	}
+	if data != nil {
+		_ = st.Delete(ctx, logKey) // published; vacuum removes it if this fails
+	}
+	return nil
+}
+
+// segmentRows reads one segment (through the cache).
+func (n *Node) segmentRows(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, ref lake.SegmentRef, s *lake.Schema) (*lake.SegmentReader, error) {
+	key := objKey(svc, t, ref.Name)
+	data, err := n.cache.get(ctx, st, key, ref.Size)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	r, err := lake.NewSegmentReader(st.URL(key), data)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	if err := r.UseSchema(s); err != nil {
+		return nil, rpc.Errorf("invalid", "%s: %v", st.URL(key), err)
+	}
+	return r, nil
+}
+
+// tabletRows calls fn with a tablet's rows at a version, merged as the
+// table model says (duplicate-key tables stream block by block).
+func (n *Node) tabletRows(ctx context.Context, t rpc.Tablet, version int64, s *lake.Schema, fn func([]lake.Row) error) error {
+	st, svc, err := n.store(ctx, t.VolumeID)
+	if err != nil {
+		return err
+	}
+	meta, err := n.readMeta(ctx, st, svc, t, version)
+	if err != nil {
+		return err
+	}
+	var rowsets [][]lake.Row
+	for _, rs := range meta.Rowsets {
+		var all []lake.Row
+		for _, ref := range rs.Segments {
+			r, err := n.segmentRows(ctx, st, svc, t, ref, s)
+			if err != nil {
+				return err
+			}
+			for {
+				rows, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return storageErr(err)
+				}
+				if !s.IsKeyModel() {
+					if err := fn(rows); err != nil {
+						return err
+					}
+					continue
+				}
+				all = append(all, rows...)
+			}
+		}
+		if s.IsKeyModel() {
+			rowsets = append(rowsets, all)
+		}
+	}
+	if s.IsKeyModel() && len(rowsets) > 0 {
+		return fn(lake.Merge(s, rowsets))
+	}
+	return nil
+}
+
+// compact merges a tablet's rowsets at the base version into one rowset,
+// written as the compaction transaction's txn log.
+func (n *Node) compact(ctx context.Context, req *rpc.CompactRequest) (*rpc.CompactResponse, error) {
+	st, svc, err := n.store(ctx, req.Tablet.VolumeID)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := n.readMeta(ctx, st, svc, req.Tablet, req.BaseVersion)
+	if err != nil {
+		return nil, err
+	}
+	if len(meta.Rowsets) <= 1 {
+		return &rpc.CompactResponse{InputRowsets: len(meta.Rowsets)}, nil
+	}
+	var inputs []uint32
+	for _, rs := range meta.Rowsets {
+		inputs = append(inputs, rs.ID)
+	}
+	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2))
+	err = n.tabletRows(ctx, req.Tablet, req.BaseVersion, req.Schema, func(rows []lake.Row) error { return w.add(rows) })
+	if err != nil {
+		return nil, err
+	}
+	log, err := w.finish(ctx, "compaction", inputs)
+	if err != nil {
+		return nil, err
+	}
+	resp := &rpc.CompactResponse{InputRowsets: len(inputs)}
+	if log.Rowset != nil {
+		resp.Rows = log.Rowset.Rows
+	}
+	return resp, nil
+}
+
+// vacuum deletes what lake.PlanVacuum says no retained version needs.
+func (n *Node) vacuum(ctx context.Context, req *rpc.VacuumRequest) (*rpc.VacuumResponse, error) {
+	st, svc, err := n.store(ctx, req.VolumeID)
+	if err != nil {
+		return nil, err
+	}
+	prefix := svc + "/" + req.Dir
+	infos, err := st.List(ctx, prefix)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	objs := make([]lake.Object, 0, len(infos))
+	for _, o := range infos {
+		if rel, ok := strings.CutPrefix(o.Key, prefix); ok {
+			objs = append(objs, lake.Object{Key: rel, Size: o.Size, Modified: o.Modified})
+		}
+	}
+	pending := map[int64]bool{}
+	for _, id := range req.PendingTxns {
+		pending[id] = true
+	}
+	policy := lake.VacuumPolicy{MinRetainVersion: req.MinRetainVersion, PinnedVersions: req.PinnedVersions,
+		PendingTxns: pending, Grace: timeFromMillis(req.GraceUnixMs)}
+	retained := map[string]*lake.TabletMeta{}
+	for _, rel := range lake.MetasToRead(objs, policy) {
+		data, err := st.Get(ctx, prefix+rel)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		m, err := lake.DecodeMeta(st.URL(prefix+rel), data)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		retained[rel] = m
+	}
+	dels := lake.PlanVacuum(objs, retained, policy)
+	keys := make([]string, len(dels))
+	for i, d := range dels {
+		keys[i] = prefix + d
+		n.cache.forget(st, prefix+d)
+	}
+	if err := st.Delete(ctx, keys...); err != nil {
+		return nil, storageErr(err)
+	}
+	return &rpc.VacuumResponse{Deleted: len(dels), Kept: len(objs) - len(dels)}, nil
+}
+
+// drop deletes every object of an erased partition.
+func (n *Node) drop(ctx context.Context, req *rpc.DropRequest) (*rpc.DropResponse, error) {
+	st, svc, err := n.store(ctx, req.VolumeID)
+	if err != nil {
+		return nil, err
+	}
+	prefix := svc + "/" + req.Dir
+	if !strings.HasSuffix(prefix, "/") || strings.Count(req.Dir, "/") < 3 {
+		return nil, rpc.Errorf("invalid", "refusing to drop %q: not a partition directory", req.Dir)
+	}
+	count, err := st.DeletePrefix(ctx, prefix)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	os.RemoveAll(filepath.Join(n.cache.dir, cachePath(st, prefix)))
+	return &rpc.DropResponse{Deleted: count}, nil
+}

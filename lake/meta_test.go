@@ -1,0 +1,195 @@
+package lake
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestKeys(t *testing.T) {
+	require.Equal(t, "meta/10005_7.meta", MetaKey(10005, 7))
+	require.Equal(t, "log/10005_42.log", TxnLogKey(10005, 42))
+	require.Equal(t, "data/000000000000002a_10005_3.dat", SegmentKey(42, 10005, 3))
+	for _, tc := range []struct {
+		key    string
+		kind   string
+		tablet int64
+		n      int64
+		ok     bool
+	}{
+		{"meta/10005_7.meta", KindMeta, 10005, 7, true},
+		{"log/10005_42.log", KindLog, 10005, 42, true},
+		{"data/000000000000002a_10005_3.dat", KindData, 10005, 42, true},
+		{"data/7fffffffffffffff_1_0.dat", KindData, 1, 1<<63 - 1, true},
+		{"meta/10005_07.meta", "", 0, 0, false},
+		{"meta/10005_7.log", "", 0, 0, false},
+		{"meta/+5_7.meta", "", 0, 0, false},
+		{"meta/5_7_1.meta", "", 0, 0, false},
+		{"log/5.log", "", 0, 0, false},
+		{"data/2a_10005_3.dat", "", 0, 0, false},
+		{"data/000000000000002A_10005_3.dat", "", 0, 0, false},
+		{"data/000000000000002a_10005.dat", "", 0, 0, false},
+		{"data/000000000000002a_10005_3.dat.tmp", "", 0, 0, false},
+		{"meta/sub/5_7.meta", "", 0, 0, false},
+		{"other/5_7.meta", "", 0, 0, false},
+		{"5_7.meta", "", 0, 0, false},
+	} {
+		kind, tablet, n, ok := ParseKey(tc.key)
+		require.Equal(t, tc.ok, ok, tc.key)
+		require.Equal(t, tc.kind, kind, tc.key)
+		require.Equal(t, tc.tablet, tablet, tc.key)
+		require.Equal(t, tc.n, n, tc.key)
+	}
+	txn, tablet, seq, ok := ParseSegmentKey(SegmentKey(42, 10005, 3))
+	require.True(t, ok)
+	require.Equal(t, []int64{42, 10005, 3}, []int64{txn, tablet, int64(seq)})
+}
+
+func sampleMeta() *TabletMeta {
+	return &TabletMeta{TabletID: 10005, Version: 4, TxnID: 77, GTID: 9001, NextRowsetID: 3, Rowsets: []Rowset{
+		{ID: 1, TxnID: 70, Rows: 10, Size: 300, Segments: []SegmentRef{{Name: SegmentKey(70, 10005, 0), Rows: 10, Size: 300}}},
+		{ID: 2, TxnID: 77, Rows: 5, Size: 200, Segments: []SegmentRef{
+			{Name: SegmentKey(77, 10005, 0), Rows: 3, Size: 100}, {Name: SegmentKey(77, 10005, 1), Rows: 2, Size: 100}}},
+	}}
+}
+
+func TestMetaRoundTrip(t *testing.T) {
+	name := "s3://b/p/svc/db1/2/3/" + MetaKey(10005, 4)
+	for _, m := range []*TabletMeta{sampleMeta(), {TabletID: 10005, Version: 4, NextRowsetID: 1}} {
+		b := EncodeMeta(m)
+		require.Equal(t, byte('\n'), b[len(b)-1])
+		got, err := DecodeMeta(name, b)
+		require.NoError(t, err)
+		require.Equal(t, m, got)
+	}
+	m := sampleMeta()
+	require.Equal(t, int64(15), m.Rows())
+	require.Equal(t, int64(500), m.Size())
+	require.Equal(t, []string{SegmentKey(70, 10005, 0), SegmentKey(77, 10005, 0), SegmentKey(77, 10005, 1)}, m.SegmentNames())
+	// The format is fixed: JSON line, then the checksum line.
+	require.Equal(t, `{"tablet_id":1,"version":1,"txn_id":0,"gtid":0,"next_rowset_id":1}`+"\ncrc32c:",
+		string(EncodeMeta(EmptyMeta(1))[:74]))
+
+	l := &TxnLog{TabletID: 10005, TxnID: 80, GTID: 5, Op: OpCompaction, InputRowsets: []uint32{1, 2},
+		Rowset: &Rowset{Rows: 15, Size: 450, Segments: []SegmentRef{{Name: SegmentKey(80, 10005, 0), Rows: 15, Size: 450}}}}
+	got, err := DecodeTxnLog("x/"+TxnLogKey(10005, 80), EncodeTxnLog(l))
+	require.NoError(t, err)
+	require.Equal(t, l, got)
+}
+
+func TestMetaCorruption(t *testing.T) {
+	name := "s3://b/p/db1/2/3/" + MetaKey(10005, 4)
+	b := EncodeMeta(sampleMeta())
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0x20
+		got, err := DecodeMeta(name, c)
+		require.Error(t, err, "byte %d", i)
+		require.Nil(t, got)
+		require.ErrorIs(t, err, ErrCorrupt)
+		require.Contains(t, err.Error(), "tablet meta "+name+" is corrupt: ")
+	}
+	for n := 0; n < len(b); n++ {
+		_, err := DecodeMeta(name, b[:n])
+		require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", n)
+	}
+	c := bytes.Clone(b)
+	c[5] ^= 1
+	_, err := DecodeMeta(name, c)
+	require.EqualError(t, err, "tablet meta "+name+" is corrupt: checksum mismatch")
+	// A valid meta stored under another version's name.
+	_, err = DecodeMeta("s3://b/p/db1/2/3/"+MetaKey(10005, 5), b)
+	require.EqualError(t, err, "tablet meta s3://b/p/db1/2/3/meta/10005_5.meta is corrupt: holds tablet 10005 version 4")
+
+	lb := EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite})
+	lb[3] ^= 1
+	_, err = DecodeTxnLog("log/1_2.log", lb)
+	require.EqualError(t, err, "txn log log/1_2.log is corrupt: checksum mismatch")
+	_, err = DecodeTxnLog("log/1_3.log", EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite}))
+	require.ErrorIs(t, err, ErrCorrupt)
+}
+
+func rs(rows int64, names ...string) *Rowset {
+	r := &Rowset{Rows: rows}
+	for _, n := range names {
+		r.Segments = append(r.Segments, SegmentRef{Name: n, Rows: rows / int64(len(names)), Size: 100})
+		r.Size += 100
+	}
+	return r
+}
+
+func TestPublish(t *testing.T) {
+	base := EmptyMeta(7)
+	require.Equal(t, &TabletMeta{TabletID: 7, Version: 1, NextRowsetID: 1}, base)
+
+	// Three writes, an empty write and a version with no log.
+	v2, err := Publish(base, &TxnLog{TabletID: 7, TxnID: 100, Op: OpWrite, Rowset: rs(10, "data/a")}, 2, 100, 1000)
+	require.NoError(t, err)
+	v3, err := Publish(v2, &TxnLog{TabletID: 7, TxnID: 101, Op: OpWrite, Rowset: rs(20, "data/b", "data/c")}, 3, 101, 1001)
+	require.NoError(t, err)
+	v4, err := Publish(v3, &TxnLog{TabletID: 7, TxnID: 102, Op: OpWrite}, 4, 102, 1002)
+	require.NoError(t, err)
+	v5, err := Publish(v4, nil, 5, 103, 1003)
+	require.NoError(t, err)
+	v6, err := Publish(v5, &TxnLog{TabletID: 7, TxnID: 104, Op: OpWrite, Rowset: rs(5, "data/d")}, 6, 104, 1004)
+	require.NoError(t, err)
+	require.Equal(t, &TabletMeta{TabletID: 7, Version: 6, TxnID: 104, GTID: 1004, NextRowsetID: 4, Rowsets: []Rowset{
+		{ID: 1, TxnID: 100, Rows: 10, Size: 100, Segments: []SegmentRef{{Name: "data/a", Rows: 10, Size: 100}}},
+		{ID: 2, TxnID: 101, Rows: 20, Size: 200, Segments: []SegmentRef{{Name: "data/b", Rows: 10, Size: 100}, {Name: "data/c", Rows: 10, Size: 100}}},
+		{ID: 3, TxnID: 104, Rows: 5, Size: 100, Segments: []SegmentRef{{Name: "data/d", Rows: 5, Size: 100}}},
+	}}, v6)
+	require.Equal(t, int64(1), base.Version, "base untouched")
+	require.Len(t, v2.Rowsets, 1, "base untouched")
+
+	// Compaction of the first two: output at their position, before rowset 3.
+	v7, err := Publish(v6, &TxnLog{TabletID: 7, TxnID: 105, Op: OpCompaction, InputRowsets: []uint32{2, 1}, Rowset: rs(30, "data/e")}, 7, 105, 1005)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{4, 3}, rowsetIDs(v7))
+	require.Equal(t, "data/e", v7.Rowsets[0].Segments[0].Name)
+	require.Equal(t, uint32(5), v7.NextRowsetID)
+	// Compaction of the last one alone, into nothing (all rows gone).
+	v8, err := Publish(v7, &TxnLog{TabletID: 7, TxnID: 106, Op: OpCompaction, InputRowsets: []uint32{3}}, 8, 106, 1006)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{4}, rowsetIDs(v8))
+	// Middle compaction keeps order.
+	v9, _ := Publish(v6, &TxnLog{TabletID: 7, TxnID: 107, Op: OpCompaction, InputRowsets: []uint32{2}, Rowset: rs(20, "data/f")}, 7, 107, 1)
+	require.Equal(t, []uint32{1, 4, 3}, rowsetIDs(v9))
+
+	for _, tc := range []struct {
+		name    string
+		base    *TabletMeta
+		log     *TxnLog
+		version int64
+		txn     int64
+		want    string
+	}{
+		{"no base", nil, nil, 2, 1, "publish version 2: no base metadata"},
+		{"version gap", v6, nil, 8, 1, "publish tablet 7 version 8: base is version 6, want 7"},
+		{"same version", v6, nil, 6, 1, "publish tablet 7 version 6: base is version 6, want 5"},
+		{"other tablet", v6, &TxnLog{TabletID: 8, TxnID: 1, Op: OpWrite}, 7, 1, "publish tablet 7 version 7: txn log is for tablet 8"},
+		{"other txn", v6, &TxnLog{TabletID: 7, TxnID: 2, Op: OpWrite}, 7, 1, "publish tablet 7 version 7: txn log is for txn 2, not 1"},
+		{"bad op", v6, &TxnLog{TabletID: 7, TxnID: 1, Op: "merge"}, 7, 1, `publish tablet 7 version 7: unknown txn log op "merge"`},
+		{"missing input", v7, &TxnLog{TabletID: 7, TxnID: 1, Op: OpCompaction, InputRowsets: []uint32{1}, Rowset: rs(1, "x")}, 8, 1,
+			"publish tablet 7 version 8: compaction input rowset 1 is not in version 7"},
+		{"no inputs", v6, &TxnLog{TabletID: 7, TxnID: 1, Op: OpCompaction}, 7, 1, "publish tablet 7 version 7: compaction txn 1 has no input rowsets"},
+		{"duplicate input", v6, &TxnLog{TabletID: 7, TxnID: 1, Op: OpCompaction, InputRowsets: []uint32{1, 1}}, 7, 1,
+			"publish tablet 7 version 7: compaction lists rowset 1 twice"},
+		{"not adjacent", v6, &TxnLog{TabletID: 7, TxnID: 1, Op: OpCompaction, InputRowsets: []uint32{1, 3}}, 7, 1,
+			"publish tablet 7 version 7: compaction inputs [1 3] are not adjacent in version 6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Publish(tc.base, tc.log, tc.version, tc.txn, 0)
+			require.EqualError(t, err, tc.want)
+			require.Nil(t, m)
+		})
+	}
+}
+
+func rowsetIDs(m *TabletMeta) []uint32 {
+	var ids []uint32
+	for _, r := range m.Rowsets {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
