@@ -34,8 +34,8 @@
 //	         footer(header len+crc, block offsets/lengths/rows, total rows) |
 //	         uint32 footer len | uint32 footer CRC32-C | "MRSEGEND"
 //	meta/log one JSON line | "crc32c:<8 hex>\n"
-//	keys     meta/<tablet>_<version>.meta, log/<tablet>_<txn>.log,
-//	         data/<txn %016x>_<tablet>_<seq>.dat (relative to
+//	keys     meta/<tablet %016X>_<version %016X>.meta, log/<tablet %016X>_<txn %016X>.log,
+//	         data/<txn %016x>_<tablet %016x>_<seq %04x>.dat (relative to
 //	         db<db>/<table>/<partition>/)
 //	hash     CRC32-C over AppendHashKey of the distribution columns, mod tablets
 //

@@ -141,24 +141,28 @@ func (r Rowset) clone() Rowset {
 }
 
 // MetaKey is the key of a tablet version's metadata relative to the
-// partition directory: "meta/<tablet>_<version>.meta".
+// partition directory, named as StarRocks names it:
+// "meta/<tablet as %016X>_<version as %016X>.meta".
 func MetaKey(tablet, version int64) string {
-	return "meta/" + strconv.FormatInt(tablet, 10) + "_" + strconv.FormatInt(version, 10) + ".meta"
+	return fmt.Sprintf("meta/%016X_%016X.meta", uint64(tablet), uint64(version))
 }
 
 // TxnLogKey is the key of a tablet's txn log relative to the partition
-// directory: "log/<tablet>_<txn>.log".
+// directory, named as StarRocks names it:
+// "log/<tablet as %016X>_<txn as %016X>.log".
 func TxnLogKey(tablet, txn int64) string {
-	return "log/" + strconv.FormatInt(tablet, 10) + "_" + strconv.FormatInt(txn, 10) + ".log"
+	return fmt.Sprintf("log/%016X_%016X.log", uint64(tablet), uint64(txn))
 }
 
 // SegmentKey is the key of a segment file relative to the partition
-// directory: "data/<txn as %016x>_<tablet>_<seq>.dat". It depends only on
-// the transaction, tablet and sequence number, so a retried write of the
-// same segment overwrites the object instead of leaving a duplicate, and
-// vacuum can tell from the name which transaction wrote a file.
+// directory: "data/<txn as %016x>_<tablet as %016x>_<seq as %04x>.dat"
+// (StarRocks starts segment names with the writing transaction's id too).
+// It depends only on the transaction, tablet and sequence number, so a
+// retried write of the same segment overwrites the object instead of
+// leaving a duplicate, and vacuum can tell from the name which transaction
+// wrote a file.
 func SegmentKey(txn, tablet int64, seq int) string {
-	return fmt.Sprintf("data/%016x_%d_%d.dat", uint64(txn), tablet, seq)
+	return fmt.Sprintf("data/%016x_%016x_%04x.dat", uint64(txn), uint64(tablet), seq)
 }
 
 // ParseKey parses a key made by MetaKey, TxnLogKey or SegmentKey. n is the
@@ -195,11 +199,12 @@ func parseKey(key string) (kind string, tablet, n int64, seq int, ok bool) {
 		if !found || !found2 {
 			return "", 0, 0, 0, false
 		}
-		t, err1 := strconv.ParseInt(a, 10, 64)
-		v, err2 := strconv.ParseInt(b, 10, 64)
+		ut, err1 := strconv.ParseUint(a, 16, 64)
+		uv, err2 := strconv.ParseUint(b, 16, 64)
 		if err1 != nil || err2 != nil {
 			return "", 0, 0, 0, false
 		}
+		t, v := int64(ut), int64(uv)
 		canon := MetaKey(t, v)
 		if dir == KindLog {
 			canon = TxnLogKey(t, v)
@@ -222,8 +227,9 @@ func parseKey(key string) (kind string, tablet, n int64, seq int, ok bool) {
 		for _, b := range raw {
 			txn = txn<<8 | uint64(b)
 		}
-		t, err1 := strconv.ParseInt(parts[1], 10, 64)
-		s, err2 := strconv.Atoi(parts[2])
+		ut, err1 := strconv.ParseUint(parts[1], 16, 64)
+		us, err2 := strconv.ParseUint(parts[2], 16, 31)
+		t, s := int64(ut), int(us)
 		if err1 != nil || err2 != nil || SegmentKey(int64(txn), t, s) != key {
 			return "", 0, 0, 0, false
 		}

@@ -8,9 +8,9 @@ import (
 )
 
 func TestKeys(t *testing.T) {
-	require.Equal(t, "meta/10005_7.meta", MetaKey(10005, 7))
-	require.Equal(t, "log/10005_42.log", TxnLogKey(10005, 42))
-	require.Equal(t, "data/000000000000002a_10005_3.dat", SegmentKey(42, 10005, 3))
+	require.Equal(t, "meta/0000000000002715_0000000000000007.meta", MetaKey(10005, 7))
+	require.Equal(t, "log/0000000000002715_000000000000002A.log", TxnLogKey(10005, 42))
+	require.Equal(t, "data/000000000000002a_0000000000002715_0003.dat", SegmentKey(42, 10005, 3))
 	for _, tc := range []struct {
 		key    string
 		kind   string
@@ -18,19 +18,21 @@ func TestKeys(t *testing.T) {
 		n      int64
 		ok     bool
 	}{
-		{"meta/10005_7.meta", KindMeta, 10005, 7, true},
-		{"log/10005_42.log", KindLog, 10005, 42, true},
-		{"data/000000000000002a_10005_3.dat", KindData, 10005, 42, true},
-		{"data/7fffffffffffffff_1_0.dat", KindData, 1, 1<<63 - 1, true},
-		{"meta/10005_07.meta", "", 0, 0, false},
+		{"meta/0000000000002715_0000000000000007.meta", KindMeta, 10005, 7, true},
+		{"log/0000000000002715_000000000000002A.log", KindLog, 10005, 42, true},
+		{"data/000000000000002a_0000000000002715_0003.dat", KindData, 10005, 42, true},
+		{"data/7fffffffffffffff_0000000000000001_0000.dat", KindData, 1, 1<<63 - 1, true},
+		{"meta/10005_7.meta", "", 0, 0, false},
+		{"meta/0000000000002715_0000000000000007.META", "", 0, 0, false},
+		{"meta/0000000000002715_000000000000000a.meta", "", 0, 0, false},
 		{"meta/10005_7.log", "", 0, 0, false},
 		{"meta/+5_7.meta", "", 0, 0, false},
 		{"meta/5_7_1.meta", "", 0, 0, false},
 		{"log/5.log", "", 0, 0, false},
 		{"data/2a_10005_3.dat", "", 0, 0, false},
-		{"data/000000000000002A_10005_3.dat", "", 0, 0, false},
-		{"data/000000000000002a_10005.dat", "", 0, 0, false},
-		{"data/000000000000002a_10005_3.dat.tmp", "", 0, 0, false},
+		{"data/000000000000002A_0000000000002715_0003.dat", "", 0, 0, false},
+		{"data/000000000000002a_0000000000002715.dat", "", 0, 0, false},
+		{"data/000000000000002a_0000000000002715_0003.dat.tmp", "", 0, 0, false},
 		{"meta/sub/5_7.meta", "", 0, 0, false},
 		{"other/5_7.meta", "", 0, 0, false},
 		{"5_7.meta", "", 0, 0, false},
@@ -100,13 +102,13 @@ func TestMetaCorruption(t *testing.T) {
 	require.EqualError(t, err, "tablet meta "+name+" is corrupt: checksum mismatch")
 	// A valid meta stored under another version's name.
 	_, err = DecodeMeta("s3://b/p/db1/2/3/"+MetaKey(10005, 5), b)
-	require.EqualError(t, err, "tablet meta s3://b/p/db1/2/3/meta/10005_5.meta is corrupt: holds tablet 10005 version 4")
+	require.EqualError(t, err, "tablet meta s3://b/p/db1/2/3/meta/0000000000002715_0000000000000005.meta is corrupt: holds tablet 10005 version 4")
 
 	lb := EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite})
 	lb[3] ^= 1
 	_, err = DecodeTxnLog("log/1_2.log", lb)
 	require.EqualError(t, err, "txn log log/1_2.log is corrupt: checksum mismatch")
-	_, err = DecodeTxnLog("log/1_3.log", EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite}))
+	_, err = DecodeTxnLog(TxnLogKey(1, 3), EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite}))
 	require.ErrorIs(t, err, ErrCorrupt)
 }
 
