@@ -291,7 +291,7 @@ func (n *Node) store(ctx context.Context, id string) (*volume.Store, string, err
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.serviceID == "" {
-		return nil, "", rpc.Errorf("invalid", "compute node has not received a heartbeat from the FE yet")
+		return nil, "", rpc.Errorf(rpc.CodeNotReady, "compute node has not received a heartbeat from the FE yet")
 	}
 	if s := n.stores[id]; s != nil {
 		return s, n.serviceID, nil

@@ -179,6 +179,13 @@ func (n *Node) scan(ctx context.Context, req *rpc.ScanRequest, out io.Writer) er
 	if err != nil {
 		return err
 	}
+	// Fail before streaming when the node cannot read yet, so the FE can
+	// heartbeat it and retry.
+	if len(req.Tablets) > 0 {
+		if _, _, err := n.store(ctx, req.Tablets[0].VolumeID); err != nil {
+			return err
+		}
+	}
 	outSchema := rpc.ScanOutputSchema(req)
 	sw := rpc.NewStreamWriter(out)
 	enc := lake.NewBlockEncoder(outSchema)

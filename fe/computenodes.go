@@ -126,6 +126,31 @@ func (m *computeNodes) heartbeatAll(ctx context.Context) {
 	m.mu.Unlock()
 }
 
+// heartbeatOne heartbeats one node now (a node that just restarted and
+// does not know the cluster yet).
+func (m *computeNodes) heartbeatOne(ctx context.Context, id int64) {
+	for _, cn := range m.n.meta.cat.ComputeNodes() {
+		if cn.ID == id {
+			hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			var resp rpc.HeartbeatResponse
+			err := rpc.Call(hctx, m.client, "http://"+cn.Addr()+rpc.PathHeartbeat, m.heartbeatRequest(cn.ID), &resp)
+			m.record(cn, resp, err)
+		}
+	}
+}
+
+// call runs an RPC to a worker; when the worker has just restarted and has
+// not had a heartbeat yet, it heartbeats it and tries once more.
+func (m *computeNodes) call(ctx context.Context, w worker, fn func() error) error {
+	err := fn()
+	if rpc.IsNotReady(err) {
+		m.heartbeatOne(ctx, w.id)
+		err = fn()
+	}
+	return err
+}
+
 // record applies a heartbeat's outcome. As in StarRocks, a node is alive
 // from its first successful heartbeat and dead after heartbeat_retry_times+1
 // consecutive failures; ErrMsg is set when it dies and cleared when it

@@ -25,6 +25,9 @@ import (
 // errNoComputeNode is returned when data work finds no live compute node.
 var errNoComputeNode = sqlerr.Generic("No alive compute node: add one with ALTER SYSTEM ADD COMPUTE NODE and start it")
 
+// insertTimeoutSec is StarRocks' insert_timeout default.
+const insertTimeoutSec = 14400
+
 // gtidEpoch is where GTIDs count milliseconds from (2020-01-01, as StarRocks).
 var gtidEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -133,7 +136,7 @@ func (l *lakeService) targets(t *catalog.Table, parts []*catalog.Partition) ([]r
 }
 
 // beginTxn journals a new transaction.
-func (l *lakeService) beginTxn(ctx context.Context, db *catalog.Database, t *catalog.Table, label, kind, user string) (*catalog.Transaction, error) {
+func (l *lakeService) beginTxn(ctx context.Context, db *catalog.Database, t *catalog.Table, label, kind, user string, timeoutSec int64) (*catalog.Transaction, error) {
 	if !l.n.jr.IsLeader() {
 		return nil, sqlerr.Generic("This FE is not the leader; loads are coordinated by the leader FE")
 	}
@@ -142,7 +145,7 @@ func (l *lakeService) beginTxn(ctx context.Context, db *catalog.Database, t *cat
 		return nil, err
 	}
 	txn := catalog.Transaction{ID: id, DBID: db.ID, TableID: t.ID, Label: label, Kind: kind, GTID: l.newGTID(),
-		User: user, TimeoutSec: 14400, BeginTime: time.Now().UnixMilli()}
+		User: user, TimeoutSec: timeoutSec, BeginTime: time.Now().UnixMilli()}
 	if _, err := l.n.Propose(ctx, &catalog.BeginTxnOp{Txn: txn}); err != nil {
 		return nil, err
 	}
@@ -198,7 +201,7 @@ func (l *lakeService) Insert(ctx context.Context, req query.InsertRequest) (*que
 		}
 		byTablet[key{pi, ti}] = append(byTablet[key{pi, ti}], row)
 	}
-	txn, err := l.beginTxn(ctx, req.DB, t, label, catalog.TxnInsert, req.User)
+	txn, err := l.beginTxn(ctx, req.DB, t, label, catalog.TxnInsert, req.User, insertTimeoutSec)
 	if err != nil {
 		if se, ok := sqlerr.As(err); ok && strings.Contains(se.Message, "has already been used") {
 			return nil, sqlerr.Analysis(0, 0, 0, "", "fail to begin transaction. "+se.Message)
@@ -259,7 +262,11 @@ func (l *lakeService) writeTablet(ctx context.Context, live map[int64]worker, id
 	}
 	req := rpc.WriteRequest{Tablet: tablet, TxnID: txn.ID, GTID: txn.GTID, Schema: schema}
 	var resp rpc.WriteResponse
-	if err := rpc.CallWithBody(ctx, l.client, "http://"+w.addr+rpc.PathWrite, req, &body, &resp); err != nil {
+	payload := body.Bytes()
+	err = l.cns.call(ctx, w, func() error {
+		return rpc.CallWithBody(ctx, l.client, "http://"+w.addr+rpc.PathWrite, req, bytes.NewReader(payload), &resp)
+	})
+	if err != nil {
 		return sqlerr.Generic("Failed to write tablet %d on compute node %s: %v", tablet.ID, w.addr, err)
 	}
 	return nil
@@ -325,6 +332,7 @@ func (l *lakeService) publishLoop(ctx context.Context) {
 		if !l.n.jr.IsLeader() {
 			continue
 		}
+		l.abortTimedOut(ctx)
 		for l.publishReady(ctx) > 0 {
 		}
 	}
@@ -405,7 +413,9 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 				req := rpc.PublishRequest{Tablets: tablets, TxnID: txn.ID, GTID: txn.GTID, Version: tp.Version}
 				g.Go(func() error {
 					var resp rpc.PublishResponse
-					if err := rpc.Call(gctx, l.client, "http://"+w.addr+rpc.PathPublish, req, &resp); err != nil {
+					if err := l.cns.call(gctx, w, func() error {
+						return rpc.Call(gctx, l.client, "http://"+w.addr+rpc.PathPublish, req, &resp)
+					}); err != nil {
 						return fmt.Errorf("publish version %d on compute node %s: %w", req.Version, w.addr, err)
 					}
 					return nil
@@ -424,6 +434,20 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 	l.visible = make(chan struct{})
 	l.visMu.Unlock()
 	return nil
+}
+
+// abortTimedOut aborts prepared transactions older than their timeout (a
+// Stream Load whose compute node died, say), freeing their labels.
+func (l *lakeService) abortTimedOut(ctx context.Context) {
+	now := time.Now().UnixMilli()
+	for _, txn := range l.n.meta.cat.Txns(catalog.TxnPrepare) {
+		if txn.TimeoutSec > 0 && txn.BeginTime+txn.TimeoutSec*1000 < now {
+			reason := fmt.Sprintf("timeout by txn manager: the transaction did not finish within %d seconds", txn.TimeoutSec)
+			if _, err := l.n.Propose(ctx, &catalog.AbortTxnOp{TxnID: txn.ID, Reason: reason, AbortTime: now}); err != nil {
+				l.n.log.Warn("abort timed-out transaction failed", "txn", txn.ID, "err", err)
+			}
+		}
+	}
 }
 
 // abortOrphans aborts the transactions left in PREPARE by a previous
@@ -477,7 +501,11 @@ func (l *lakeService) Scan(ctx context.Context, req query.ScanRequest, emit func
 	g.SetLimit(4)
 	for _, j := range jobs {
 		g.Go(func() error {
-			body, err := rpc.CallStream(gctx, l.client, "http://"+j.w.addr+rpc.PathScan, j.req)
+			var body io.ReadCloser
+			err := l.cns.call(gctx, j.w, func() (err error) {
+				body, err = rpc.CallStream(gctx, l.client, "http://"+j.w.addr+rpc.PathScan, j.req)
+				return err
+			})
 			if err != nil {
 				return scanError(j.w, err)
 			}

@@ -49,7 +49,7 @@ func (l *lakeService) Compact(ctx context.Context, tableID int64, partitionIDs [
 	if err != nil {
 		return err
 	}
-	txn, err := l.beginTxn(ctx, db, t, fmt.Sprintf("compaction_%d_%d", t.ID, time.Now().UnixNano()), catalog.TxnCompaction, "")
+	txn, err := l.beginTxn(ctx, db, t, fmt.Sprintf("compaction_%d_%d", t.ID, time.Now().UnixNano()), catalog.TxnCompaction, "", 86400)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,9 @@ func (l *lakeService) Compact(ctx context.Context, tableID int64, partitionIDs [
 				BaseVersion: p.VisibleVersion, TxnID: txn.ID, GTID: txn.GTID, Schema: schema}
 			g.Go(func() error {
 				var resp rpc.CompactResponse
-				if err := rpc.Call(gctx, l.client, "http://"+w.addr+rpc.PathCompact, req, &resp); err != nil {
+				if err := l.cns.call(gctx, w, func() error {
+					return rpc.Call(gctx, l.client, "http://"+w.addr+rpc.PathCompact, req, &resp)
+				}); err != nil {
 					return sqlerr.Generic("Failed to compact tablet %d on compute node %s: %v", req.Tablet.ID, w.addr, err)
 				}
 				return nil
@@ -192,7 +194,9 @@ func (l *lakeService) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.P
 		return nil, err
 	}
 	var resp rpc.VacuumResponse
-	if err := rpc.Call(ctx, l.client, "http://"+w.addr+rpc.PathVacuum, req, &resp); err != nil {
+	if err := l.cns.call(ctx, w, func() error {
+		return rpc.Call(ctx, l.client, "http://"+w.addr+rpc.PathVacuum, req, &resp)
+	}); err != nil {
 		return nil, err
 	}
 	l.vacuumMu.Lock()
@@ -251,7 +255,9 @@ func (l *lakeService) purge(ctx context.Context) {
 				return
 			}
 			var resp rpc.DropResponse
-			if err := rpc.Call(ctx, l.client, "http://"+w.addr+rpc.PathDrop, rpc.DropRequest{VolumeID: v.ID, Dir: e.Dir()}, &resp); err != nil {
+			if err := l.cns.call(ctx, w, func() error {
+				return rpc.Call(ctx, l.client, "http://"+w.addr+rpc.PathDrop, rpc.DropRequest{VolumeID: v.ID, Dir: e.Dir()}, &resp)
+			}); err != nil {
 				l.n.log.Warn("purge failed; will retry", "dir", e.Dir(), "err", err)
 				continue
 			}

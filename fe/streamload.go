@@ -146,7 +146,11 @@ func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 		return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: state,
 			Message: fmt.Sprintf("Label [%s] has already been used.", label)}, nil
 	}
-	txn, err := l.beginTxn(ctx, db, t, label, catalog.TxnStreamLoad, u.Ident.String())
+	timeout := req.TimeoutSec
+	if timeout <= 0 {
+		timeout = 600 // stream_load_default_timeout_second
+	}
+	txn, err := l.beginTxn(ctx, db, t, label, catalog.TxnStreamLoad, u.Ident.String(), timeout)
 	if err != nil {
 		if strings.Contains(err.Error(), "has already been used") {
 			return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: "RUNNING", Message: err.Error()}, nil

@@ -37,6 +37,9 @@ type FEOptions struct {
 	S3Path string
 	// Name labels the node in messages and the default S3 path.
 	Name string
+	// S3Endpoint, S3AccessKey and S3SecretKey configure the builtin storage
+	// volume; empty means the Test* constants (an endpoint nothing serves).
+	S3Endpoint, S3AccessKey, S3SecretKey string
 }
 
 // FE is one frontend process with its install tree.
@@ -76,6 +79,10 @@ func DeployFE(opts FEOptions) (*FE, error) {
 	if s3path == "" {
 		s3path = "minirocks-test/" + strings.NewReplacer("/", "_", " ", "_").Replace(opts.Name)
 	}
+	endpoint, ak, sk := TestS3Endpoint, TestS3AccessKey, TestS3SecretKey
+	if opts.S3Endpoint != "" {
+		endpoint, ak, sk = opts.S3Endpoint, opts.S3AccessKey, opts.S3SecretKey
+	}
 	conf := fmt.Sprintf(`
 priority_networks = %s/32
 aws_s3_path = %s
@@ -83,7 +90,7 @@ aws_s3_endpoint = %s
 aws_s3_region = us-east-1
 aws_s3_access_key = %s
 aws_s3_secret_key = %s
-`, opts.Host, s3path, TestS3Endpoint, TestS3AccessKey, TestS3SecretKey) + opts.Conf
+`, opts.Host, s3path, endpoint, ak, sk) + opts.Conf
 	l, err := deploy.Deploy(opts.Dir, deploy.Options{Binary: opts.Binary, FEConfExtra: conf})
 	if err != nil {
 		f.host.Release()

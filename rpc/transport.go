@@ -25,6 +25,16 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// CodeNotReady is the code of a compute node that has not yet had the FE's
+// heartbeat (just started): the FE heartbeats it and retries.
+const CodeNotReady = "not_ready"
+
+// IsNotReady reports whether err is a CodeNotReady error.
+func IsNotReady(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeNotReady
+}
+
 // Errorf builds an Error.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

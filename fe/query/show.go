@@ -238,7 +238,40 @@ func (s *Session) execShowProc(st *sql.ShowProcStmt) (*Result, error) {
 		}
 		return res, nil
 	}
+	if rest, ok := strings.CutPrefix(strings.TrimRight(st.Path, "/"), "/dbs/"); ok {
+		if res := s.procDBTables(rest); res != nil {
+			return res, nil
+		}
+	}
 	return nil, at(st.Pos(), "Proc path '%s' doesn't exist", st.Path)
+}
+
+// procDBTables answers SHOW PROC '/dbs/<db id>': the database's tables.
+func (s *Session) procDBTables(idText string) *Result {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil {
+		return nil
+	}
+	cat := s.eng.meta.Catalog()
+	db := cat.DBByID(id)
+	if db == nil {
+		return nil
+	}
+	res := &Result{Columns: StringColumns("TableId", "TableName", "IndexNum", "PartitionColumnName", "PartitionNum",
+		"State", "Type", "LastConsistencyCheckTime", "ReplicaCount", "PartitionType", "StoragePath")}
+	for _, t := range cat.Tables(db.Name) {
+		pcol, ptype := "", "UNPARTITIONED"
+		if t.Partitioning.Type == "RANGE" {
+			pcol, ptype = t.Partitioning.Column, "RANGE"
+		}
+		path := ""
+		if v := cat.StorageVolume(t.StorageVolume); v != nil {
+			path = fmt.Sprintf("%s/%s/db%d/%d", strings.TrimRight(v.Locations[0], "/"), s.eng.meta.StarMgr().ServiceID(), db.ID, t.ID)
+		}
+		res.AddRow(strconv.FormatInt(t.ID, 10), t.Name, "1", pcol, strconv.Itoa(len(t.Partitions)), "NORMAL",
+			"CLOUD_NATIVE", "NULL", strconv.Itoa(t.TabletCount()), ptype, path)
+	}
+	return res
 }
 
 func (s *Session) execShowVariables(st *sql.ShowVariablesStmt) (*Result, error) {
