@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -213,6 +214,9 @@ func (n *Node) listen() error {
 	})
 	web.HandleFunc("PUT /api/{db}/{table}/_stream_load", n.streamLoad)
 	web.HandleFunc("GET /api/_load_error_log", n.loadErrorLog)
+	// Go profiling endpoints, for diagnosing the compute node process.
+	web.HandleFunc("/debug/pprof/", pprof.Index)
+	web.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	for _, s := range []struct {
 		key string
 		h   http.Handler

@@ -248,6 +248,7 @@ type loader struct {
 	svc     string
 	up      *uploader
 	srcCols []int // for each source field, the table column (or -1)
+	sep     string
 	fill    lake.Row
 	fillSet []bool
 
@@ -262,7 +263,7 @@ type loader struct {
 
 func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loadOptions) (*loader, error) {
 	routes := make([]lake.PartitionRoute, len(b.Partitions))
-	ld := &loader{n: n, ctx: ctx, opts: opts, begin: b, schema: b.Schema, writers: map[int64]*tabletWriter{}, batch: map[int64][]lake.Row{}}
+	ld := &loader{n: n, ctx: ctx, opts: opts, sep: string(opts.sep), begin: b, schema: b.Schema, writers: map[int64]*tabletWriter{}, batch: map[int64][]lake.Row{}}
 	for i, p := range b.Partitions {
 		routes[i] = p.Route
 		ld.tablets = append(ld.tablets, p.Tablets)
@@ -389,45 +390,46 @@ func readLine(br *bufio.Reader, delim []byte, carry *[]byte) ([]byte, error) {
 }
 
 // reject records a filtered row.
-func (ld *loader) reject(line []byte, format string, args ...any) {
+func (ld *loader) reject(line string, format string, args ...any) {
 	ld.filtered++
 	if len(ld.errLines) < maxErrorLines {
-		ld.errLines = append(ld.errLines, fmt.Sprintf("Error: "+format+". Row: %s", append(args, string(line))...))
+		ld.errLines = append(ld.errLines, fmt.Sprintf("Error: "+format+". Row: %s", append(args, line)...))
 	}
 }
 
-// row parses, converts and routes one line.
-func (ld *loader) row(line []byte) error {
+// row parses, converts and routes one line. The line becomes one string
+// whose substrings are the fields, so strings cost one allocation per row.
+func (ld *loader) row(lineBytes []byte) error {
 	ld.total++
+	line := string(lineBytes)
 	cols := ld.schema.Columns
 	row := make(lake.Row, len(cols))
 	copy(row, ld.fill)
-	sep := ld.opts.sep
-	field, rest, more := line, []byte(nil), false
+	sep := ld.sep
+	rest := line
 	n := 0
 	for {
-		if i := bytes.Index(field, sep); i >= 0 {
-			field, rest, more = field[:i], field[i+len(sep):], true
-		} else {
-			more = false
+		field, more := rest, false
+		if i := strings.Index(rest, sep); i >= 0 {
+			field, rest, more = rest[:i], rest[i+len(sep):], true
 		}
 		if n < len(ld.srcCols) {
 			idx := ld.srcCols[n]
-			c := cols[idx]
-			if len(field) == 2 && field[0] == '\\' && field[1] == 'N' {
+			c := &cols[idx]
+			if field == `\N` {
 				if !c.Nullable {
 					ld.reject(line, "NULL value in non-nullable column '%s'", c.Name)
 					return nil
 				}
 				row[idx] = types.NullValue
 			} else {
-				v, err := types.ParseValue(c.Type, string(field))
+				v, err := types.ParseValue(c.Type, field)
 				if err != nil {
 					if c.Type.IsString() {
-						ld.reject(line, "String '%s'(length=%d) is too long. The max length of '%s' is %d", string(field), len(field), c.Name, c.Type.Len)
+						ld.reject(line, "String '%s'(length=%d) is too long. The max length of '%s' is %d", field, len(field), c.Name, c.Type.Len)
 					} else {
 						ld.reject(line, "The field (name = %s, pos = %d) is out of range. Type: %s, Value length: %d, Value: %s",
-							c.Name, n, strings.ToUpper(c.Type.SQL()), len(field), string(field))
+							c.Name, n, strings.ToUpper(c.Type.SQL()), len(field), field)
 					}
 					return nil
 				}
@@ -438,7 +440,6 @@ func (ld *loader) row(line []byte) error {
 		if !more {
 			break
 		}
-		field = rest
 	}
 	if n != len(ld.srcCols) {
 		ld.reject(line, "Target column count: %d doesn't match source value column count: %d. Column separator: '%s', Row delimiter: '%s'",

@@ -56,6 +56,57 @@ func (n *Node) readMeta(ctx context.Context, st *volume.Store, svc string, t rpc
 	return m, nil
 }
 
+// chunks is a byte sequence held in pieces, so a segment of tens of MB is
+// never copied to grow or to hand over.
+type chunks [][]byte
+
+func (c chunks) len() int {
+	n := 0
+	for _, b := range c {
+		n += len(b)
+	}
+	return n
+}
+
+func (c chunks) reader() io.Reader {
+	rs := make([]io.Reader, len(c))
+	for i, b := range c {
+		rs[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(rs...)
+}
+
+// chunkBuffer is an io.Writer collecting chunks of 1 MiB.
+type chunkBuffer struct {
+	c chunks
+	n int
+}
+
+func (b *chunkBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(b.c) == 0 || len(b.c[len(b.c)-1]) == cap(b.c[len(b.c)-1]) {
+			b.c = append(b.c, make([]byte, 0, max(1<<20, 0)))
+		}
+		last := &b.c[len(b.c)-1]
+		k := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	b.n += n
+	return n, nil
+}
+
+// Len is the number of bytes written.
+func (b *chunkBuffer) Len() int { return b.n }
+
+// take returns the bytes written and empties the buffer.
+func (b *chunkBuffer) take() chunks {
+	c := b.c
+	b.c, b.n = nil, 0
+	return c
+}
+
 // tabletWriter writes one transaction's rows into one tablet: segments of
 // up to segmentTarget bytes, then a txn log listing them.
 type tabletWriter struct {
@@ -68,7 +119,7 @@ type tabletWriter struct {
 	schema *lake.Schema
 	up     *uploader
 
-	buf  bytes.Buffer
+	buf  chunkBuffer
 	sw   *lake.SegmentWriter
 	rows int64 // rows in the open segment
 	seq  int
@@ -87,7 +138,6 @@ func (w *tabletWriter) add(rows []lake.Row) error {
 		return nil
 	}
 	if w.sw == nil {
-		w.buf.Reset()
 		w.sw = lake.NewSegmentWriter(&w.buf, w.schema)
 	}
 	if err := w.sw.Append(rows); err != nil {
@@ -114,9 +164,8 @@ func (w *tabletWriter) flush() error {
 	}
 	name := lake.SegmentKey(w.txnID, w.tablet.ID, w.seq)
 	w.seq++
-	data := bytes.Clone(w.buf.Bytes())
+	data := w.buf.take()
 	w.sw, w.rows = nil, 0
-	w.buf.Reset()
 	key := objKey(w.svc, w.tablet, name)
 	ref := lake.SegmentRef{Name: name, Rows: info.Rows, Size: info.Size}
 	w.mu.Lock()
@@ -175,7 +224,7 @@ func (u *uploader) failed() error {
 	return u.err
 }
 
-func (u *uploader) put(st *volume.Store, key string, data []byte, c *cache) {
+func (u *uploader) put(st *volume.Store, key string, data chunks, c *cache) {
 	if u.failed() != nil {
 		return
 	}
@@ -183,7 +232,7 @@ func (u *uploader) put(st *volume.Store, key string, data []byte, c *cache) {
 	u.wg.Add(1)
 	go func() {
 		defer func() { <-u.sem; u.wg.Done() }()
-		if err := st.PutBytes(u.ctx, key, data); err != nil {
+		if err := st.Put(u.ctx, key, data.reader(), int64(data.len())); err != nil {
 			u.mu.Lock()
 			if u.err == nil {
 				u.err = storageErr(err)
@@ -191,7 +240,7 @@ func (u *uploader) put(st *volume.Store, key string, data []byte, c *cache) {
 			u.mu.Unlock()
 			return
 		}
-		c.keep(st, key, data)
+		c.keepChunks(st, key, data)
 	}()
 }
 

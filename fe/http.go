@@ -75,6 +75,17 @@ func (n *Node) metricsRegistry() *prometheus.Registry {
 	gauge("starrocks_fe_starmgr_shards", "StarManager shards (one per tablet).", func() float64 {
 		return float64(n.meta.sm.ShardCount())
 	})
+	gauge("starrocks_fe_recycle_bin_partitions", "Partitions in the recycle bin (dropped, still recoverable).", func() float64 {
+		cat := n.meta.cat
+		parts := len(cat.RecycledPartitions())
+		for _, t := range cat.RecycledTables() {
+			parts += len(t.Table.Partitions)
+		}
+		return float64(parts)
+	})
+	gauge("starrocks_fe_purge_queue_partitions", "Erased partitions whose data awaits deletion by a compute node.", func() float64 {
+		return float64(len(n.meta.cat.PurgeQueue()))
+	})
 	reg.MustRegister(&roleCollector{n: n})
 	return reg
 }

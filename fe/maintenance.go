@@ -118,11 +118,15 @@ func (l *lakeService) maintenanceLoop(ctx context.Context) {
 			return
 		case <-time.After(nap):
 		}
-		if !l.n.jr.IsLeader() || len(l.cns.alive()) == 0 {
+		if !l.n.jr.IsLeader() {
 			continue
 		}
-		l.autoCompact(ctx)
-		l.vacuumAll(ctx)
+		if len(l.cns.alive()) > 0 {
+			l.autoCompact(ctx)
+			l.vacuumAll(ctx)
+		}
+		// The recycle bin expires with or without compute nodes; purge
+		// waits for one only where there is data to delete.
 		l.eraseExpired(ctx)
 		l.purge(ctx)
 	}

@@ -158,3 +158,11 @@ func (c *CN) LogTail(n int) string {
 	}
 	return b.String()
 }
+
+// PID is the node's process id (0 when not running).
+func (c *CN) PID() int {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}

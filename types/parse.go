@@ -78,6 +78,9 @@ func ParseValue(t Type, s string) (Value, error) {
 		}
 		return Value{Kind: t.Kind, Float: f}, nil
 	case Decimal:
+		if v, ok, err := parseDecimalFast(t, s); ok || err != nil {
+			return v, err
+		}
 		return parseDecimal(t, strings.TrimSpace(s))
 	case Char, Varchar:
 		if t.Len > 0 && len(s) > t.Len {
@@ -85,12 +88,21 @@ func ParseValue(t Type, s string) (Value, error) {
 		}
 		return Value{Kind: t.Kind, Str: s}, nil
 	case Date:
+		if canonicalDate(s) {
+			return TextValue(Date, s), nil
+		}
 		tm, err := parseTime(strings.TrimSpace(s))
 		if err != nil {
 			return Value{}, fmt.Errorf("'%s' is not a valid DATE", s)
 		}
 		return TextValue(Date, tm.Format("2006-01-02")), nil
 	case DateTime:
+		if canonicalDateTime(s) {
+			return TextValue(DateTime, s), nil
+		}
+		if canonicalDate(s) {
+			return TextValue(DateTime, s+" 00:00:00"), nil
+		}
 		tm, err := parseTime(strings.TrimSpace(s))
 		if err != nil {
 			return Value{}, fmt.Errorf("'%s' is not a valid DATETIME", s)
@@ -180,6 +192,11 @@ func Compare(a, b Value) int {
 			bv, _ := b.asRat()
 			return av.Cmp(bv)
 		}
+	}
+	if a.Kind == b.Kind && a.isTemporal() && len(a.Str) == len(b.Str) {
+		// Canonical texts of one temporal kind and spelling length sort as
+		// their times do; mixed precisions fall through to parsing.
+		return strings.Compare(a.Str, b.Str)
 	}
 	if a.isTemporal() || b.isTemporal() {
 		ta, ea := parseTime(a.Str)

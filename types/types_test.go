@@ -100,3 +100,27 @@ func TestCompare(t *testing.T) {
 		require.Equal(t, -tc.want, Compare(tc.b, tc.a), "%v vs %v", tc.b, tc.a)
 	}
 }
+
+// TestFastPathsAgree: the fast parsers give exactly what the general ones do.
+func TestFastPathsAgree(t *testing.T) {
+	dec := DecimalOf(10, 2)
+	for _, s := range []string{"0", "-0", "0.00", "-0.00", "1", "1.5", "001.50", "-12.3", "+7.25", ".5", "-.05", "12345678.99", "123456789.99", "1.234", "1e2", "abc", "", "-", "1.", "99999999.99"} {
+		fast, ok, ferr := parseDecimalFast(dec, s)
+		slow, serr := parseDecimal(dec, s)
+		if !ok && ferr == nil {
+			continue
+		}
+		require.Equal(t, serr == nil, ferr == nil, s)
+		require.Equal(t, slow, fast, s)
+	}
+	for _, s := range []string{"2024-02-29 23:59:59", "2023-02-29 00:00:00", "2024-13-01 00:00:00", "2024-01-01 24:00:00", "2024-01-01", "0001-01-01 00:00:00", "9999-12-31 23:59:59"} {
+		tm, err := parseTime(s)
+		if canonicalDateTime(s) {
+			require.NoError(t, err, s)
+			require.Equal(t, FormatDateTime(tm), s)
+		} else if len(s) == 19 {
+			require.Error(t, err, s)
+		}
+	}
+	require.Equal(t, -1, Compare(TextValue(DateTime, "2024-01-01 00:00:00"), TextValue(DateTime, "2024-01-01 00:00:00.500000")))
+}

@@ -1,0 +1,264 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// benchCSVBytes is the size of the CSV the lake benchmark loads
+// (MINIROCKS_BENCH_MB overrides it, for quick runs).
+func benchCSVBytes() int64 {
+	if s := os.Getenv("MINIROCKS_BENCH_MB"); s != "" {
+		if mb, err := strconv.ParseInt(s, 10, 64); err == nil && mb > 0 {
+			return mb << 20
+		}
+	}
+	return 1 << 30
+}
+
+const benchTable = `CREATE TABLE bench.events (
+    id BIGINT NOT NULL,
+    ts DATETIME NOT NULL,
+    user VARCHAR(32),
+    x INT,
+    amount DECIMAL(10, 2),
+    note VARCHAR(64)
+) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 16`
+
+// writeBenchCSV writes deterministic rows until the file reaches size.
+func writeBenchCSV(path string, size int64) (rows int64, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var written int64
+	for written < size {
+		line := fmt.Sprintf("%d,%s,user_%05d,%d,%d.%02d,note %016x some padding text\n",
+			rows, base.Add(time.Duration(rows)*time.Second).Format("2006-01-02 15:04:05"),
+			rng.IntN(100000), rng.IntN(1000000), rng.IntN(100000), rng.IntN(100), rng.Uint64())
+		n, err := w.WriteString(line)
+		if err != nil {
+			return 0, err
+		}
+		written += int64(n)
+		rows++
+	}
+	return rows, w.Flush()
+}
+
+// BenchmarkLake loads the same CSV (1 GB by default) into a cluster of one
+// FE and two CNs with Stream Load and with INSERT, next to a plain minio-go
+// upload of the same bytes, then scans it; it reports MB/s, rows/s, the
+// ratio to the raw upload and the peak RSS of the FE and the CNs. Run it
+// with -benchtime 1x (make bench does).
+func BenchmarkLake(b *testing.B) {
+	size := benchCSVBytes()
+	dir := b.TempDir()
+	csvPath := filepath.Join(dir, "bench.csv")
+	rows, err := writeBenchCSV(csvPath, size)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := os.Stat(csvPath)
+	mb := float64(st.Size()) / (1 << 20)
+	c := StartCluster(b, ClusterOptions{CNs: 2, FEConf: "lake_autovacuum_partition_naptime_seconds = 3600\n"})
+	ctx := context.Background()
+	db := c.FE.DB(b)
+	if _, err := db.Exec("CREATE DATABASE bench"); err != nil {
+		b.Fatal(err)
+	}
+
+	var rawMBs float64
+	b.Run("raw_minio_upload", func(b *testing.B) {
+		client, err := minio.New(c.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.MinIO.AccessKey, c.MinIO.SecretKey, "")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			if _, err := client.FPutObject(ctx, c.Bucket, fmt.Sprintf("raw/bench-%d.csv", i), csvPath, minio.PutObjectOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			rawMBs = mb / time.Since(start).Seconds()
+		}
+		b.ReportMetric(rawMBs, "MB/s")
+	})
+
+	b.Run("stream_load", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := db.Exec("DROP TABLE IF EXISTS bench.events FORCE"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Exec(benchTable); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			resp, err := fileStreamLoad(ctx, c.FE, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath)
+			if err != nil {
+				b.Fatal(err)
+			}
+			secs := time.Since(start).Seconds()
+			if resp["Status"] != "Success" {
+				b.Fatalf("stream load: %v", resp)
+			}
+			b.ReportMetric(mb/secs, "MB/s")
+			b.ReportMetric(float64(rows)/secs, "rows/s")
+			if rawMBs > 0 {
+				b.ReportMetric(100*mb/secs/rawMBs, "%_of_raw_upload")
+			}
+		}
+	})
+
+	b.Run("scan_count_sum", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			var n, sum int64
+			if err := db.QueryRow("SELECT COUNT(*), SUM(x) FROM bench.events").Scan(&n, &sum); err != nil {
+				b.Fatal(err)
+			}
+			if n != rows {
+				b.Fatalf("scanned %d rows, loaded %d", n, rows)
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s")
+		}
+	})
+
+	if os.Getenv("MINIROCKS_BENCH_PROFILE") != "" {
+		// Keep the cluster for profiling: print where it is and wait.
+		fmt.Fprintf(os.Stderr, "profiling: FE %s, CNs %s %s\n", c.FE.Host, c.CNs[0].Host, c.CNs[1].Host)
+	}
+	b.Run("insert", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := db.Exec("DROP TABLE IF EXISTS bench.events FORCE"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Exec(benchTable); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			if err := insertCSV(db, csvPath, 4<<20); err != nil {
+				b.Fatal(err)
+			}
+			secs := time.Since(start).Seconds()
+			b.ReportMetric(mb/secs, "MB/s")
+			b.ReportMetric(float64(rows)/secs, "rows/s")
+			if rawMBs > 0 {
+				b.ReportMetric(100*mb/secs/rawMBs, "%_of_raw_upload")
+			}
+		}
+	})
+
+	b.Run("peak_rss", func(b *testing.B) {
+		fe, err := PeakRSS(c.FE.PID())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cnPeak int64
+		for _, cn := range c.CNs {
+			if r, err := PeakRSS(cn.PID()); err == nil && r > cnPeak {
+				cnPeak = r
+			}
+		}
+		b.ReportMetric(float64(fe)/(1<<20), "FE_MiB")
+		b.ReportMetric(float64(cnPeak)/(1<<20), "CN_MiB")
+	})
+}
+
+// fileStreamLoad streams a file as a Stream Load body (following the FE's
+// redirect with the credentials, as curl --location-trusted does).
+func fileStreamLoad(ctx context.Context, fe *FE, db, table, label, path string) (map[string]any, error) {
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	url := fmt.Sprintf("%s/api/%s/%s/_stream_load", fe.HTTPURL(), db, table)
+	for hop := 0; hop < 3; hop++ {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		st, _ := f.Stat()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, f)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		req.ContentLength = st.Size()
+		req.SetBasicAuth("root", "")
+		req.Header.Set("label", label)
+		req.Header.Set("column_separator", ",")
+		req.Header.Set("Expect", "100-continue")
+		resp, err := client.Do(req)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusTemporaryRedirect {
+			url = resp.Header.Get("Location")
+			continue
+		}
+		var out map[string]any
+		if err := json.Unmarshal(data, &out); err != nil {
+			return nil, fmt.Errorf("stream load answer %q: %w", data, err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("too many redirects")
+}
+
+// insertCSV loads a CSV with INSERT statements of about batch bytes each.
+func insertCSV(db *sql.DB, path string, batch int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var b strings.Builder
+	flush := func() error {
+		if b.Len() == 0 {
+			return nil
+		}
+		_, err := db.Exec("INSERT INTO bench.events VALUES " + b.String())
+		b.Reset()
+		return err
+	}
+	for sc.Scan() {
+		p := strings.Split(sc.Text(), ",")
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(%s,'%s','%s',%s,%s,'%s')", p[0], p[1], p[2], p[3], p[4], p[5])
+		if b.Len() >= batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
