@@ -16,20 +16,20 @@ export MINIROCKS_MINIO := $(MINIO)
 
 all: build
 
-## setup: install the pinned MinIO server and the mysql client (first time: a few minutes)
-setup: $(MINIO) .tools/mysql-client
+## setup: install the pinned MinIO server, the mysql client and curl (first time: a few minutes)
+setup: $(MINIO) .tools/clients
 
 $(MINIO):
 	@echo ">> installing MinIO server $(MINIO_VERSION) into .tools/bin (about two minutes the first time)"
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 
-.tools/mysql-client:
+.tools/clients:
 	@mkdir -p .tools
-	@if ! command -v mysql >/dev/null 2>&1; then \
-		echo ">> installing the mysql command-line client (default-mysql-client)"; \
+	@if ! command -v mysql >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+		echo ">> installing the mysql command-line client (default-mysql-client) and curl"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-mysql-client >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-mysql-client curl >/dev/null; \
 	fi
 	@touch $@
 

@@ -52,29 +52,6 @@ func (c *cache) keep(st *volume.Store, key string, data []byte) {
 	}
 }
 
-// keepChunks stores a copy of data held in chunks.
-func (c *cache) keepChunks(st *volume.Store, key string, data chunks) {
-	p := filepath.Join(c.dir, cachePath(st, key))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return
-	}
-	tmp := p + ".tmp" + time.Now().Format("150405.000000000")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return
-	}
-	for _, b := range data {
-		if _, err := f.Write(b); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return
-		}
-	}
-	if f.Close() != nil || os.Rename(tmp, p) != nil {
-		os.Remove(tmp)
-	}
-}
-
 // forget drops a copy (the object was deleted).
 func (c *cache) forget(st *volume.Store, key string) {
 	os.Remove(filepath.Join(c.dir, cachePath(st, key)))

@@ -1,12 +1,9 @@
 package cn
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,10 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"minirocks/lake"
 	"minirocks/rpc"
-	"minirocks/types"
-	"minirocks/volume"
 )
 
 // loadResponse is StarRocks' Stream Load answer, fields in its order.
@@ -193,7 +187,7 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t1 := time.Now()
-	err = ld.read(bufio.NewReaderSize(r.Body, 1<<20))
+	err = ld.read(r.Body)
 	resp.ReadDataTimeMs = time.Since(t1).Milliseconds()
 	resp.LoadBytes = ld.bytes
 	resp.NumberTotalRows, resp.NumberLoadedRows, resp.NumberFilteredRows = ld.total, ld.loaded, ld.filtered
@@ -236,281 +230,8 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 	finish()
 }
 
-// loader parses a CSV stream and routes its rows into tablet writers.
-type loader struct {
-	n       *Node
-	ctx     context.Context
-	opts    loadOptions
-	begin   *rpc.LoadBeginResponse
-	schema  *lake.Schema
-	router  *lake.Router
-	st      *volume.Store
-	svc     string
-	up      *uploader
-	srcCols []int // for each source field, the table column (or -1)
-	sep     string
-	fill    lake.Row
-	fillSet []bool
-
-	writers map[int64]*tabletWriter
-	batch   map[int64][]lake.Row
-	tablets [][]rpc.Tablet // by partition index, bucket index
-	writes  []rpc.TabletWrite
-
-	total, loaded, filtered, bytes int64
-	errLines                       []string
-}
-
-func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loadOptions) (*loader, error) {
-	routes := make([]lake.PartitionRoute, len(b.Partitions))
-	ld := &loader{n: n, ctx: ctx, opts: opts, sep: string(opts.sep), begin: b, schema: b.Schema, writers: map[int64]*tabletWriter{}, batch: map[int64][]lake.Row{}}
-	for i, p := range b.Partitions {
-		routes[i] = p.Route
-		ld.tablets = append(ld.tablets, p.Tablets)
-	}
-	router, err := lake.NewRouter(b.Schema, b.PartitionColumn, routes, b.DistColumns)
-	if err != nil {
-		return nil, err
-	}
-	ld.router = router
-	if len(b.Partitions) == 0 || len(b.Partitions[0].Tablets) == 0 {
-		return nil, errors.New("the table has no tablets")
-	}
-	if ld.st, ld.svc, err = n.store(ctx, b.Partitions[0].Tablets[0].VolumeID); err != nil {
-		return nil, err
-	}
-	ld.up = newUploader(ctx, 4)
-	// Map source fields to table columns; unnamed columns get defaults.
-	cols := b.Schema.Columns
-	ld.fill = make(lake.Row, len(cols))
-	ld.fillSet = make([]bool, len(cols))
-	if len(opts.columns) == 0 {
-		for i := range cols {
-			ld.srcCols = append(ld.srcCols, i)
-			ld.fillSet[i] = true
-		}
-	} else {
-		for _, name := range opts.columns {
-			idx := -1
-			for i, c := range cols {
-				if strings.EqualFold(c.Name, name) {
-					idx = i
-				}
-			}
-			if idx < 0 {
-				return nil, fmt.Errorf("Unknown column '%s' in 'columns' header", name)
-			}
-			ld.srcCols = append(ld.srcCols, idx)
-			ld.fillSet[idx] = true
-		}
-	}
-	for i, c := range cols {
-		if ld.fillSet[i] {
-			continue
-		}
-		switch {
-		case c.Default != nil:
-			v, err := types.ParseValue(c.Type, *c.Default)
-			if err != nil {
-				return nil, fmt.Errorf("default of column %s: %v", c.Name, err)
-			}
-			ld.fill[i] = v
-		case c.Nullable:
-			ld.fill[i] = types.NullValue
-		default:
-			return nil, fmt.Errorf("Column '%s' has no default value and is not in the columns header", c.Name)
-		}
-	}
-	return ld, nil
-}
-
-// read parses rows until the body ends.
-func (ld *loader) read(br *bufio.Reader) error {
-	delim := ld.opts.delim
-	skip := ld.opts.skipHeader
-	var carry []byte
-	for {
-		line, err := readLine(br, delim, &carry)
-		if len(line) > 0 || (err == nil) {
-			ld.bytes += int64(len(line) + len(delim))
-			if skip > 0 {
-				skip--
-			} else if len(line) > 0 {
-				if perr := ld.row(line); perr != nil {
-					return perr
-				}
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read the load data: %v", err)
-		}
-	}
-	for id, rows := range ld.batch {
-		if len(rows) > 0 {
-			if err := ld.writers[id].add(rows); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// readLine returns the next line without its delimiter. carry holds the
-// partial line of a multi-byte delimiter split across buffer reads.
-func readLine(br *bufio.Reader, delim []byte, carry *[]byte) ([]byte, error) {
-	if len(delim) == 1 {
-		line, err := br.ReadSlice(delim[0])
-		if errors.Is(err, bufio.ErrBufferFull) {
-			buf := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice(delim[0])
-				buf = append(buf, line...)
-			}
-			line = buf
-		}
-		if err == nil {
-			line = line[:len(line)-1]
-		}
-		return line, err
-	}
-	*carry = (*carry)[:0]
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return *carry, err
-		}
-		*carry = append(*carry, b)
-		if bytes.HasSuffix(*carry, delim) {
-			return (*carry)[:len(*carry)-len(delim)], nil
-		}
-	}
-}
-
-// reject records a filtered row.
-func (ld *loader) reject(line string, format string, args ...any) {
-	ld.filtered++
-	if len(ld.errLines) < maxErrorLines {
-		ld.errLines = append(ld.errLines, fmt.Sprintf("Error: "+format+". Row: %s", append(args, line)...))
-	}
-}
-
-// row parses, converts and routes one line. The line becomes one string
-// whose substrings are the fields, so strings cost one allocation per row.
-func (ld *loader) row(lineBytes []byte) error {
-	ld.total++
-	line := string(lineBytes)
-	cols := ld.schema.Columns
-	row := make(lake.Row, len(cols))
-	copy(row, ld.fill)
-	sep := ld.sep
-	rest := line
-	n := 0
-	for {
-		field, more := rest, false
-		if i := strings.Index(rest, sep); i >= 0 {
-			field, rest, more = rest[:i], rest[i+len(sep):], true
-		}
-		if n < len(ld.srcCols) {
-			idx := ld.srcCols[n]
-			c := &cols[idx]
-			if field == `\N` {
-				if !c.Nullable {
-					ld.reject(line, "NULL value in non-nullable column '%s'", c.Name)
-					return nil
-				}
-				row[idx] = types.NullValue
-			} else {
-				v, err := types.ParseValue(c.Type, field)
-				if err != nil {
-					if c.Type.IsString() {
-						ld.reject(line, "String '%s'(length=%d) is too long. The max length of '%s' is %d", field, len(field), c.Name, c.Type.Len)
-					} else {
-						ld.reject(line, "The field (name = %s, pos = %d) is out of range. Type: %s, Value length: %d, Value: %s",
-							c.Name, n, strings.ToUpper(c.Type.SQL()), len(field), field)
-					}
-					return nil
-				}
-				row[idx] = v
-			}
-		}
-		n++
-		if !more {
-			break
-		}
-	}
-	if n != len(ld.srcCols) {
-		ld.reject(line, "Target column count: %d doesn't match source value column count: %d. Column separator: '%s', Row delimiter: '%s'",
-			len(ld.srcCols), n, displaySep(ld.opts.sep), displaySep(ld.opts.delim))
-		return nil
-	}
-	pi, ti, err := ld.router.Route(row)
-	if err != nil {
-		if errors.Is(err, lake.ErrNoPartition) {
-			ld.reject(line, "The row is out of partition ranges. Please add a new partition")
-			return nil
-		}
-		return err
-	}
-	tablet := ld.tablets[pi][ti]
-	w := ld.writers[tablet.ID]
-	if w == nil {
-		w = ld.n.newTabletWriter(ld.st, ld.svc, tablet, ld.begin.TxnID, ld.begin.GTID, ld.schema, ld.up)
-		ld.writers[tablet.ID] = w
-		ld.writes = append(ld.writes, rpc.TabletWrite{PartitionID: ld.begin.Partitions[pi].Route.ID, TabletID: tablet.ID})
-	}
-	ld.loaded++
-	b := append(ld.batch[tablet.ID], row)
-	if len(b) >= 4096 {
-		if err := w.add(b); err != nil {
-			return err
-		}
-		b = b[:0]
-		ld.limitMemory()
-	}
-	ld.batch[tablet.ID] = b
-	return nil
-}
-
-// limitMemory flushes the largest open segments while the tablets buffer
-// more than 128 MiB in all, so a load's memory stays bounded however many
-// tablets it writes.
-func (ld *loader) limitMemory() {
-	for {
-		total := 0
-		var big *tabletWriter
-		for _, w := range ld.writers {
-			total += w.buffered()
-			if big == nil || w.buffered() > big.buffered() {
-				big = w
-			}
-		}
-		if total <= 128<<20 || big == nil || big.buffered() == 0 {
-			return
-		}
-		big.flush()
-	}
-}
-
 func displaySep(b []byte) string {
 	return strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(string(b))
-}
-
-// finish writes every tablet's last segment and txn log and records how
-// many rows each got.
-func (ld *loader) finish(ctx context.Context) error {
-	for i, wr := range ld.writes {
-		log, err := ld.writers[wr.TabletID].finish(ctx, "write", nil)
-		if err != nil {
-			return err
-		}
-		if log != nil && log.Rowset != nil {
-			ld.writes[i].Rows = log.Rowset.Rows
-		}
-	}
-	return nil
 }
 
 // saveErrorLog keeps the rejected rows under storage_root_path/error_log

@@ -1,7 +1,6 @@
 package cn
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"minirocks/lake"
 	"minirocks/rpc"
@@ -68,15 +68,78 @@ func (c chunks) len() int {
 	return n
 }
 
-func (c chunks) reader() io.Reader {
-	rs := make([]io.Reader, len(c))
-	for i, b := range c {
-		rs[i] = bytes.NewReader(b)
-	}
-	return io.MultiReader(rs...)
+// reader reads the chunks in order; it also seeks and reads at offsets, so
+// the object store can retry a request or upload parts in parallel without
+// copying the data.
+func (c chunks) reader() *chunkReader { return &chunkReader{c: c, size: int64(c.len())} }
+
+// chunkReader is an io.Reader, io.ReaderAt and io.Seeker over chunks.
+type chunkReader struct {
+	c    chunks
+	size int64
+	off  int64
 }
 
-// chunkBuffer is an io.Writer collecting chunks of 1 MiB.
+// ReadAt copies from the chunks starting at off.
+func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("chunkReader: negative offset")
+	}
+	n := 0
+	pos := int64(0)
+	for _, b := range r.c {
+		end := pos + int64(len(b))
+		if off < end && n < len(p) {
+			k := copy(p[n:], b[off-pos:])
+			n += k
+			off += int64(k)
+		}
+		pos = end
+		if n == len(p) {
+			return n, nil
+		}
+	}
+	return n, io.EOF
+}
+
+// Read reads from the current offset.
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.off >= r.size {
+		return 0, io.EOF
+	}
+	n, err := r.ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Seek moves the offset (io.Seeker).
+func (r *chunkReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.size
+	default:
+		return 0, errors.New("chunkReader: invalid whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("chunkReader: negative position")
+	}
+	r.off = offset
+	return offset, nil
+}
+
+// Size is the number of bytes in all chunks.
+func (r *chunkReader) Size() int64 { return r.size }
+
+// chunkSize is the size of the chunks a chunkBuffer allocates.
+const chunkSize = 256 << 10
+
+// chunkBuffer is an io.Writer collecting chunks of chunkSize bytes.
 type chunkBuffer struct {
 	c chunks
 	n int
@@ -86,7 +149,7 @@ func (b *chunkBuffer) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if len(b.c) == 0 || len(b.c[len(b.c)-1]) == cap(b.c[len(b.c)-1]) {
-			b.c = append(b.c, make([]byte, 0, max(1<<20, 0)))
+			b.c = append(b.c, make([]byte, 0, chunkSize))
 		}
 		last := &b.c[len(b.c)-1]
 		k := min(len(p), cap(*last)-len(*last))
@@ -108,7 +171,8 @@ func (b *chunkBuffer) take() chunks {
 }
 
 // tabletWriter writes one transaction's rows into one tablet: segments of
-// up to segmentTarget bytes, then a txn log listing them.
+// up to segmentTarget bytes, then a txn log listing them. The parse workers
+// of one load share a writer; its lock makes each call whole.
 type tabletWriter struct {
 	n      *Node
 	st     *volume.Store
@@ -119,12 +183,11 @@ type tabletWriter struct {
 	schema *lake.Schema
 	up     *uploader
 
-	buf  chunkBuffer
-	sw   *lake.SegmentWriter
-	rows int64 // rows in the open segment
-	seq  int
-
-	mu     sync.Mutex
+	mu     sync.Mutex // guards everything below
+	buf    chunkBuffer
+	sw     *lake.SegmentWriter
+	rows   int64 // rows in the open segment
+	seq    int
 	rowset lake.Rowset
 }
 
@@ -132,29 +195,48 @@ func (n *Node) newTabletWriter(st *volume.Store, svc string, t rpc.Tablet, txnID
 	return &tabletWriter{n: n, st: st, svc: svc, tablet: t, txnID: txnID, gtid: gtid, schema: s, up: up}
 }
 
-// add appends rows, closing and uploading a segment when it is large enough.
-func (w *tabletWriter) add(rows []lake.Row) error {
+// add appends rows, closing and uploading a segment when it is large
+// enough; it returns how much the open segment grew (negative when it was
+// closed).
+func (w *tabletWriter) add(rows []lake.Row) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	before := w.buf.Len()
 	if len(rows) == 0 {
-		return nil
+		return 0, nil
 	}
 	if w.sw == nil {
 		w.sw = lake.NewSegmentWriter(&w.buf, w.schema)
 	}
 	if err := w.sw.Append(rows); err != nil {
-		return rpc.Errorf("invalid", "tablet %d: %v", w.tablet.ID, err)
+		return 0, rpc.Errorf("invalid", "tablet %d: %v", w.tablet.ID, err)
 	}
 	w.rows += int64(len(rows))
 	if w.buf.Len() >= segmentTarget {
-		return w.flush()
+		if err := w.flushLocked(); err != nil {
+			return 0, err
+		}
 	}
-	return nil
+	return w.buf.Len() - before, nil
 }
 
 // buffered is the size of the open segment.
-func (w *tabletWriter) buffered() int { return w.buf.Len() }
+func (w *tabletWriter) buffered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Len()
+}
 
-// flush closes the open segment and hands it to the uploader.
-func (w *tabletWriter) flush() error {
+// flush closes the open segment and hands it to the uploader; it returns
+// the size the open segment had.
+func (w *tabletWriter) flush() (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.buf.Len()
+	return n, w.flushLocked()
+}
+
+func (w *tabletWriter) flushLocked() error {
 	if w.sw == nil || w.rows == 0 {
 		return nil
 	}
@@ -166,14 +248,10 @@ func (w *tabletWriter) flush() error {
 	w.seq++
 	data := w.buf.take()
 	w.sw, w.rows = nil, 0
-	key := objKey(w.svc, w.tablet, name)
-	ref := lake.SegmentRef{Name: name, Rows: info.Rows, Size: info.Size}
-	w.mu.Lock()
-	w.rowset.Segments = append(w.rowset.Segments, ref)
+	w.rowset.Segments = append(w.rowset.Segments, lake.SegmentRef{Name: name, Rows: info.Rows, Size: info.Size})
 	w.rowset.Rows += info.Rows
 	w.rowset.Size += info.Size
-	w.mu.Unlock()
-	w.up.put(w.st, key, data, w.n.cache)
+	w.up.put(w.st, objKey(w.svc, w.tablet, name), data)
 	return nil
 }
 
@@ -181,41 +259,52 @@ func (w *tabletWriter) flush() error {
 // log (for a compaction, with the rowsets it replaces). A tablet that got no
 // rows and is not compacted gets no txn log.
 func (w *tabletWriter) finish(ctx context.Context, op string, inputs []uint32) (*lake.TxnLog, error) {
-	if err := w.flush(); err != nil {
+	if _, err := w.flush(); err != nil {
 		return nil, err
 	}
 	if err := w.up.wait(); err != nil {
 		return nil, err
 	}
-	if w.rowset.Rows == 0 && op == "write" {
+	w.mu.Lock()
+	rs := w.rowset
+	w.mu.Unlock()
+	return writeTxnLog(ctx, w.st, w.svc, w.tablet, w.txnID, w.gtid, op, inputs, rs)
+}
+
+// writeTxnLog writes a tablet's txn log: the rowset a transaction wrote
+// (and, for a compaction, the rowsets it replaces). A write that added no
+// rows gets no txn log.
+func writeTxnLog(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, txnID, gtid int64, op string, inputs []uint32, rs lake.Rowset) (*lake.TxnLog, error) {
+	if rs.Rows == 0 && op == "write" {
 		return nil, nil
 	}
-	log := &lake.TxnLog{TabletID: w.tablet.ID, TxnID: w.txnID, GTID: w.gtid, Op: op, InputRowsets: inputs}
-	if w.rowset.Rows > 0 {
-		rs := w.rowset
-		rs.TxnID = w.txnID
+	log := &lake.TxnLog{TabletID: t.ID, TxnID: txnID, GTID: gtid, Op: op, InputRowsets: inputs}
+	if rs.Rows > 0 {
+		rs.TxnID = txnID
 		log.Rowset = &rs
 	}
-	key := objKey(w.svc, w.tablet, lake.TxnLogKey(w.tablet.ID, w.txnID))
-	if err := w.st.PutBytes(ctx, key, lake.EncodeTxnLog(log)); err != nil {
+	key := objKey(svc, t, lake.TxnLogKey(t.ID, txnID))
+	if err := st.PutBytes(ctx, key, lake.EncodeTxnLog(log)); err != nil {
 		return nil, storageErr(err)
 	}
 	return log, nil
 }
 
-// uploader uploads segments in the background, a few at a time, so that
-// parsing and encoding go on while earlier segments travel. wait may be
-// called any number of times; the first failure sticks.
+// uploader uploads segments in the background, up to a number of bytes at
+// a time, so that parsing and encoding go on while earlier segments travel
+// and memory stays bounded. wait may be called any number of times; the
+// first failure sticks.
 type uploader struct {
-	ctx context.Context
-	sem chan struct{}
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
+	ctx      context.Context
+	maxBytes int64
+	sem      *semaphore.Weighted
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	err      error
 }
 
-func newUploader(ctx context.Context, parallel int) *uploader {
-	return &uploader{ctx: ctx, sem: make(chan struct{}, parallel)}
+func newUploader(ctx context.Context, maxBytes int64) *uploader {
+	return &uploader{ctx: ctx, maxBytes: maxBytes, sem: semaphore.NewWeighted(maxBytes)}
 }
 
 func (u *uploader) failed() error {
@@ -224,23 +313,32 @@ func (u *uploader) failed() error {
 	return u.err
 }
 
-func (u *uploader) put(st *volume.Store, key string, data chunks, c *cache) {
+func (u *uploader) fail(err error) {
+	u.mu.Lock()
+	if u.err == nil {
+		u.err = err
+	}
+	u.mu.Unlock()
+}
+
+// put starts uploading data as key once the bytes in flight allow it (a
+// segment larger than the bound travels alone).
+func (u *uploader) put(st *volume.Store, key string, data chunks) {
 	if u.failed() != nil {
 		return
 	}
-	u.sem <- struct{}{}
+	size := int64(data.len())
+	weight := min(size, u.maxBytes)
+	if err := u.sem.Acquire(u.ctx, weight); err != nil {
+		u.fail(err)
+		return
+	}
 	u.wg.Add(1)
 	go func() {
-		defer func() { <-u.sem; u.wg.Done() }()
-		if err := st.Put(u.ctx, key, data.reader(), int64(data.len())); err != nil {
-			u.mu.Lock()
-			if u.err == nil {
-				u.err = storageErr(err)
-			}
-			u.mu.Unlock()
-			return
+		defer func() { u.sem.Release(weight); u.wg.Done() }()
+		if err := st.Put(u.ctx, key, data.reader(), size); err != nil {
+			u.fail(storageErr(err))
 		}
-		c.keepChunks(st, key, data)
 	}()
 }
 
@@ -258,7 +356,7 @@ func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader)
 	if err := req.Schema.Validate(); err != nil {
 		return nil, rpc.Errorf("invalid", "%v", err)
 	}
-	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2))
+	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2*segmentTarget))
 	sr := rpc.NewStreamReader(body, "FE")
 	for {
 		b, err := sr.Next()
@@ -272,7 +370,7 @@ func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader)
 		if err != nil {
 			return nil, rpc.Errorf("invalid", "rows from the FE: %v", err)
 		}
-		if err := w.add(rows); err != nil {
+		if _, err := w.add(rows); err != nil {
 			return nil, err
 		}
 	}
@@ -435,8 +533,11 @@ func (n *Node) compact(ctx context.Context, req *rpc.CompactRequest) (*rpc.Compa
 	for _, rs := range meta.Rowsets {
 		inputs = append(inputs, rs.ID)
 	}
-	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2))
-	err = n.tabletRows(ctx, req.Tablet, req.BaseVersion, req.Schema, func(rows []lake.Row) error { return w.add(rows) })
+	w := n.newTabletWriter(st, svc, req.Tablet, req.TxnID, req.GTID, req.Schema, newUploader(ctx, 2*segmentTarget))
+	err = n.tabletRows(ctx, req.Tablet, req.BaseVersion, req.Schema, func(rows []lake.Row) error {
+		_, err := w.add(rows)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

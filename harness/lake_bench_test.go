@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,11 +95,13 @@ func BenchmarkLake(b *testing.B) {
 			b.Fatal(err)
 		}
 		for i := 0; i < b.N; i++ {
+			phase := startPhase(b, c, "raw_minio_upload", 5)
 			start := time.Now()
 			if _, err := client.FPutObject(ctx, c.Bucket, fmt.Sprintf("raw/bench-%d.csv", i), csvPath, minio.PutObjectOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			rawMBs = mb / time.Since(start).Seconds()
+			phase.report(b)
 		}
 		b.ReportMetric(rawMBs, "MB/s")
 	})
@@ -111,6 +114,7 @@ func BenchmarkLake(b *testing.B) {
 			if _, err := db.Exec(benchTable); err != nil {
 				b.Fatal(err)
 			}
+			phase := startPhase(b, c, "stream_load", 10)
 			start := time.Now()
 			resp, err := fileStreamLoad(ctx, c.FE, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath)
 			if err != nil {
@@ -125,6 +129,7 @@ func BenchmarkLake(b *testing.B) {
 			if rawMBs > 0 {
 				b.ReportMetric(100*mb/secs/rawMBs, "%_of_raw_upload")
 			}
+			phase.report(b)
 		}
 	})
 
@@ -142,10 +147,6 @@ func BenchmarkLake(b *testing.B) {
 		}
 	})
 
-	if os.Getenv("MINIROCKS_BENCH_PROFILE") != "" {
-		// Keep the cluster for profiling: print where it is and wait.
-		fmt.Fprintf(os.Stderr, "profiling: FE %s, CNs %s %s\n", c.FE.Host, c.CNs[0].Host, c.CNs[1].Host)
-	}
 	b.Run("insert", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := db.Exec("DROP TABLE IF EXISTS bench.events FORCE"); err != nil {
@@ -154,6 +155,7 @@ func BenchmarkLake(b *testing.B) {
 			if _, err := db.Exec(benchTable); err != nil {
 				b.Fatal(err)
 			}
+			phase := startPhase(b, c, "insert", 30)
 			start := time.Now()
 			if err := insertCSV(db, csvPath, 4<<20); err != nil {
 				b.Fatal(err)
@@ -164,23 +166,100 @@ func BenchmarkLake(b *testing.B) {
 			if rawMBs > 0 {
 				b.ReportMetric(100*mb/secs/rawMBs, "%_of_raw_upload")
 			}
+			phase.report(b)
 		}
 	})
+}
 
-	b.Run("peak_rss", func(b *testing.B) {
-		fe, err := PeakRSS(c.FE.PID())
+// peaks measures the peak RSS of the FE and the busiest CN over one phase
+// of the benchmark; with MINIROCKS_BENCH_PROFILE=DIR it also saves CPU
+// profiles of every process (the first seconds of the phase) into DIR.
+type peaks struct {
+	c     *Cluster
+	name  string
+	cpu   map[string]time.Duration // CPU time at the start, by process
+	profs sync.WaitGroup
+}
+
+// processes names the cluster's processes for CPU accounting.
+func (c *Cluster) benchProcesses() map[string]int {
+	m := map[string]int{"FE": c.FE.PID(), "MinIO": c.MinIO.PID()}
+	for i, cn := range c.CNs {
+		m[fmt.Sprintf("CN%d", i)] = cn.PID()
+	}
+	return m
+}
+
+func startPhase(b *testing.B, c *Cluster, name string, profileSeconds int) *peaks {
+	p := &peaks{c: c, name: name, cpu: map[string]time.Duration{}}
+	for who, pid := range c.benchProcesses() {
+		p.cpu[who], _ = CPUTime(pid)
+	}
+	pids := []int{c.FE.PID()}
+	for _, cn := range c.CNs {
+		pids = append(pids, cn.PID())
+	}
+	for _, pid := range pids {
+		if err := ResetPeakRSS(pid); err != nil {
+			b.Logf("peak RSS cannot be reset (%v); the figure covers the whole run", err)
+		}
+	}
+	if dir := os.Getenv("MINIROCKS_BENCH_PROFILE"); dir != "" {
+		urls := map[string]string{"fe": c.FE.HTTPURL()}
+		for i, cn := range c.CNs {
+			urls[fmt.Sprintf("cn%d", i)] = "http://" + cn.Host + ":8040"
+		}
+		for who, base := range urls {
+			p.profs.Add(1)
+			go func() {
+				defer p.profs.Done()
+				resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, profileSeconds))
+				if err != nil {
+					b.Logf("profile %s: %v", who, err)
+					return
+				}
+				defer resp.Body.Close()
+				f, err := os.Create(filepath.Join(dir, name+"."+who+".pprof"))
+				if err != nil {
+					b.Logf("profile %s: %v", who, err)
+					return
+				}
+				defer f.Close()
+				io.Copy(f, resp.Body)
+			}()
+		}
+	}
+	return p
+}
+
+// report adds the phase's peak RSS figures to the benchmark.
+func (p *peaks) report(b *testing.B) {
+	fe, err := PeakRSS(p.c.FE.PID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cnPeak int64
+	for _, cn := range p.c.CNs {
+		if r, err := PeakRSS(cn.PID()); err == nil && r > cnPeak {
+			cnPeak = r
+		}
+	}
+	b.ReportMetric(float64(fe)/(1<<20), "FE_peak_MiB")
+	b.ReportMetric(float64(cnPeak)/(1<<20), "CN_peak_MiB")
+	// CPU seconds each kind of process used in the phase (CNs summed).
+	used := map[string]float64{}
+	for who, pid := range p.c.benchProcesses() {
+		now, err := CPUTime(pid)
 		if err != nil {
-			b.Fatal(err)
+			continue
 		}
-		var cnPeak int64
-		for _, cn := range c.CNs {
-			if r, err := PeakRSS(cn.PID()); err == nil && r > cnPeak {
-				cnPeak = r
-			}
-		}
-		b.ReportMetric(float64(fe)/(1<<20), "FE_MiB")
-		b.ReportMetric(float64(cnPeak)/(1<<20), "CN_MiB")
-	})
+		kind := strings.TrimRight(who, "0123456789")
+		used[kind] += (now - p.cpu[who]).Seconds()
+	}
+	for kind, secs := range used {
+		b.ReportMetric(secs, kind+"_cpu_s")
+	}
+	p.profs.Wait()
 }
 
 // fileStreamLoad streams a file as a Stream Load body (following the FE's

@@ -298,6 +298,16 @@ func (m *MinIO) exitState() string {
 	return "unknown state"
 }
 
+// PID is the server's process id (0 when it is not running).
+func (m *MinIO) PID() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil || m.cmd.Process == nil {
+		return 0
+	}
+	return m.cmd.Process.Pid
+}
+
 // Running reports whether the server process is alive.
 func (m *MinIO) Running() bool {
 	m.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 
 	"minirocks/types"
@@ -16,10 +17,11 @@ const BlockFormatV1 byte = 0xB1
 // a block at this many rows or at TargetBlockBytes, whichever comes first.
 const MaxBlockRows = 64 * 1024
 
-// TargetBlockBytes is the encoded size at which writers cut a block (about
-// 1 MiB: big enough to amortise per-block costs, small enough to decode and
-// verify one block at a time).
-const TargetBlockBytes = 1 << 20
+// TargetBlockBytes is the encoded size at which writers cut a block (256
+// KiB: big enough to amortise per-block costs, small enough that the many
+// open segments of a load, each encoding one block, stay small in memory,
+// and that a block is decoded and verified on its own).
+const TargetBlockBytes = 256 << 10
 
 // castagnoli is the CRC32-C table; every checksum in the lake uses it.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -38,6 +40,7 @@ type colBuf struct {
 // one destination buffer encodes without allocating per value or per block.
 // An encoder is not safe for concurrent use.
 type BlockEncoder struct {
+	hdr    [2 + 2*binary.MaxVarintLen64]byte // FinishTo's scratch
 	schema *Schema
 	cls    []uint8
 	cols   []colBuf
@@ -74,6 +77,9 @@ func (e *BlockEncoder) Reset() {
 // column, and every non-NULL value must be held the way its column's type
 // is (integers in Int, floats in Float, the rest in Str; see
 // types.ParseValue); otherwise Add returns an error and adds nothing.
+//
+// Rows are walked once, each value appended to its column's buffer, so a
+// row's values and text are read while they are in the CPU cache.
 func (e *BlockEncoder) Add(rows []Row) error {
 	n := len(e.cols)
 	for i, r := range rows {
@@ -83,47 +89,72 @@ func (e *BlockEncoder) Add(rows []Row) error {
 	}
 	base := e.rows
 	nb := (base + len(rows) + 7) / 8
-	grown := 0
+	before := 0
 	for c := range e.cols {
 		cb := &e.cols[c]
 		for len(cb.nulls) < nb {
 			cb.nulls = append(cb.nulls, 0)
 		}
-		old := len(cb.vals)
-		hadNull := cb.hasNull
-		var bad int
-		switch e.cls[c] {
-		case clsInt:
-			bad = cb.addInts(rows, c, base)
-		case clsFloat:
-			bad = cb.addFloats(rows, c, base)
-		default:
-			bad = cb.addTexts(rows, c, base)
+		before += len(cb.vals)
+	}
+	cols := e.cols[:n]
+	cls := e.cls[:n]
+	for i, r := range rows {
+		r = r[:n]
+		for c := range r {
+			v := &r[c]
+			cb := &cols[c]
+			switch vc := kindClass[v.Kind]; {
+			case vc == clsNull:
+				cb.nulls[(base+i)>>3] |= 1 << ((base + i) & 7)
+				cb.hasNull = true
+			case vc != cls[c]:
+				e.undo(base, rows[:i+1], c)
+				col := e.schema.Columns[c]
+				return fmt.Errorf("row %d: %s value cannot be stored in %s column %s",
+					i, v.Kind, col.Type.Kind, col.Name)
+			case vc == clsInt:
+				cb.vals = binary.AppendVarint(cb.vals, v.Int)
+			case vc == clsFloat:
+				cb.vals = binary.LittleEndian.AppendUint64(cb.vals, math.Float64bits(v.Float))
+			default:
+				cb.vals = binary.AppendUvarint(cb.vals, uint64(len(v.Str)))
+				cb.vals = append(cb.vals, v.Str...)
+			}
 		}
-		if bad >= 0 {
-			// Undo this column and every earlier one, then report.
-			cb.vals, cb.hasNull = cb.vals[:old], hadNull
-			e.undo(c, base)
-			col := e.schema.Columns[c]
-			return fmt.Errorf("row %d: %s value cannot be stored in %s column %s",
-				bad, rows[bad][c].Kind, col.Type.Kind, col.Name)
-		}
-		grown += len(cb.vals) - old
+	}
+	after := 0
+	for c := range cols {
+		after += len(cols[c].vals)
 	}
 	e.rows += len(rows)
-	e.size += grown + n*len(rows)/8
+	e.size += after - before + n*len(rows)/8
 	return nil
 }
 
-// undo removes what a failed Add appended: the value bytes of columns
-// 0..c-1 (re-measured from the rows before base; column c was truncated by
-// the caller) and the NULL bits of rows >= base in columns 0..c.
-func (e *BlockEncoder) undo(c, base int) {
-	for i := 0; i <= c; i++ {
-		cb := &e.cols[i]
-		if i < c {
-			cb.vals = cb.vals[:cb.lenBefore(e.cls[i], base)]
+// undo removes what a failed Add appended for added (the rows from base
+// on; of the last one only the columns before failCol): it measures their
+// encoded values from the rows themselves and clears their NULL bits.
+func (e *BlockEncoder) undo(base int, added []Row, failCol int) {
+	for c := range e.cols {
+		cb := &e.cols[c]
+		cut := 0
+		for i, r := range added {
+			v := &r[c]
+			vc := kindClass[v.Kind]
+			if vc == clsNull || vc != e.cls[c] || (i == len(added)-1 && c >= failCol) {
+				continue
+			}
+			switch vc {
+			case clsInt:
+				cut += varintLen(v.Int)
+			case clsFloat:
+				cut += 8
+			default:
+				cut += uvarintLen(uint64(len(v.Str))) + len(v.Str)
+			}
 		}
+		cb.vals = cb.vals[:len(cb.vals)-cut]
 		nb := (base + 7) / 8
 		cb.nulls = cb.nulls[:nb]
 		if base&7 != 0 {
@@ -137,89 +168,6 @@ func (e *BlockEncoder) undo(c, base int) {
 			}
 		}
 	}
-}
-
-// lenBefore walks the encoded values of the first rows rows (only called
-// on the rare error path) and returns their byte length.
-func (cb *colBuf) lenBefore(cls uint8, rows int) int {
-	p := 0
-	for i := 0; i < rows; i++ {
-		if cb.nulls[i>>3]&(1<<(i&7)) != 0 {
-			continue
-		}
-		switch cls {
-		case clsInt:
-			_, n := binary.Varint(cb.vals[p:])
-			p += n
-		case clsFloat:
-			p += 8
-		default:
-			l, n := binary.Uvarint(cb.vals[p:])
-			p += n + int(l)
-		}
-	}
-	return p
-}
-
-func (cb *colBuf) setNull(j int) {
-	cb.nulls[j>>3] |= 1 << (j & 7)
-	cb.hasNull = true
-}
-
-// addInts appends column c of rows; it returns the index of the first row
-// whose value has the wrong storage class, or -1.
-func (cb *colBuf) addInts(rows []Row, c, base int) int {
-	vals := cb.vals
-	defer func() { cb.vals = vals }()
-	for i, r := range rows {
-		v := &r[c]
-		switch kindClass[v.Kind] {
-		case clsInt:
-			vals = binary.AppendVarint(vals, v.Int)
-		case clsNull:
-			cb.setNull(base + i)
-		default:
-			return i
-		}
-	}
-	return -1
-}
-
-// addFloats is addInts for FLOAT/DOUBLE columns.
-func (cb *colBuf) addFloats(rows []Row, c, base int) int {
-	vals := cb.vals
-	defer func() { cb.vals = vals }()
-	for i, r := range rows {
-		v := &r[c]
-		switch kindClass[v.Kind] {
-		case clsFloat:
-			vals = binary.LittleEndian.AppendUint64(vals, math.Float64bits(v.Float))
-		case clsNull:
-			cb.setNull(base + i)
-		default:
-			return i
-		}
-	}
-	return -1
-}
-
-// addTexts is addInts for the kinds held in Value.Str.
-func (cb *colBuf) addTexts(rows []Row, c, base int) int {
-	vals := cb.vals
-	defer func() { cb.vals = vals }()
-	for i, r := range rows {
-		v := &r[c]
-		switch kindClass[v.Kind] {
-		case clsText:
-			vals = binary.AppendUvarint(vals, uint64(len(v.Str)))
-			vals = append(vals, v.Str...)
-		case clsNull:
-			cb.setNull(base + i)
-		default:
-			return i
-		}
-	}
-	return -1
 }
 
 // Finish appends the pending block to dst, returns the extended slice and
@@ -245,6 +193,56 @@ func (e *BlockEncoder) Finish(dst []byte) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, crc32c(dst[start:]))
 	e.Reset()
 	return dst
+}
+
+// FinishTo writes the pending block to w, byte for byte what Finish would
+// append, without first gathering it in one buffer; it returns the block's
+// length and resets the encoder for the next block.
+func (e *BlockEncoder) FinishTo(w io.Writer) (int, error) {
+	hdr := e.hdr[:]
+	n := 0
+	crc := uint32(0)
+	put := func(b []byte) error {
+		crc = crc32.Update(crc, castagnoli, b)
+		k, err := w.Write(b)
+		n += k
+		return err
+	}
+	h := append(hdr[:0], BlockFormatV1)
+	h = binary.AppendUvarint(h, uint64(e.rows))
+	h = binary.AppendUvarint(h, uint64(len(e.cols)))
+	if err := put(h); err != nil {
+		return n, err
+	}
+	nb := (e.rows + 7) / 8
+	for i := range e.cols {
+		cb := &e.cols[i]
+		h = append(hdr[:0], byte(e.schema.Columns[i].Type.Kind))
+		if cb.hasNull {
+			h = append(h, 1)
+			if err := put(h); err != nil {
+				return n, err
+			}
+			h = hdr[:0]
+			if err := put(cb.nulls[:nb]); err != nil {
+				return n, err
+			}
+		} else {
+			h = append(h, 0)
+		}
+		h = binary.AppendUvarint(h, uint64(len(cb.vals)))
+		if err := put(h); err != nil {
+			return n, err
+		}
+		if err := put(cb.vals); err != nil {
+			return n, err
+		}
+	}
+	sum := binary.LittleEndian.AppendUint32(hdr[:0], crc)
+	k, err := w.Write(sum)
+	n += k
+	e.Reset()
+	return n, err
 }
 
 // Encode appends one block holding exactly rows to dst (dropping any pending
@@ -457,4 +455,23 @@ func decodeRows(vals []types.Value, spans []colSpan, nr int, body []byte, text s
 		}
 	}
 	return 0, true
+}
+
+// varintLen is the length of binary.AppendVarint's encoding of x.
+func varintLen(x int64) int {
+	ux := uint64(x) << 1
+	if x < 0 {
+		ux = ^ux
+	}
+	return uvarintLen(ux)
+}
+
+// uvarintLen is the length of binary.AppendUvarint's encoding of x.
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }

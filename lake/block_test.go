@@ -179,3 +179,22 @@ func TestBlockStream(t *testing.T) {
 	_, err = r.Next()
 	require.ErrorIs(t, err, ErrCorrupt)
 }
+
+// TestFinishToMatchesFinish: writing a block straight to a writer gives
+// the bytes Finish appends.
+func TestFinishToMatchesFinish(t *testing.T) {
+	s := allTypesSchema()
+	rows := allTypesRows()
+	for n := 0; n <= len(rows); n++ {
+		a, b := NewBlockEncoder(s), NewBlockEncoder(s)
+		require.NoError(t, a.Add(rows[:n]))
+		require.NoError(t, b.Add(rows[:n]))
+		want := a.Finish(nil)
+		var got bytes.Buffer
+		k, err := b.FinishTo(&got)
+		require.NoError(t, err)
+		require.Equal(t, len(want), k)
+		require.Equal(t, want, got.Bytes(), "%d rows", n)
+		require.Equal(t, 0, b.Rows())
+	}
+}

@@ -42,7 +42,6 @@ type SegmentWriter struct {
 	w       io.Writer
 	s       *Schema
 	enc     *BlockEncoder
-	buf     []byte
 	off     int64
 	hdrLen  uint32
 	hdrCRC  uint32
@@ -116,10 +115,18 @@ func (w *SegmentWriter) flush() error {
 		return w.err
 	}
 	rows := w.enc.Rows()
-	w.buf = w.enc.Finish(w.buf[:0])
-	w.blocks = append(w.blocks, segBlock{off: uint64(w.off), length: uint64(len(w.buf)), rows: uint64(rows)})
-	w.write(w.buf)
+	off := w.off
+	n, _ := w.enc.FinishTo(segmentOut{w})
+	w.blocks = append(w.blocks, segBlock{off: uint64(off), length: uint64(n), rows: uint64(rows)})
 	return w.err
+}
+
+// segmentOut lets the block encoder write straight into the segment.
+type segmentOut struct{ w *SegmentWriter }
+
+func (o segmentOut) Write(b []byte) (int, error) {
+	o.w.write(b)
+	return len(b), o.w.err
 }
 
 // Close writes the last block, the footer and the trailer and returns the

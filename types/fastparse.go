@@ -30,6 +30,16 @@ func parseDecimalFast(t Type, s string) (Value, bool, error) {
 	if i != len(s) || (intPart == "" && frac == "") || len(frac) > t.Scale {
 		return Value{}, false, nil
 	}
+	hasPoint := i > start+len(intPart)
+	canonical := s[0] != '+' && intPart != "" && (len(intPart) == 1 || intPart[0] != '0') &&
+		len(frac) == t.Scale && hasPoint == (t.Scale > 0) && (!neg || !allZero(intPart, frac))
+	if canonical {
+		// Already canonical: the text is the value.
+		if intPart != "0" && len(intPart) > t.Precision-t.Scale {
+			return Value{}, false, nil
+		}
+		return Value{Kind: Decimal, Str: s}, true, nil
+	}
 	for len(intPart) > 1 && intPart[0] == '0' {
 		intPart = intPart[1:]
 	}
@@ -104,4 +114,42 @@ func canonicalDateTime(s string) bool {
 	mi, ok2 := digits2(s, 14)
 	sec, ok3 := digits2(s, 17)
 	return ok1 && ok2 && ok3 && h < 24 && mi < 60 && sec < 60
+}
+
+// allZero reports whether the digits of both parts are all zeros.
+func allZero(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if a[i] != '0' {
+			return false
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseIntFast parses [-]digits of at most 18 digits (no overflow).
+func parseIntFast(s string) (int64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		neg, i = true, 1
+	}
+	if i == len(s) || len(s)-i > 18 {
+		return 0, false
+	}
+	var n int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

@@ -43,6 +43,11 @@ func ParseValue(t Type, s string) (Value, error) {
 		}
 		return Value{}, fmt.Errorf("'%s' is not a valid BOOLEAN", s)
 	case TinyInt, SmallInt, Int, BigInt:
+		if n, ok := parseIntFast(s); ok {
+			if lo, hi := intRange(t.Kind); n >= lo && n <= hi {
+				return IntValue(t.Kind, n), nil
+			}
+		}
 		v := strings.TrimSpace(s)
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

@@ -1,6 +1,8 @@
 package types
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -104,7 +106,7 @@ func TestCompare(t *testing.T) {
 // TestFastPathsAgree: the fast parsers give exactly what the general ones do.
 func TestFastPathsAgree(t *testing.T) {
 	dec := DecimalOf(10, 2)
-	for _, s := range []string{"0", "-0", "0.00", "-0.00", "1", "1.5", "001.50", "-12.3", "+7.25", ".5", "-.05", "12345678.99", "123456789.99", "1.234", "1e2", "abc", "", "-", "1.", "99999999.99"} {
+	for _, s := range []string{"0", "-0", "0.00", "-0.00", "1", "1.5", "001.50", "-12.3", "+7.25", ".5", "-.05", "12345678.99", "123456789.99", "1.234", "1e2", "abc", "", "-", "1.", "99999999.99", "0.00", "-0.50", "10.00", "-12.30", "00.10", "0.5", "-0.00", "7.25", "+7.25"} {
 		fast, ok, ferr := parseDecimalFast(dec, s)
 		slow, serr := parseDecimal(dec, s)
 		if !ok && ferr == nil {
@@ -112,6 +114,15 @@ func TestFastPathsAgree(t *testing.T) {
 		}
 		require.Equal(t, serr == nil, ferr == nil, s)
 		require.Equal(t, slow, fast, s)
+	}
+	for _, s := range []string{"0", "5", "-5", "10", "007", "-0", "+3"} {
+		d0 := DecimalOf(5, 0)
+		fast, ok, ferr := parseDecimalFast(d0, s)
+		slow, serr := parseDecimal(d0, s)
+		if ok || ferr != nil {
+			require.Equal(t, serr == nil, ferr == nil, s)
+			require.Equal(t, slow, fast, s)
+		}
 	}
 	for _, s := range []string{"2024-02-29 23:59:59", "2023-02-29 00:00:00", "2024-13-01 00:00:00", "2024-01-01 24:00:00", "2024-01-01", "0001-01-01 00:00:00", "9999-12-31 23:59:59"} {
 		tm, err := parseTime(s)
@@ -123,4 +134,18 @@ func TestFastPathsAgree(t *testing.T) {
 		}
 	}
 	require.Equal(t, -1, Compare(TextValue(DateTime, "2024-01-01 00:00:00"), TextValue(DateTime, "2024-01-01 00:00:00.500000")))
+	for _, s := range []string{"0", "-0", "7", "-128", "127", "128", "-129", "2147483647", "2147483648", "999999999999999999", "-999999999999999999", "9223372036854775807", "1-2", "", "-", " 5", "+5", "05"} {
+		for _, k := range []Kind{TinyInt, Int, BigInt} {
+			ty := Type{Kind: k}
+			got, gerr := ParseValue(ty, s)
+			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			lo, hi := intRange(k)
+			if err != nil || n < lo || n > hi {
+				require.Error(t, gerr, "%s as %s", s, k)
+				continue
+			}
+			require.NoError(t, gerr, "%s as %s", s, k)
+			require.Equal(t, IntValue(k, n), got, "%s as %s", s, k)
+		}
+	}
 }

@@ -35,7 +35,10 @@ type token struct {
 	err   *SyntaxError
 }
 
-// lexer turns SQL text into tokens. It stops at the first error, which it
+// lexer turns SQL text into tokens, on demand: the parser asks for more
+// as it goes, so a long statement (INSERT ... VALUES of megabytes) is
+// never held as tokens all at once, and the text after the first statement
+// is not lexed until it is parsed. It stops at the first error, which it
 // returns as a final tkErr token so that the parser reports it only if it
 // gets that far.
 type lexer struct {
@@ -44,12 +47,24 @@ type lexer struct {
 	line int
 	col  int
 	toks []token
+	done bool // the last token (tkEOF or tkErr) was emitted
 }
 
+// tokenize lexes all of src.
 func tokenize(src string) []token {
 	lx := &lexer{src: src, line: 1}
-	lx.run()
+	for !lx.done {
+		lx.step()
+	}
 	return lx.toks
+}
+
+// more lexes until at least one more token is available or the source is
+// exhausted.
+func (lx *lexer) more() {
+	for n := len(lx.toks); !lx.done && len(lx.toks) == n; {
+		lx.step()
+	}
 }
 
 func (lx *lexer) peekByte(n int) byte {
@@ -90,9 +105,11 @@ func (lx *lexer) emit(kind tokKind, val string, pos Pos, start int) {
 }
 
 // fail records a lexical error at pos; shown is the offending text.
+// Nothing is lexed after it.
 func (lx *lexer) fail(pos Pos, start int, shown string) {
 	lx.toks = append(lx.toks, token{kind: tkErr, pos: pos, start: start, end: len(lx.src),
 		err: &SyntaxError{Line: pos.Line, Col: pos.Col, Msg: notValidMsg(shown)}})
+	lx.done = true
 }
 
 // restOfLine returns the source from start to the end of its line.
@@ -163,10 +180,12 @@ func (lx *lexer) numberEnd(i int) (int, tokKind) {
 	return i, kind
 }
 
-func (lx *lexer) run() {
-	for {
+// step consumes one token, blank or comment.
+func (lx *lexer) step() {
+	for once := true; once; once = false {
 		if lx.off >= len(lx.src) {
 			lx.emit(tkEOF, "", lx.pos(), lx.off)
+			lx.done = true
 			return
 		}
 		c := lx.src[lx.off]
@@ -243,6 +262,17 @@ func (lx *lexer) run() {
 // lexString reads a quoted string with MySQL escapes and doubled quotes.
 func (lx *lexer) lexString(q byte, pos Pos, start int) bool {
 	lx.advance()
+	// Most strings hold no escape, doubled quote or newline: their value
+	// is the text between the quotes, taken without a copy.
+	body := lx.src[lx.off:]
+	if i := strings.IndexByte(body, q); i >= 0 && (i+1 >= len(body) || body[i+1] != q) {
+		if v := body[:i]; strings.IndexByte(v, '\\') < 0 && strings.IndexByte(v, '\n') < 0 {
+			lx.off += i + 1
+			lx.col += utf8.RuneCountInString(v) + 1
+			lx.emit(tkString, v, pos, start)
+			return true
+		}
+	}
 	var b strings.Builder
 	for {
 		if lx.off >= len(lx.src) {

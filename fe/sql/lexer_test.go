@@ -53,6 +53,8 @@ func TestLexer(t *testing.T) {
 		{"x '\\", "W:x@1:0 ERR:Input ''\\' is not valid at this position.@1:2"},
 		{"", "EOF:@1:0"},
 		{"  \n ", "EOF:@2:1"},
+		// Strings taken whole (no escapes) and decoded ones count columns alike.
+		{"'héllo' x 'a\nb' y '' z 'ü''' w", "S:héllo@1:0 W:x@1:8 S:a\nb@1:10 W:y@2:3 S:@2:5 W:z@2:8 S:ü'@2:10 W:w@2:16 EOF:@2:17"},
 	}
 	for _, c := range cases {
 		require.Equal(t, c.want, strings.Join(lexDump(c.src), " "), c.src)

@@ -247,6 +247,60 @@ func (p *parser) parseInsert() *InsertStmt {
 	return ins
 }
 
+// loneLiteral parses a literal that is a whole VALUES item: a number
+// (with an optional minus), a string, NULL, TRUE or FALSE directly followed
+// by ',' or ')'. It gives the literal parseExpr would, without descending
+// through every level of the expression grammar, which is most of the cost
+// of a long INSERT ... VALUES; anything else returns nil and consumes
+// nothing.
+func (p *parser) loneLiteral() *Literal {
+	t := p.peek()
+	at, n, neg := t.pos, 0, false
+	if t.kind == tkOp && t.val == "-" {
+		neg, n = true, 1
+		t = p.tokAt(1)
+	}
+	var lit Literal
+	switch t.kind {
+	case tkInt:
+		lit = Literal{Kind: LitInt, Val: t.val}
+	case tkDecimal:
+		lit = Literal{Kind: LitDecimal, Val: t.val}
+	case tkFloat:
+		lit = Literal{Kind: LitFloat, Val: t.val}
+	case tkString:
+		lit = Literal{Kind: LitString, Val: t.val}
+	case tkWord:
+		switch t.up {
+		case "NULL":
+			lit = Literal{Kind: LitNull, Val: "NULL"}
+		case "TRUE", "FALSE":
+			lit = Literal{Kind: LitBool, Val: t.up}
+		default:
+			return nil
+		}
+	default:
+		return nil
+	}
+	if neg && lit.Kind != LitInt && lit.Kind != LitDecimal && lit.Kind != LitFloat {
+		return nil
+	}
+	if after := p.tokAt(n + 1); after.kind != tkOp || (after.val != "," && after.val != ")") {
+		return nil
+	}
+	if neg {
+		if strings.HasPrefix(lit.Val, "-") {
+			lit.Val = lit.Val[1:]
+		} else {
+			lit.Val = "-" + lit.Val
+		}
+		p.next()
+	}
+	lit.At = at
+	p.next()
+	return &lit
+}
+
 // parseValuesRow parses (expr|DEFAULT[, ...]).
 func (p *parser) parseValuesRow() []Expr {
 	p.expectOp("(")
@@ -255,6 +309,8 @@ func (p *parser) parseValuesRow() []Expr {
 		if t := p.peek(); t.kind == tkWord && t.up == "DEFAULT" {
 			p.next()
 			row = append(row, &DefaultExpr{At: t.pos})
+		} else if lit := p.loneLiteral(); lit != nil {
+			row = append(row, lit)
 		} else {
 			row = append(row, p.parseExpr())
 		}

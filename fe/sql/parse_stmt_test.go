@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -679,4 +680,32 @@ func TestParseFirst(t *testing.T) {
 	_, _, err = ParseFirst("SELECT * FORM t; SELECT 2")
 	require.EqualError(t, err, "Getting syntax error at line 1, column 9. Detail message: "+
 		"Unexpected input 'FORM', the most similar input is {<EOF>, ';'}.")
+}
+
+// TestValuesLiteralsMatchExpressions: a VALUES item that is a lone literal
+// parses to exactly what the expression grammar gives it.
+func TestValuesLiteralsMatchExpressions(t *testing.T) {
+	for _, item := range []string{"1", "-1", "- 2", "1.50", "-0.5", "1e3", "-1e-3", "'x'", "''", "'a''b'", "NULL", "null", "TRUE", "false",
+		"-'x'", "1 + 2", "NOW()", "-(1)", "CAST(1 AS INT)", "x", "DEFAULT"} {
+		parsed, err := ParseOne("INSERT INTO t VALUES (7, " + item + ")")
+		require.NoError(t, err, item)
+		st := parsed.(*InsertStmt)
+		require.Len(t, st.Rows, 1, item)
+		require.Len(t, st.Rows[0], 2, item)
+		got := st.Rows[0][1]
+		if item == "DEFAULT" {
+			require.IsType(t, &DefaultExpr{}, got)
+			continue
+		}
+		want, err := ParseExpr(item)
+		require.NoError(t, err, item)
+		require.Equal(t, want.String(), got.String(), item)
+		require.Equal(t, fmt.Sprintf("%T", want), fmt.Sprintf("%T", got), item)
+		if lw, ok := want.(*Literal); ok {
+			lg := got.(*Literal)
+			require.Equal(t, lw.Kind, lg.Kind, item)
+			require.Equal(t, lw.Val, lg.Val, item)
+			require.Equal(t, lw.At.Col+len("INSERT INTO t VALUES (7, "), lg.At.Col, item)
+		}
+	}
 }

@@ -40,16 +40,21 @@ var stmtStarts = []string{"ADMIN", "ALTER", "CREATE", "DESC", "DESCRIBE", "DROP"
 // entry points.
 type parser struct {
 	src    string
-	toks   []token
-	i      int
+	lx     *lexer
+	base   int // the stream index of lx.toks[0]
+	i      int // the stream index of the current token
 	depth  int
 	params int
 	last   int // byte offset after the last consumed token
 }
 
 func newParser(text string) *parser {
-	return &parser{src: text, toks: tokenize(text)}
+	return &parser{src: text, lx: &lexer{src: text, line: 1}}
 }
+
+// tokenWindow is how many consumed tokens the parser keeps before it
+// forgets them.
+const tokenWindow = 2048
 
 // bailout is the panic payload used for syntax errors.
 type bailout struct{ err *SyntaxError }
@@ -134,11 +139,14 @@ func ParseExpr(text string) (Expr, error) {
 // tokAt returns the token n ahead of the current one. Looking at a lexical
 // error raises it.
 func (p *parser) tokAt(n int) *token {
-	i := p.i + n
-	if i >= len(p.toks) {
-		i = len(p.toks) - 1
+	i := p.i + n - p.base
+	for i >= len(p.lx.toks) && !p.lx.done {
+		p.lx.more()
 	}
-	t := &p.toks[i]
+	if i >= len(p.lx.toks) {
+		i = len(p.lx.toks) - 1
+	}
+	t := &p.lx.toks[i]
 	if t.kind == tkErr {
 		panic(bailout{t.err})
 	}
@@ -152,6 +160,16 @@ func (p *parser) next() *token {
 	if t.kind != tkEOF {
 		p.i++
 		p.last = t.end
+		if k := p.i - p.base; k >= tokenWindow {
+			// Forget consumed tokens (the parser never looks back), so
+			// memory follows the lookahead, not the statement's length.
+			// The lookahead moves to a new array of a fixed size, so the
+			// lexer appends without regrowing; tokens handed out earlier
+			// stay valid: nothing overwrites them.
+			rest := p.lx.toks[k:]
+			p.lx.toks = append(make([]token, 0, tokenWindow+len(rest)+16), rest...)
+			p.base = p.i
+		}
 	}
 	return t
 }
