@@ -1,6 +1,8 @@
 // Command bench turns `go test -bench` output (on stdin) into the summary
 // `make bench` prints: each benchmark's ops/s next to the ceiling it is
-// measured against, with the ratio. The method is in docs/benchmarks.md.
+// measured against, with the ratio, and the lake benchmark's phases (MB/s,
+// rows/s, the ratio to a raw upload, peak RSS, CPU). The method is in
+// docs/benchmarks.md.
 package main
 
 import (
@@ -24,6 +26,31 @@ var comparisons = []struct {
 
 var line = regexp.MustCompile(`^Benchmark(\w+)/(clients=\d+)(-\d+)?\s+\d+\s+.*?([\d.]+) ops/s`)
 
+// lakeLine is one phase of BenchmarkLake; its metrics follow as
+// "value unit" pairs.
+var (
+	lakeLine = regexp.MustCompile(`^BenchmarkLake/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
+	metric   = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
+)
+
+// lakeColumns are the lake table's columns: metric unit and heading.
+var lakeColumns = []struct{ unit, head string }{
+	{"MB/s", "MB/s"},
+	{"rows/s", "rows/s"},
+	{"%_of_raw_upload", "% of raw upload"},
+	{"FE_peak_MiB", "FE peak RSS (MiB)"},
+	{"CN_peak_MiB", "CN peak RSS (MiB)"},
+	{"CN_cpu_s", "CN CPU (s)"},
+	{"MinIO_cpu_s", "MinIO CPU (s)"},
+	{"FE_cpu_s", "FE CPU (s)"},
+}
+
+// lakeTargets are the issue's targets for the lake phases.
+var lakeTargets = map[string]string{
+	"stream_load": ">= 50% of raw upload; FE and CN < 300 MiB",
+	"insert":      "FE and CN < 300 MiB",
+}
+
 func main() {
 	if err := run(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -33,10 +60,24 @@ func main() {
 
 func run(in io.Reader, out io.Writer) error {
 	results := map[string]map[string]float64{} // name -> clients -> ops/s
+	lake := map[string]map[string]float64{}    // phase -> unit -> value
+	var phases []string
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
 		fmt.Fprintln(os.Stderr, text)
+		if m := lakeLine.FindStringSubmatch(text); m != nil {
+			if lake[m[1]] == nil {
+				lake[m[1]] = map[string]float64{}
+				phases = append(phases, m[1])
+			}
+			for _, mm := range metric.FindAllStringSubmatch(m[3], -1) {
+				if v, err := strconv.ParseFloat(mm[1], 64); err == nil {
+					lake[m[1]][mm[2]] = v
+				}
+			}
+			continue
+		}
 		m := line.FindStringSubmatch(text)
 		if m == nil {
 			continue
@@ -53,9 +94,49 @@ func run(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(results) == 0 {
+	if len(results) == 0 && len(lake) == 0 {
 		return fmt.Errorf("no benchmark results on stdin")
 	}
+	if len(results) > 0 {
+		printOps(out, results)
+	}
+	if len(lake) > 0 {
+		printLake(out, lake, phases)
+	}
+	return nil
+}
+
+// printLake prints the lake benchmark's phases, one row each.
+func printLake(out io.Writer, lake map[string]map[string]float64, phases []string) {
+	fmt.Fprint(out, "\n| phase |")
+	for _, c := range lakeColumns {
+		fmt.Fprintf(out, " %s |", c.head)
+	}
+	fmt.Fprintln(out, " target |")
+	fmt.Fprint(out, "|---|")
+	for range lakeColumns {
+		fmt.Fprint(out, "---|")
+	}
+	fmt.Fprintln(out, "---|")
+	for _, ph := range phases {
+		fmt.Fprintf(out, "| %s |", ph)
+		for _, c := range lakeColumns {
+			v, ok := lake[ph][c.unit]
+			switch {
+			case !ok:
+				fmt.Fprint(out, " |")
+			case v >= 1000:
+				fmt.Fprintf(out, " %.0f |", v)
+			default:
+				fmt.Fprintf(out, " %.1f |", v)
+			}
+		}
+		fmt.Fprintf(out, " %s |\n", lakeTargets[ph])
+	}
+}
+
+// printOps prints the ops/s benchmarks next to their ceilings.
+func printOps(out io.Writer, results map[string]map[string]float64) {
 	fmt.Fprintln(out, "\n| benchmark | clients | ops/s | ceiling (ops/s) | ratio | target |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|")
 	var names []string
@@ -84,7 +165,6 @@ func run(in io.Reader, out io.Writer) error {
 			fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %s |\n", n, strings.TrimPrefix(c, "clients="), v, ceil, ratio, target)
 		}
 	}
-	return nil
 }
 
 func num(s string) int {

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,7 +63,7 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyStarletPort, Kind: conf.Int, Default: "9070", Min: 1, Max: 65535},
 		{Key: KeyStorageRootPath, Default: "${STARROCKS_HOME}/storage", Doc: "local cache; may be wiped at any time"},
 		{Key: KeyPriorityNetworks, Kind: conf.CIDRList, Default: ""},
-		{Key: KeyMemLimit, Default: "90%"},
+		{Key: KeyMemLimit, Kind: conf.MemSize, Default: "90%", Doc: "memory the node may use: a share of physical memory or an amount"},
 		{Key: KeyLoadMaxMB, Kind: conf.Int, Default: "102400", Min: 1, Max: 1 << 40, Doc: "largest Stream Load body in MB"},
 	}
 }
@@ -85,6 +86,8 @@ type Node struct {
 	root  string
 	lock  *os.File
 	cache *cache
+	// memLimit is mem_limit in bytes, reported to the FE.
+	memLimit int64
 
 	client  *http.Client
 	servers []*http.Server
@@ -137,6 +140,7 @@ func Start(opts Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("cn.conf: key %q: %w", KeyPriorityNetworks, err)
 	}
 	n.host = addr.String()
+	n.memLimit, _ = conf.ParseMemSize(cfg.Get(KeyMemLimit), physicalMemory())
 	n.root = cfg.Get(KeyStorageRootPath)
 	if err := os.MkdirAll(n.root, 0o755); err != nil {
 		return nil, fmt.Errorf("create storage_root_path: %w", err)
@@ -244,7 +248,7 @@ func (n *Node) heartbeat(_ context.Context, req *rpc.HeartbeatRequest) (*rpc.Hea
 	defer n.mu.Unlock()
 	resp := &rpc.HeartbeatResponse{Status: "OK", StartTime: n.start.UnixMilli(), Version: Version,
 		BePort: int(n.cfg.Int(KeyBePort)), HTTPPort: int(n.cfg.Int(KeyWebserverPort)), BrpcPort: int(n.cfg.Int(KeyBrpcPort)),
-		CPUCores: runtime.NumCPU(), ClusterID: req.ClusterID}
+		CPUCores: runtime.NumCPU(), MemLimitBytes: n.memLimit, ClusterID: req.ClusterID}
 	if n.clusterID != "" && n.clusterID != req.ClusterID {
 		resp.ClusterID = n.clusterID
 		return resp, nil
@@ -349,4 +353,22 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	b, _ := json.MarshalIndent(v, "", "    ")
 	w.Write(b)
+}
+
+// physicalMemory is the machine's memory (MemTotal of /proc/meminfo), or
+// 0 when it cannot be read.
+func physicalMemory() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }

@@ -393,31 +393,41 @@ func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader)
 func (n *Node) publish(ctx context.Context, req *rpc.PublishRequest) (*rpc.PublishResponse, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for _, t := range req.Tablets {
-		g.Go(func() error { return n.publishTablet(gctx, t, req) })
+	stats := make([]rpc.TabletStats, len(req.Tablets))
+	for i, t := range req.Tablets {
+		g.Go(func() error {
+			m, err := n.publishTablet(gctx, t, req)
+			if err != nil {
+				return err
+			}
+			rows, size := m.Stats()
+			stats[i] = rpc.TabletStats{ID: t.ID, Rows: rows, DataSize: size}
+			return nil
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return &rpc.PublishResponse{Published: len(req.Tablets)}, nil
+	return &rpc.PublishResponse{Published: len(req.Tablets), Tablets: stats}, nil
 }
 
-func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.PublishRequest) error {
+// publishTablet makes the tablet's metadata at the version and returns it.
+func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.PublishRequest) (*lake.TabletMeta, error) {
 	st, svc, err := n.store(ctx, t.VolumeID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	target := objKey(svc, t, lake.MetaKey(t.ID, req.Version))
 	if data, err := st.Get(ctx, target); err == nil {
 		if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
-			return nil
+			return m, nil
 		}
 	} else if !errors.Is(err, volume.ErrNotFound) {
-		return storageErr(err)
+		return nil, storageErr(err)
 	}
 	base, err := n.readMeta(ctx, st, svc, t, req.Version-1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	logKey := objKey(svc, t, lake.TxnLogKey(t.ID, req.TxnID))
 	var next *lake.TabletMeta
@@ -427,11 +437,11 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 		next = base.Clone()
 		next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
 	case err != nil:
-		return storageErr(err)
+		return nil, storageErr(err)
 	default:
 		log, err := lake.DecodeTxnLog(st.URL(logKey), data)
 		if err != nil {
-			return storageErr(err)
+			return nil, storageErr(err)
 		}
 		if log.GTID != req.GTID {
 			// A txn log left by a lost timeline under the same txn id.
@@ -440,16 +450,16 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 			break
 		}
 		if next, err = lake.Publish(base, log, req.Version, req.TxnID, req.GTID); err != nil {
-			return rpc.Errorf("invalid", "tablet %d: %v", t.ID, err)
+			return nil, rpc.Errorf("invalid", "tablet %d: %v", t.ID, err)
 		}
 	}
 	if err := st.PutBytes(ctx, target, lake.EncodeMeta(next)); err != nil {
-		return storageErr(err)
+		return nil, storageErr(err)
 	}
 	if data != nil {
 		_ = st.Delete(ctx, logKey) // published; vacuum removes it if this fails
 	}
-	return nil
+	return next, nil
 }
 
 // segmentRows reads one segment (through the cache).

@@ -9,6 +9,7 @@ package conf
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -31,6 +32,9 @@ const (
 	CIDRList
 	// Enum accepts one of Spec.Choices, case-insensitively, stored lower case.
 	Enum
+	// MemSize is a memory amount: a percentage of physical memory ("90%")
+	// or bytes with an optional unit K, M, G, T (optionally followed by B).
+	MemSize
 )
 
 func (k Kind) String() string {
@@ -45,6 +49,8 @@ func (k Kind) String() string {
 		return "cidr list"
 	case Enum:
 		return "enum"
+	case MemSize:
+		return "memory size"
 	default:
 		return "string"
 	}
@@ -99,6 +105,11 @@ func (s *Spec) Check(value string) (string, error) {
 			return "", fmt.Errorf("invalid value %q: %v", value, err)
 		}
 		return v, nil
+	case MemSize:
+		if _, err := ParseMemSize(v, 1<<30); err != nil {
+			return "", fmt.Errorf("invalid value %q: %v", value, err)
+		}
+		return v, nil
 	case Enum:
 		for _, c := range s.Choices {
 			if strings.EqualFold(c, v) {
@@ -109,6 +120,42 @@ func (s *Spec) Check(value string) (string, error) {
 	default:
 		return v, nil
 	}
+}
+
+// ParseMemSize parses a MemSize value (StarRocks' mem_limit syntax): "90%"
+// is 90% of total; "8G", "8GB", "512m", "1024" are amounts.
+func ParseMemSize(v string, total int64) (int64, error) {
+	v = strings.TrimSpace(v)
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		if err != nil || f <= 0 || f > 100 {
+			return 0, errors.New("a percentage must be above 0 and at most 100")
+		}
+		return int64(f / 100 * float64(total)), nil
+	}
+	u := strings.ToUpper(v)
+	u = strings.TrimSuffix(u, "B")
+	mult := int64(1)
+	if u != "" {
+		switch u[len(u)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			u = u[:len(u)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(u), 64)
+	if err != nil || f <= 0 {
+		return 0, errors.New("not a memory size (90%, 8G, 8GB, 512M or bytes)")
+	}
+	return int64(f * float64(mult)), nil
 }
 
 // ParseCIDRList parses StarRocks' priority_networks syntax: CIDRs separated by

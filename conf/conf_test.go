@@ -107,3 +107,37 @@ func TestPriorityAddress(t *testing.T) {
 	_, err = PriorityAddress(nets)
 	require.ErrorContains(t, err, "no local address matches priority_networks")
 }
+
+func TestParseMemSize(t *testing.T) {
+	const total = 8 << 30
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"90%", total * 9 / 10, false},
+		{" 50 % ", total / 2, false},
+		{"100%", total, false},
+		{"8G", 8 << 30, false},
+		{"8GB", 8 << 30, false},
+		{"512m", 512 << 20, false},
+		{"1.5g", 3 << 29, false},
+		{"2T", 2 << 40, false},
+		{"64K", 64 << 10, false},
+		{"1024", 1024, false},
+		{"0%", 0, true},
+		{"101%", 0, true},
+		{"-1G", 0, true},
+		{"lots", 0, true},
+		{"", 0, true},
+		{"G", 0, true},
+	} {
+		got, err := ParseMemSize(tc.in, total)
+		if tc.err {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
+	}
+}

@@ -45,7 +45,9 @@ type Options struct {
 	Binary string
 	// FEConfExtra and CNConfExtra are appended to the generated conf files.
 	FEConfExtra, CNConfExtra string
-	// Overwrite replaces existing conf files and scripts; meta and storage are never touched.
+	// Overwrite upgrades an existing tree, as replacing bin/ and lib/ of a
+	// StarRocks release does: new scripts and binary; conf files that exist
+	// are kept, and meta and storage are never touched.
 	Overwrite bool
 }
 
@@ -78,15 +80,21 @@ func Deploy(dir string, opts Options) (Layout, error) {
 		path string
 		body string
 		mode os.FileMode
+		conf bool // kept when it exists
 	}{
-		{"fe/conf/fe.conf", feConf + opts.FEConfExtra, 0o644},
-		{"be/conf/cn.conf", cnConf + opts.CNConfExtra, 0o644},
-		{"fe/bin/start_fe.sh", startFE, 0o755},
-		{"fe/bin/stop_fe.sh", stopScript("fe", "Frontend"), 0o755},
-		{"be/bin/start_cn.sh", startCN, 0o755},
-		{"be/bin/stop_cn.sh", stopScript("cn", "Compute node"), 0o755},
+		{"fe/conf/fe.conf", feConf + opts.FEConfExtra, 0o644, true},
+		{"be/conf/cn.conf", cnConf + opts.CNConfExtra, 0o644, true},
+		{"fe/bin/start_fe.sh", startFE, 0o755, false},
+		{"fe/bin/stop_fe.sh", stopScript("fe", "Frontend"), 0o755, false},
+		{"be/bin/start_cn.sh", startCN, 0o755, false},
+		{"be/bin/stop_cn.sh", stopScript("cn", "Compute node"), 0o755, false},
 	}
 	for _, f := range files {
+		if f.conf {
+			if _, err := os.Stat(filepath.Join(dir, f.path)); err == nil {
+				continue
+			}
+		}
 		if err := os.WriteFile(filepath.Join(dir, f.path), []byte(f.body), f.mode); err != nil {
 			return l, fmt.Errorf("write %s: %w", f.path, err)
 		}

@@ -34,6 +34,14 @@ func TestDeploy(t *testing.T) {
 	}
 	_, err = Deploy(dir, Options{Binary: bin})
 	require.ErrorContains(t, err, "already holds an install tree")
+	// An upgrade keeps the operator's conf files.
+	require.NoError(t, os.WriteFile(l.CNConf(), append(cn, "mem_limit = 8G\n"...), 0o644))
 	_, err = Deploy(dir, Options{Binary: bin, Overwrite: true})
 	require.NoError(t, err)
+	kept, err := os.ReadFile(l.CNConf())
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(string(kept), "mem_limit = 8G\n"))
+	kept, err = os.ReadFile(l.FEConf())
+	require.NoError(t, err)
+	require.Equal(t, string(conf), string(kept))
 }

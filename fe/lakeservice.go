@@ -383,6 +383,9 @@ func (l *lakeService) publishReady(ctx context.Context) int {
 // every tablet of its partitions, then journals it visible.
 func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) error {
 	t := l.n.meta.cat.TableByID(txn.TableID)
+	// One entry per partition, appended before its goroutines start and
+	// never reallocated (the capacity is fixed), so they may add to it.
+	stats := make([]catalog.PartitionStats, 0, len(txn.Partitions))
 	if t != nil && len(txn.Partitions) > 0 {
 		live, ids := l.cns.workers(), l.cns.alive()
 		vid, err := l.volumeID(t)
@@ -390,6 +393,7 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 			return err
 		}
 		g, gctx := errgroup.WithContext(ctx)
+		var statsMu sync.Mutex
 		for _, tp := range txn.Partitions {
 			var p *catalog.Partition
 			for _, x := range t.Partitions {
@@ -408,6 +412,8 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 				}
 				byWorker[w.id] = append(byWorker[w.id], rpc.Tablet{ID: tb, VolumeID: vid, Dir: partitionDir(t, p)})
 			}
+			stats = append(stats, catalog.PartitionStats{PartitionID: p.ID})
+			ps := &stats[len(stats)-1]
 			for wid, tablets := range byWorker {
 				w := live[wid]
 				req := rpc.PublishRequest{Tablets: tablets, TxnID: txn.ID, GTID: txn.GTID, Version: tp.Version}
@@ -418,6 +424,12 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 					}); err != nil {
 						return fmt.Errorf("publish version %d on compute node %s: %w", req.Version, w.addr, err)
 					}
+					statsMu.Lock()
+					for _, ts := range resp.Tablets {
+						ps.Rows += ts.Rows
+						ps.DataSize += ts.DataSize
+					}
+					statsMu.Unlock()
 					return nil
 				})
 			}
@@ -426,7 +438,7 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 			return err
 		}
 	}
-	if _, err := l.n.Propose(ctx, &catalog.VisibleTxnOp{TxnID: txn.ID, VisibleTime: time.Now().UnixMilli()}); err != nil {
+	if _, err := l.n.Propose(ctx, &catalog.VisibleTxnOp{TxnID: txn.ID, VisibleTime: time.Now().UnixMilli(), Stats: stats}); err != nil {
 		return err
 	}
 	l.visMu.Lock()

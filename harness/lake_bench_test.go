@@ -135,6 +135,7 @@ func BenchmarkLake(b *testing.B) {
 
 	b.Run("scan_count_sum", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
+			phase := startPhase(b, c, "scan_count_sum", 5)
 			start := time.Now()
 			var n, sum int64
 			if err := db.QueryRow("SELECT COUNT(*), SUM(x) FROM bench.events").Scan(&n, &sum); err != nil {
@@ -144,6 +145,7 @@ func BenchmarkLake(b *testing.B) {
 				b.Fatalf("scanned %d rows, loaded %d", n, rows)
 			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s")
+			phase.report(b)
 		}
 	})
 

@@ -153,9 +153,18 @@ VALUES
 	tables := queryStrings(t, db, "SHOW PROC '/dbs/"+dbID+"'")
 	tableID := tables[0][0]
 	parts := map[string]bool{}
+	rowCounts := map[string]string{}
 	for _, p := range queryStrings(t, conn, "SHOW PARTITIONS FROM source_wiki_edit") {
 		parts[p[0]] = true
+		rowCounts[p[1]] = p[11]
+		if p[11] == "0" {
+			require.Equal(t, "0B", p[10], "DataSize of an empty partition")
+		} else {
+			require.Regexp(t, `^\d+(\.\d)?(B|KB)$`, p[10], "DataSize")
+		}
 	}
+	require.Equal(t, map[string]string{"p06": "2", "p12": "1", "p18": "1", "p24": "0"}, rowCounts,
+		"RowCount per partition: two INSERTed rows, two Stream Loaded")
 	re := regexp.MustCompile(`^TestLakeQuickstart/([0-9a-f-]{36})/db` + dbID + `/` + tableID + `/(\d+)/(data|meta)/`)
 	keys := c.objects(t)
 	require.NotEmpty(t, keys)

@@ -69,6 +69,15 @@ type TabletMeta struct {
 	NextRowsetID uint32 `json:"next_rowset_id"`
 }
 
+// Stats returns the rows and bytes of all the version's rowsets.
+func (m *TabletMeta) Stats() (rows, size int64) {
+	for _, rs := range m.Rowsets {
+		rows += rs.Rows
+		size += rs.Size
+	}
+	return rows, size
+}
+
 // TxnLog is what a compute node leaves for one tablet of a transaction: the
 // rowset it wrote (and, for a compaction, the rowsets it replaces). Publish
 // turns base metadata plus the log into the next version. It is stored at

@@ -99,9 +99,18 @@ type PublishRequest struct {
 	Version int64    `json:"version"`
 }
 
-// PublishResponse reports the publish.
+// PublishResponse reports the publish, with each tablet's size at the
+// new version (what SHOW PARTITIONS sums up).
 type PublishResponse struct {
-	Published int `json:"published"`
+	Published int           `json:"published"`
+	Tablets   []TabletStats `json:"tablets,omitempty"`
+}
+
+// TabletStats is a tablet's row count and data size at one version.
+type TabletStats struct {
+	ID       int64 `json:"id"`
+	Rows     int64 `json:"rows"`
+	DataSize int64 `json:"data_size"`
 }
 
 // Predicate is a filter a compute node applies while scanning: column Op

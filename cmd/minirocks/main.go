@@ -118,7 +118,7 @@ func runCN(args []string, stderr io.Writer) error {
 func runDeploy(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	force := fs.Bool("force", false, "rewrite conf files and scripts of an existing tree (meta and storage are kept)")
+	force := fs.Bool("force", false, "upgrade an existing tree: new binary and scripts; conf files, meta and storage are kept")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

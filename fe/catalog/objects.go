@@ -68,6 +68,10 @@ type Partition struct {
 	VisibleVersionTime int64 `json:"visible_version_time"`
 	// CompactedVersion is the version the last compaction produced (0: never).
 	CompactedVersion int64 `json:"compacted_version,omitempty"`
+	// RowCount and DataSize are the rows and bytes of the tablets' rowsets
+	// at VisibleVersion, as the compute nodes reported them at publish.
+	RowCount int64 `json:"row_count,omitempty"`
+	DataSize int64 `json:"data_size,omitempty"`
 }
 
 // Distribution is how rows are spread over a partition's tablets.

@@ -95,6 +95,17 @@ type CommitTxnOp struct {
 type VisibleTxnOp struct {
 	TxnID       int64 `json:"txn_id"`
 	VisibleTime int64 `json:"visible_time"`
+	// Stats are the published partitions' sizes at their new versions
+	// (absent in entries written before they were recorded).
+	Stats []PartitionStats `json:"stats,omitempty"`
+}
+
+// PartitionStats is a partition's row count and data size at a version,
+// summed over its tablets' metadata.
+type PartitionStats struct {
+	PartitionID int64 `json:"partition_id"`
+	Rows        int64 `json:"rows"`
+	DataSize    int64 `json:"data_size"`
 }
 
 // AbortTxnOp aborts a prepared transaction.
@@ -265,6 +276,11 @@ func (c *Catalog) applyTxn(op Op) {
 						np := *p
 						np.VisibleVersion = tp.Version
 						np.VisibleVersionTime = o.VisibleTime
+						for _, st := range o.Stats {
+							if st.PartitionID == p.ID {
+								np.RowCount, np.DataSize = st.Rows, st.DataSize
+							}
+						}
 						if t.Kind == TxnCompaction {
 							np.CompactedVersion = tp.Version
 						}

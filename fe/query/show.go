@@ -162,10 +162,7 @@ func (s *Session) computeNodesResult() *Result {
 		if !n.LastStartTime.IsZero() {
 			start = n.LastStartTime.Format(timeLayout)
 		}
-		mem := "0.000 B"
-		if n.MemLimitBytes > 0 {
-			mem = fmt.Sprintf("%.3f GB", float64(n.MemLimitBytes)/(1<<30))
-		}
+		mem := fixedBytes(n.MemLimitBytes)
 		status := "OK"
 		if !n.Alive {
 			status = "DISCONNECTED"
@@ -300,4 +297,19 @@ func (s *Session) execKill(st *sql.KillStmt) (*Result, error) {
 	}
 	// Statements here finish quickly; there is nothing to interrupt.
 	return OK(), nil
+}
+
+// fixedBytes renders a size with three decimals in the largest unit it
+// reaches, as SHOW COMPUTE NODES' MemLimit does ("0.000B", "21.186GB").
+func fixedBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []struct {
+		unit string
+		size float64
+	}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}} {
+		if f >= u.size {
+			return fmt.Sprintf("%.3f%s", f/u.size, u.unit)
+		}
+	}
+	return fmt.Sprintf("%.3fB", f)
 }

@@ -340,7 +340,7 @@ func (s *Session) execShowPartitions(st *sql.ShowPartitionsStmt) (*Result, error
 		cs := fmt.Sprintf("%.2f", score)
 		res.AddRow(strconv.FormatInt(p.ID, 10), p.Name, strconv.FormatInt(p.CompactedVersion, 10), strconv.FormatInt(p.VisibleVersion, 10),
 			strconv.FormatInt(p.NextVersion, 10), "NORMAL", t.Partitioning.Column, rng, dk, strconv.Itoa(len(p.Tablets)),
-			"0B", "0", t.Properties["datacache.enable"], t.Properties["enable_async_write_back"], cs, cs, cs,
+			prettyBytes(p.DataSize), strconv.FormatInt(p.RowCount, 10), t.Properties["datacache.enable"], t.Properties["enable_async_write_back"], cs, cs, cs,
 			strconv.FormatInt(p.VisibleVersion, 10), "0", "TXN_NORMAL")
 	}
 	if st.Where != nil {
@@ -354,4 +354,22 @@ func isInfoSchema(db, current string) bool {
 		return strings.EqualFold(db, infoSchemaDB)
 	}
 	return strings.EqualFold(current, infoSchemaDB)
+}
+
+// prettyBytes renders a size as SHOW PARTITIONS' DataSize does: the
+// largest unit the size reaches, one decimal truncated, ".0" dropped
+// ("0B", "512B", "1.5KB", "23MB").
+func prettyBytes(n int64) string {
+	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
+	f := float64(n)
+	i := 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	tenths := int64(f * 10)
+	if tenths%10 == 0 {
+		return strconv.FormatInt(tenths/10, 10) + units[i]
+	}
+	return fmt.Sprintf("%d.%d%s", tenths/10, tenths%10, units[i])
 }
