@@ -67,6 +67,7 @@ func (c *CN) StorageRoot() string { return filepath.Join(c.Layout.BEHome(), "sto
 // answers /api/health.
 func (c *CN) Start(ctx context.Context) error {
 	cmd := exec.Command(filepath.Join(c.Layout.BEHome(), "bin", "start_cn.sh"))
+	cmd.SysProcAttr = childAttr()
 	out, err := os.OpenFile(filepath.Join(c.Layout.BEHome(), "log", "cn.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err

@@ -161,6 +161,7 @@ func (f *FE) StartNoWait() error {
 		args = append(args, "--helper", f.opts.Helper)
 	}
 	cmd := exec.Command(filepath.Join(f.Layout.FEHome(), "bin", "start_fe.sh"), args...)
+	cmd.SysProcAttr = childAttr()
 	out, err := os.OpenFile(filepath.Join(f.Layout.FEHome(), "log", "fe.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err

@@ -215,6 +215,7 @@ func (m *MinIO) Start(ctx context.Context) error {
 		"--quiet",
 		"--certs-dir", filepath.Join(m.Dir, "certs"),
 		filepath.Join(m.Dir, "data"))
+	cmd.SysProcAttr = childAttr()
 	cmd.Dir = m.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(minioFreeEnv(),
