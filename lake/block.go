@@ -10,7 +10,7 @@ import (
 	"minirocks/types"
 )
 
-// BlockFormatV1 is the first byte of every block (see FORMAT.md, "Blocks").
+// BlockFormatV1 is the first byte of every block (see docs/lake-format.md, "Blocks").
 const BlockFormatV1 byte = 0xB1
 
 // MaxBlockRows is the most rows a segment or stream block holds; writers cut
@@ -35,7 +35,7 @@ type colBuf struct {
 	vals    []byte // encoded non-NULL values in row order
 }
 
-// BlockEncoder builds blocks (FORMAT.md, "Blocks") column by column. It
+// BlockEncoder builds blocks (docs/lake-format.md, "Blocks") column by column. It
 // keeps its buffers between blocks, so a writer that reuses one encoder and
 // one destination buffer encodes without allocating per value or per block.
 // An encoder is not safe for concurrent use.

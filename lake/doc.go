@@ -26,7 +26,7 @@
 //     a partition directory may be deleted, driven by a VacuumPolicy so that
 //     cluster snapshots can pin versions.
 //
-// Formats, byte by byte, are in FORMAT.md beside this file. In short:
+// Formats, byte by byte, are in docs/lake-format.md. In short:
 //
 //	block    0xB1 | uvarint rows | uvarint cols | per column: kind, null flag,
 //	         [null bitmap], uvarint value bytes, values | CRC32-C

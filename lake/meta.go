@@ -299,7 +299,7 @@ func nameKey(name string) string {
 }
 
 // EncodeMeta serialises a tablet version: one JSON line and a CRC32-C
-// trailer line (FORMAT.md, "Tablet metadata and txn logs").
+// trailer line (docs/lake-format.md, "Tablet metadata and txn logs").
 func EncodeMeta(m *TabletMeta) []byte { return sealJSON(m) }
 
 // DecodeMeta verifies and parses a tablet version. name is the object's

@@ -48,7 +48,7 @@ type PartitionRoute struct {
 // Router assigns rows to a partition and a tablet (bucket) of it. The FE
 // (INSERT) and compute nodes (Stream Load) build a Router from the same
 // catalog data, and for HASH distribution it makes the same choice on both,
-// bit for bit (FORMAT.md, "Routing"). It is safe for concurrent use; RANDOM
+// bit for bit (docs/lake-format.md, "Routing"). It is safe for concurrent use; RANDOM
 // distribution's round-robin is then shared by the callers.
 type Router struct {
 	schema *Schema

@@ -43,7 +43,7 @@ func TestHashGolden(t *testing.T) {
 		require.Equal(t, wantIDName[i], HashRow(s, []int{1, 2}, r), "row %d", i)
 		require.Equal(t, wantOthers[i], HashRow(s, []int{0, 3, 4, 5}, r), "row %d", i)
 	}
-	// The encoding is exactly what FORMAT.md documents.
+	// The encoding is exactly what docs/lake-format.md documents.
 	r := goldenRows()[0]
 	var b []byte
 	b = append(b, 1)

@@ -8,7 +8,7 @@ import (
 	"io"
 )
 
-// Segment file framing (FORMAT.md, "Segment files").
+// Segment file framing (docs/lake-format.md, "Segment files").
 const (
 	// SegmentMagic starts every segment file.
 	SegmentMagic = "MRSEG1\n"

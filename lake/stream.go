@@ -43,7 +43,7 @@ func fill(enc *BlockEncoder, rows []Row, maxRows int, flush func() error) error 
 	return nil
 }
 
-// BlockWriter writes rows as a block stream (FORMAT.md, "Block streams"):
+// BlockWriter writes rows as a block stream (docs/lake-format.md, "Block streams"):
 // length-prefixed blocks ended by a zero length, the body of row-carrying
 // RPCs. Rows are buffered into blocks of up to MaxBlockRows rows or about
 // TargetBlockBytes; Close writes the last block and the end marker, so a

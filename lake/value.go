@@ -213,7 +213,7 @@ func canonicalFloat(t types.Type, f float64) uint64 {
 }
 
 // AppendHashKey appends the canonical encoding of v, a value of a column of
-// type t, to dst. It is the input of the distribution hash (see FORMAT.md,
+// type t, to dst. It is the input of the distribution hash (see docs/lake-format.md,
 // "Distribution hash") and of Merge's key hashing, so the FE and every CN
 // derive identical bytes from equal values:
 //
