@@ -122,6 +122,11 @@ func (a *aggState) result() types.Value {
 		if a.count == 0 || a.sum.IsNull() {
 			return types.NullValue
 		}
+		if a.sum.Kind == types.Decimal {
+			if v, ok := decimalAvg(a.sum.Str, a.count); ok {
+				return v
+			}
+		}
 		return types.FloatValue(toFloat(a.sum) / float64(a.count))
 	}
 	return types.NullValue
@@ -309,4 +314,43 @@ func ratOf(v types.Value) (*big.Rat, bool) {
 		return new(big.Rat).SetString(v.String())
 	}
 	return nil, false
+}
+
+// decimalAvg divides a DECIMAL sum by a count exactly, as StarRocks' AVG on
+// DECIMAL does: the result is a DECIMAL whose scale is the argument's plus
+// 6 (up to scale 6), 12 (up to 12) or the argument's, rounded half away
+// from zero.
+func decimalAvg(sum string, count int64) (types.Value, bool) {
+	scale := 0
+	if i := strings.IndexByte(sum, '.'); i >= 0 {
+		scale = len(sum) - i - 1
+	}
+	digits, ok := new(big.Int).SetString(strings.Replace(sum, ".", "", 1), 10)
+	if !ok || count <= 0 {
+		return types.Value{}, false
+	}
+	rs := scale
+	switch {
+	case scale <= 6:
+		rs = scale + 6
+	case scale <= 12:
+		rs = 12
+	}
+	num := new(big.Int).Mul(digits, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(rs-scale)), nil))
+	q, r := new(big.Int).QuoRem(num, big.NewInt(count), new(big.Int))
+	if new(big.Int).Mul(new(big.Int).Abs(r), big.NewInt(2)).Cmp(big.NewInt(count)) >= 0 {
+		q.Add(q, big.NewInt(int64(num.Sign())))
+	}
+	neg := q.Sign() < 0
+	text := new(big.Int).Abs(q).String()
+	for len(text) <= rs {
+		text = "0" + text
+	}
+	if rs > 0 {
+		text = text[:len(text)-rs] + "." + text[len(text)-rs:]
+	}
+	if neg {
+		text = "-" + text
+	}
+	return types.TextValue(types.Decimal, text), true
 }
