@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -30,9 +28,7 @@ type CN struct {
 	Layout deploy.Layout
 	Host   string
 	host   *Host
-	cmd    *exec.Cmd
-	exited chan struct{}
-	out    *os.File
+	proc   process
 }
 
 // DeployCN lays out an install tree for a compute node and writes cn.conf.
@@ -66,30 +62,14 @@ func (c *CN) StorageRoot() string { return filepath.Join(c.Layout.BEHome(), "sto
 // Start runs be/bin/start_cn.sh in the foreground and waits until the node
 // answers /api/health.
 func (c *CN) Start(ctx context.Context) error {
-	cmd := exec.Command(filepath.Join(c.Layout.BEHome(), "bin", "start_cn.sh"))
-	cmd.SysProcAttr = childAttr()
-	out, err := os.OpenFile(filepath.Join(c.Layout.BEHome(), "log", "cn.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		out.Close()
+	if err := c.proc.start(filepath.Join(c.Layout.BEHome(), "bin", "start_cn.sh"), nil, filepath.Join(c.Layout.BEHome(), "log", "cn.out")); err != nil {
 		return fmt.Errorf("start CN: %w", err)
 	}
-	c.cmd, c.out = cmd, out
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) {
-		cmd.Wait()
-		close(done)
-	}(cmd, c.exited)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		select {
-		case <-c.exited:
+		if c.proc.hasExited() {
 			return fmt.Errorf("CN %s exited before it was ready:\n%s", c.Host, c.LogTail(20))
-		default:
 		}
 		resp, err := http.Get("http://" + c.Host + ":8040/api/health")
 		if err == nil {
@@ -112,27 +92,7 @@ func (c *CN) Kill() { c.signal(syscall.SIGKILL) }
 // Stop sends SIGTERM and waits for the process to end.
 func (c *CN) Stop() { c.signal(syscall.SIGTERM) }
 
-func (c *CN) signal(sig syscall.Signal) {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-c.exited:
-	default:
-		_ = c.cmd.Process.Signal(sig)
-		select {
-		case <-c.exited:
-		case <-time.After(30 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-		}
-	}
-	if c.out != nil {
-		c.out.Close()
-		c.out = nil
-	}
-	_ = os.Remove(c.Layout.CNPidFile())
-}
+func (c *CN) signal(sig syscall.Signal) { c.proc.signal(sig, 30*time.Second, c.Layout.CNPidFile()) }
 
 // Close kills the process and releases the host.
 func (c *CN) Close() {
@@ -143,27 +103,10 @@ func (c *CN) Close() {
 // WipeStorage deletes storage_root_path (the node must be stopped).
 func (c *CN) WipeStorage() error { return os.RemoveAll(c.StorageRoot()) }
 
-// LogTail returns the end of cn.log and cn.out.
+// LogTail returns the end of cn.out and cn.log.
 func (c *CN) LogTail(n int) string {
-	var b strings.Builder
-	for _, name := range []string{"cn.out", "cn.log"} {
-		data, err := os.ReadFile(filepath.Join(c.Layout.BEHome(), "log", name))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "--- %s ---\n%s\n", name, strings.Join(lines, "\n"))
-	}
-	return b.String()
+	return logTail(filepath.Join(c.Layout.BEHome(), "log"), n, "cn.out", "cn.log")
 }
 
 // PID is the node's process id (0 when not running).
-func (c *CN) PID() int {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
+func (c *CN) PID() int { return c.proc.pid() }

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,9 +47,7 @@ type FE struct {
 	Host   string
 	opts   FEOptions
 	host   *Host
-	cmd    *exec.Cmd
-	exited chan struct{}
-	out    *os.File
+	proc   process
 }
 
 // S3 settings written into every harness fe.conf. Nothing talks to this
@@ -160,35 +156,17 @@ func (f *FE) StartNoWait() error {
 	if f.opts.Helper != "" {
 		args = append(args, "--helper", f.opts.Helper)
 	}
-	cmd := exec.Command(filepath.Join(f.Layout.FEHome(), "bin", "start_fe.sh"), args...)
-	cmd.SysProcAttr = childAttr()
-	out, err := os.OpenFile(filepath.Join(f.Layout.FEHome(), "log", "fe.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = os.Environ()
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start FE: %w", err)
-	}
-	f.cmd, f.out = cmd, out
-	f.exited = make(chan struct{})
-	go func(c *exec.Cmd, done chan struct{}) {
-		c.Wait()
-		close(done)
-	}(cmd, f.exited)
-	return nil
+	return f.proc.start(filepath.Join(f.Layout.FEHome(), "bin", "start_fe.sh"), args, filepath.Join(f.Layout.FEHome(), "log", "fe.out"))
 }
 
 // Exited reports whether the process has ended, and is closed when it does.
-func (f *FE) Exited() <-chan struct{} { return f.exited }
+func (f *FE) Exited() <-chan struct{} { return f.proc.exited }
 
 // ExitCode waits for the process to end and returns its exit code.
 func (f *FE) ExitCode(timeout time.Duration) (int, error) {
 	select {
-	case <-f.exited:
-		return f.cmd.ProcessState.ExitCode(), nil
+	case <-f.proc.exited:
+		return f.proc.exitCode(), nil
 	case <-time.After(timeout):
 		return 0, errors.New("FE still running")
 	}
@@ -198,10 +176,8 @@ func (f *FE) ExitCode(timeout time.Duration) (int, error) {
 func (f *FE) WaitReady(ctx context.Context) error {
 	var last error
 	for {
-		select {
-		case <-f.exited:
-			return fmt.Errorf("FE exited (code %d) before it was ready", f.cmd.ProcessState.ExitCode())
-		default:
+		if f.proc.hasExited() {
+			return fmt.Errorf("FE exited (code %d) before it was ready", f.proc.exitCode())
 		}
 		db, err := sql.Open("mysql", f.DSN("root", "", ""))
 		if err == nil {
@@ -231,27 +207,7 @@ func (f *FE) Kill() { f.signal(syscall.SIGKILL) }
 // Stop sends SIGTERM (a clean shutdown) and waits for the process to end.
 func (f *FE) Stop() { f.signal(syscall.SIGTERM) }
 
-func (f *FE) signal(sig syscall.Signal) {
-	if f.cmd == nil || f.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-f.exited:
-	default:
-		_ = f.cmd.Process.Signal(sig)
-		select {
-		case <-f.exited:
-		case <-time.After(60 * time.Second):
-			_ = f.cmd.Process.Kill()
-			<-f.exited
-		}
-	}
-	if f.out != nil {
-		f.out.Close()
-		f.out = nil
-	}
-	_ = os.Remove(f.Layout.FEPidFile())
-}
+func (f *FE) signal(sig syscall.Signal) { f.proc.signal(sig, 60*time.Second, f.Layout.FEPidFile()) }
 
 // Restart starts the process again after it ended (Kill or Stop first).
 func (f *FE) Restart(tb testing.TB) {
@@ -283,19 +239,7 @@ func (f *FE) DB(tb testing.TB) *sql.DB {
 
 // LogTail returns the last n lines of fe.log and fe.out, for failure messages.
 func (f *FE) LogTail(n int) string {
-	var b strings.Builder
-	for _, name := range []string{"fe.out", "fe.log"} {
-		data, err := os.ReadFile(filepath.Join(f.Layout.FEHome(), "log", name))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "--- %s ---\n%s\n", name, strings.Join(lines, "\n"))
-	}
-	return b.String()
+	return logTail(filepath.Join(f.Layout.FEHome(), "log"), n, "fe.out", "fe.log")
 }
 
 // ReadLog returns fe.log.
@@ -330,56 +274,4 @@ func (f *FE) Metric(name string) (float64, error) {
 }
 
 // PID is the FE's process id (0 when not running).
-func (f *FE) PID() int {
-	if f.cmd == nil || f.cmd.Process == nil {
-		return 0
-	}
-	return f.cmd.Process.Pid
-}
-
-// ResetPeakRSS starts a new peak-RSS measurement for a process, so that
-// PeakRSS covers only what happens next (Linux clear_refs 5).
-func ResetPeakRSS(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
-}
-
-// CPUTime returns the CPU time (user plus system) a process has used,
-// from /proc/PID/stat.
-func CPUTime(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name (which may hold spaces) start at ')'.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	// utime and stime are fields 14 and 15 of stat, in clock ticks (100/s).
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
-
-// PeakRSS returns a process's peak resident set size (VmHWM) in bytes.
-func PeakRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
-}
+func (f *FE) PID() int { return f.proc.pid() }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -116,7 +115,8 @@ func BenchmarkLake(b *testing.B) {
 			}
 			phase := startPhase(b, c, "stream_load", 10)
 			start := time.Now()
-			resp, err := fileStreamLoad(ctx, c.FE, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath)
+			resp, err := c.FE.StreamLoadFile(ctx, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath,
+				map[string]string{"column_separator": ","})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -262,50 +262,6 @@ func (p *peaks) report(b *testing.B) {
 		b.ReportMetric(secs, kind+"_cpu_s")
 	}
 	p.profs.Wait()
-}
-
-// fileStreamLoad streams a file as a Stream Load body (following the FE's
-// redirect with the credentials, as curl --location-trusted does).
-func fileStreamLoad(ctx context.Context, fe *FE, db, table, label, path string) (map[string]any, error) {
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	url := fmt.Sprintf("%s/api/%s/%s/_stream_load", fe.HTTPURL(), db, table)
-	for hop := 0; hop < 3; hop++ {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		st, _ := f.Stat()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, f)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		req.ContentLength = st.Size()
-		req.SetBasicAuth("root", "")
-		req.Header.Set("label", label)
-		req.Header.Set("column_separator", ",")
-		req.Header.Set("Expect", "100-continue")
-		resp, err := client.Do(req)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode == http.StatusTemporaryRedirect {
-			url = resp.Header.Get("Location")
-			continue
-		}
-		var out map[string]any
-		if err := json.Unmarshal(data, &out); err != nil {
-			return nil, fmt.Errorf("stream load answer %q: %w", data, err)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("too many redirects")
 }
 
 // insertCSV loads a CSV with INSERT statements of about batch bytes each.

@@ -1,14 +1,10 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -16,44 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 )
-
-// httpStreamLoad sends a Stream Load the way curl --location-trusted does:
-// to the FE, then again with the credentials to the node it redirects to.
-func httpStreamLoad(ctx context.Context, fe *FE, db, table, label string, body []byte, headers map[string]string) (map[string]any, error) {
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	url := fmt.Sprintf("%s/api/%s/%s/_stream_load", fe.HTTPURL(), db, table)
-	for hop := 0; hop < 3; hop++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.SetBasicAuth("root", "")
-		req.Header.Set("label", label)
-		req.Header.Set("Expect", "100-continue")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode == http.StatusTemporaryRedirect {
-			url = resp.Header.Get("Location")
-			continue
-		}
-		var out map[string]any
-		if err := json.Unmarshal(data, &out); err != nil {
-			return nil, fmt.Errorf("stream load answer %q: %w", data, err)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("too many redirects")
-}
 
 // loadOutcome is what a client saw of one load.
 type loadOutcome struct {
@@ -90,7 +48,7 @@ func TestLakeCrashDuringLoads(t *testing.T) {
 	}
 	load := func(ctx context.Context, label string, stream bool) error {
 		if stream {
-			resp, err := httpStreamLoad(ctx, c.FE, "d", "t", label, csv(label), map[string]string{"column_separator": ",", "timeout": "20"})
+			resp, err := c.FE.StreamLoad(ctx, "d", "t", label, csv(label), map[string]string{"column_separator": ",", "timeout": "20"})
 			if err != nil {
 				return err
 			}
