@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,32 +20,27 @@ import (
 // after this many failed heartbeats plus one.
 const heartbeatRetryTimes = 3
 
-// cnState is what the leader knows of a compute node from its heartbeats.
-// It is runtime state, not journaled: a new leader learns it afresh.
-type cnState struct {
-	alive         bool
+// cnBeat is what the leader counts of a compute node's heartbeats. It is
+// runtime state, not journaled: a new leader learns it afresh, starting
+// from the journaled ComputeNodeState.
+type cnBeat struct {
 	lastHeartbeat time.Time // last successful heartbeat
-	lastAttempt   time.Time
-	failures      int // consecutive failed heartbeats
-	resp          rpc.HeartbeatResponse
-	errMsg        string
+	failures      int       // consecutive failed heartbeats
 }
 
-// computeNodes heartbeats the registered compute nodes from the leader,
-// tracks which are alive, and places tablets on live ones (StarManager
-// placement over the live workers).
+// computeNodes heartbeats the registered compute nodes from the leader and
+// journals their state when it changes (catalog.ComputeNodeStateOp); every
+// FE reads liveness from that journaled state and places tablets on the
+// live nodes (StarManager placement).
 type computeNodes struct {
 	n      *Node
 	client *http.Client
-
 	mu     sync.Mutex
-	states map[int64]*cnState
-	// changed is closed and replaced whenever liveness changes.
-	changed chan struct{}
+	beats  map[int64]*cnBeat
 }
 
 func newComputeNodes(n *Node) *computeNodes {
-	return &computeNodes{n: n, client: rpc.NewClient(), states: map[int64]*cnState{}, changed: make(chan struct{})}
+	return &computeNodes{n: n, client: rpc.NewClient(), beats: map[int64]*cnBeat{}}
 }
 
 // run heartbeats while this node leads, every heartbeat_timeout_second
@@ -64,19 +60,11 @@ func (m *computeNodes) run(ctx context.Context) {
 	}
 }
 
-// forget drops runtime state when this node is not the leader.
+// forget drops the heartbeat counts when this node is not the leader.
 func (m *computeNodes) forget() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.states) > 0 {
-		m.states = map[int64]*cnState{}
-		m.notifyLocked()
-	}
-}
-
-func (m *computeNodes) notifyLocked() {
-	close(m.changed)
-	m.changed = make(chan struct{})
+	clear(m.beats)
 }
 
 // heartbeatRequest builds the heartbeat: cluster identity, the leader's RPC
@@ -97,104 +85,123 @@ func (m *computeNodes) heartbeatRequest(id int64) rpc.HeartbeatRequest {
 
 func (m *computeNodes) heartbeatAll(ctx context.Context) {
 	nodes := m.n.meta.cat.ComputeNodes()
-	timeout := time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout)) * time.Second
 	var wg sync.WaitGroup
 	for _, cn := range nodes {
 		wg.Add(1)
 		go func(cn *catalog.ComputeNode) {
 			defer wg.Done()
-			hctx, cancel := context.WithTimeout(ctx, min(timeout, 3*time.Second))
-			defer cancel()
-			var resp rpc.HeartbeatResponse
-			err := rpc.Call(hctx, m.client, "http://"+cn.Addr()+rpc.PathHeartbeat, m.heartbeatRequest(cn.ID), &resp)
-			m.record(cn, resp, err)
+			m.heartbeat(ctx, cn)
 		}(cn)
 	}
 	wg.Wait()
 	// Forget nodes that were dropped.
 	m.mu.Lock()
-	for id := range m.states {
-		found := false
-		for _, cn := range nodes {
-			found = found || cn.ID == id
-		}
-		if !found {
-			delete(m.states, id)
-			m.notifyLocked()
+	for id := range m.beats {
+		if !slices.ContainsFunc(nodes, func(cn *catalog.ComputeNode) bool { return cn.ID == id }) {
+			delete(m.beats, id)
 		}
 	}
 	m.mu.Unlock()
 }
 
-// heartbeatOne heartbeats one node now (a node that just restarted and
-// does not know the cluster yet).
-func (m *computeNodes) heartbeatOne(ctx context.Context, id int64) {
-	for _, cn := range m.n.meta.cat.ComputeNodes() {
-		if cn.ID == id {
-			hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			defer cancel()
-			var resp rpc.HeartbeatResponse
-			err := rpc.Call(hctx, m.client, "http://"+cn.Addr()+rpc.PathHeartbeat, m.heartbeatRequest(cn.ID), &resp)
-			m.record(cn, resp, err)
+// heartbeat heartbeats one node, counts the outcome and journals the
+// node's state when it changed.
+func (m *computeNodes) heartbeat(ctx context.Context, cn *catalog.ComputeNode) {
+	timeout := min(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout))*time.Second, 3*time.Second)
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var resp rpc.HeartbeatResponse
+	err := rpc.Call(hctx, m.client, "http://"+cn.Addr()+rpc.PathHeartbeat, m.heartbeatRequest(cn.ID), &resp)
+	next := m.record(cn, resp, err)
+	if next == nil || next.SameAs(cn.State) {
+		return
+	}
+	if _, err := m.n.Propose(ctx, &catalog.ComputeNodeStateOp{ID: cn.ID, State: *next}); err != nil {
+		m.n.log.Warn("journal compute node state failed", "id", cn.ID, "err", err)
+		return
+	}
+	if next.Alive != (cn.State != nil && cn.State.Alive) {
+		if next.Alive {
+			m.n.log.Info("compute node is alive", "id", cn.ID, "addr", cn.Addr())
+		} else {
+			m.n.log.Warn("compute node is dead", "id", cn.ID, "addr", cn.Addr(), "err", next.ErrMsg)
 		}
 	}
 }
 
+// heartbeatOne heartbeats one node now (a node that just restarted and
+// does not know the cluster yet). Only the leader heartbeats.
+func (m *computeNodes) heartbeatOne(ctx context.Context, id int64) {
+	if !m.n.jr.IsLeader() {
+		return
+	}
+	if cn := m.n.meta.cat.ComputeNode(id); cn != nil {
+		m.heartbeat(ctx, cn)
+	}
+}
+
 // call runs an RPC to a worker; when the worker has just restarted and has
-// not had a heartbeat yet, it heartbeats it and tries once more.
+// not had a heartbeat yet, the leader heartbeats it and tries once more
+// (elsewhere the caller's retry, or the next heartbeat, covers it).
 func (m *computeNodes) call(ctx context.Context, w worker, fn func() error) error {
 	err := fn()
-	if rpc.IsNotReady(err) {
+	if rpc.IsNotReady(err) && m.n.jr.IsLeader() {
 		m.heartbeatOne(ctx, w.id)
 		err = fn()
 	}
 	return err
 }
 
-// record applies a heartbeat's outcome. As in StarRocks, a node is alive
-// from its first successful heartbeat and dead after heartbeat_retry_times+1
-// consecutive failures; ErrMsg is set when it dies and cleared when it
-// answers again.
-func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error) {
+// record counts a heartbeat's outcome and returns the node's state as it
+// should now be journaled (nil: keep the journaled one). As in StarRocks,
+// a node is alive from its first successful heartbeat and dead after
+// heartbeat_retry_times+1 consecutive failures; ErrMsg is set when it
+// dies and cleared when it answers again.
+func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error) *catalog.ComputeNodeState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := m.states[cn.ID]
-	if st == nil {
-		st = &cnState{}
-		m.states[cn.ID] = st
+	b := m.beats[cn.ID]
+	if b == nil {
+		b = &cnBeat{}
+		m.beats[cn.ID] = b
 	}
 	now := time.Now()
-	st.lastAttempt = now
-	wasAlive := st.alive
 	if err == nil && resp.ClusterID != "" && resp.ClusterID != m.n.meta.cat.ClusterID() {
 		err = fmt.Errorf("compute node belongs to cluster %s", resp.ClusterID)
 	}
+	prev := cn.State
 	if err == nil {
-		st.resp, st.lastHeartbeat, st.errMsg, st.alive, st.failures = resp, now, "", true, 0
-	} else {
-		st.failures++
-		if st.failures > heartbeatRetryTimes || st.lastHeartbeat.IsZero() {
-			st.alive = false
-			st.errMsg = err.Error()
+		b.lastHeartbeat, b.failures = now, 0
+		next := &catalog.ComputeNodeState{Alive: true, BePort: resp.BePort, HTTPPort: resp.HTTPPort, BrpcPort: resp.BrpcPort,
+			StartTime: resp.StartTime, Version: resp.Version, CPUCores: resp.CPUCores, MemLimitBytes: resp.MemLimitBytes, Since: now.UnixMilli()}
+		if next.SameAs(prev) {
+			return nil
 		}
+		return next
 	}
-	if wasAlive != st.alive {
-		if st.alive {
-			m.n.log.Info("compute node is alive", "id", cn.ID, "addr", cn.Addr())
-		} else {
-			m.n.log.Warn("compute node is dead", "id", cn.ID, "addr", cn.Addr(), "err", st.errMsg)
-		}
-		m.notifyLocked()
+	b.failures++
+	wasAlive := prev != nil && prev.Alive
+	if wasAlive && b.failures <= heartbeatRetryTimes {
+		return nil // not dead yet
 	}
+	next := &catalog.ComputeNodeState{ErrMsg: err.Error(), Since: now.UnixMilli()}
+	if prev != nil {
+		// Keep what the node last reported; only liveness and the reason change.
+		kept := *prev
+		kept.Alive, kept.ErrMsg, kept.Since = false, err.Error(), now.UnixMilli()
+		next = &kept
+	}
+	if next.SameAs(prev) {
+		return nil
+	}
+	return next
 }
 
 // alive returns the ids of live compute nodes, sorted.
 func (m *computeNodes) alive() []int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	var out []int64
 	for _, cn := range m.n.meta.cat.ComputeNodes() {
-		if st := m.states[cn.ID]; st != nil && st.alive {
+		if cn.State != nil && cn.State.Alive {
 			out = append(out, cn.ID)
 		}
 	}
@@ -210,17 +217,14 @@ type worker struct {
 
 // workers returns the live compute nodes' endpoints by id.
 func (m *computeNodes) workers() map[int64]worker {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	out := map[int64]worker{}
 	for _, cn := range m.n.meta.cat.ComputeNodes() {
-		st := m.states[cn.ID]
-		if st == nil || !st.alive {
+		if cn.State == nil || !cn.State.Alive {
 			continue
 		}
 		out[cn.ID] = worker{id: cn.ID,
-			addr: net.JoinHostPort(cn.Host, strconv.Itoa(st.resp.BrpcPort)),
-			http: net.JoinHostPort(cn.Host, strconv.Itoa(st.resp.HTTPPort))}
+			addr: net.JoinHostPort(cn.Host, strconv.Itoa(cn.State.BrpcPort)),
+			http: net.JoinHostPort(cn.Host, strconv.Itoa(cn.State.HTTPPort))}
 	}
 	return out
 }
@@ -234,41 +238,30 @@ func (m *computeNodes) place(tabletID int64, live map[int64]worker, ids []int64)
 	return live[id], nil
 }
 
-// waitAlive waits until at least n compute nodes are alive or ctx ends.
-func (m *computeNodes) waitAlive(ctx context.Context, n int) error {
-	for {
-		m.mu.Lock()
-		ch := m.changed
-		m.mu.Unlock()
-		if len(m.alive()) >= n {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
-	}
-}
-
-// status describes every registered compute node for SHOW COMPUTE NODES.
+// status describes every registered compute node for SHOW COMPUTE NODES:
+// the journaled state, and on the leader the time of the last heartbeat.
 func (m *computeNodes) status() []query.ComputeNodeStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []query.ComputeNodeStatus
 	for _, cn := range m.n.meta.cat.ComputeNodes() {
 		s := query.ComputeNodeStatus{ID: cn.ID, Host: cn.Host, HeartbeatPort: cn.HeartbeatPort}
-		if st := m.states[cn.ID]; st != nil {
-			s.Alive = st.alive
-			s.LastHeartbeat = st.lastHeartbeat
-			s.ErrMsg = st.errMsg
-			s.BePort, s.HTTPPort, s.BrpcPort = st.resp.BePort, st.resp.HTTPPort, st.resp.BrpcPort
-			s.Version = st.resp.Version
-			s.CPUCores = st.resp.CPUCores
-			s.MemLimitBytes = st.resp.MemLimitBytes
-			if st.resp.StartTime > 0 {
-				s.LastStartTime = time.UnixMilli(st.resp.StartTime)
+		if st := cn.State; st != nil {
+			s.Alive = st.Alive
+			s.ErrMsg = st.ErrMsg
+			s.BePort, s.HTTPPort, s.BrpcPort = st.BePort, st.HTTPPort, st.BrpcPort
+			s.Version = st.Version
+			s.CPUCores = st.CPUCores
+			s.MemLimitBytes = st.MemLimitBytes
+			if st.StartTime > 0 {
+				s.LastStartTime = time.UnixMilli(st.StartTime)
 			}
+			if st.Alive {
+				s.LastHeartbeat = time.UnixMilli(st.Since)
+			}
+		}
+		if b := m.beats[cn.ID]; b != nil && !b.lastHeartbeat.IsZero() {
+			s.LastHeartbeat = b.lastHeartbeat
 		}
 		out = append(out, s)
 	}

@@ -4,13 +4,52 @@ import (
 	"sort"
 )
 
-// ComputeNode is a CN registered with ALTER SYSTEM ADD COMPUTE NODE. Its
-// liveness is not catalog state: the leader learns it from heartbeats.
+// ComputeNode is a CN registered with ALTER SYSTEM ADD COMPUTE NODE.
 type ComputeNode struct {
 	ID            int64  `json:"id"`
 	Host          string `json:"host"`
 	HeartbeatPort int    `json:"heartbeat_port"`
+	// State is what the leader last learnt from heartbeats (nil until the
+	// first). The leader journals it when it changes, as StarRocks journals
+	// heartbeat results, so every FE places tablets on the same live nodes
+	// and a new leader starts from its predecessor's view.
+	State *ComputeNodeState `json:"state,omitempty"`
 }
+
+// ComputeNodeState is a compute node's liveness and what its heartbeat
+// reports.
+type ComputeNodeState struct {
+	Alive bool `json:"alive"`
+	// ErrMsg says why the node is not alive.
+	ErrMsg        string `json:"err_msg,omitempty"`
+	BePort        int    `json:"be_port,omitempty"`
+	HTTPPort      int    `json:"http_port,omitempty"`
+	BrpcPort      int    `json:"brpc_port,omitempty"`
+	StartTime     int64  `json:"start_time,omitempty"` // ms
+	Version       string `json:"version,omitempty"`
+	CPUCores      int    `json:"cpu_cores,omitempty"`
+	MemLimitBytes int64  `json:"mem_limit_bytes,omitempty"`
+	// Since is when the leader saw the state begin (ms).
+	Since int64 `json:"since,omitempty"`
+}
+
+// SameAs reports whether two states differ only in Since.
+func (s *ComputeNodeState) SameAs(o *ComputeNodeState) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	a, b := *s, *o
+	a.Since, b.Since = 0, 0
+	return a == b
+}
+
+// ComputeNodeStateOp records a compute node's new state.
+type ComputeNodeStateOp struct {
+	ID    int64            `json:"id"`
+	State ComputeNodeState `json:"state"`
+}
+
+func (*ComputeNodeStateOp) OpType() OpType { return OpComputeNodeState }
 
 // Addr is host:heartbeat_service_port, how the node was added.
 func (n *ComputeNode) Addr() string { return joinHostPort(n.Host, n.HeartbeatPort) }
@@ -40,6 +79,13 @@ func (c *Catalog) ComputeNodes() []*ComputeNode {
 	return out
 }
 
+// ComputeNode returns the node with id, or nil.
+func (c *Catalog) ComputeNode(id int64) *ComputeNode {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s.ComputeNodes[id]
+}
+
 // ComputeNodeByAddr returns the node registered as host:port, or nil.
 func (c *Catalog) ComputeNodeByAddr(host string, port int) *ComputeNode {
 	c.mu.RLock()
@@ -67,6 +113,10 @@ func (c *Catalog) checkNode(op Op) error {
 		if c.s.ComputeNodes[o.ID] == nil {
 			return ErrInvalid("compute node %d does not exist", o.ID)
 		}
+	case *ComputeNodeStateOp:
+		if c.s.ComputeNodes[o.ID] == nil {
+			return ErrInvalid("compute node %d does not exist", o.ID)
+		}
 	}
 	return nil
 }
@@ -78,5 +128,10 @@ func (c *Catalog) applyNode(op Op) {
 		c.s.ComputeNodes[n.ID] = &n
 	case *DropComputeNodeOp:
 		delete(c.s.ComputeNodes, o.ID)
+	case *ComputeNodeStateOp:
+		n := *c.s.ComputeNodes[o.ID]
+		st := o.State
+		n.State = &st
+		c.s.ComputeNodes[o.ID] = &n
 	}
 }

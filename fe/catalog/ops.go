@@ -36,6 +36,7 @@ const (
 	OpDropFrontend            OpType = 51
 	OpAddComputeNode          OpType = 52
 	OpDropComputeNode         OpType = 53
+	OpComputeNodeState        OpType = 54
 	OpBeginTxn                OpType = 60
 	OpCommitTxn               OpType = 61
 	OpVisibleTxn              OpType = 62
@@ -246,6 +247,8 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &AddComputeNodeOp{}
 	case OpDropComputeNode:
 		op = &DropComputeNodeOp{}
+	case OpComputeNodeState:
+		op = &ComputeNodeStateOp{}
 	case OpBeginTxn:
 		op = &BeginTxnOp{}
 	case OpCommitTxn:
@@ -458,7 +461,7 @@ func (c *Catalog) check(op Op) error {
 		if slices.IndexFunc(c.s.Frontends, func(f *Frontend) bool { return f.Name == o.Name }) < 0 {
 			return ErrInvalid("frontend does not exist name: %s", o.Name)
 		}
-	case *AddComputeNodeOp, *DropComputeNodeOp:
+	case *AddComputeNodeOp, *DropComputeNodeOp, *ComputeNodeStateOp:
 		return c.checkNode(op)
 	case *BeginTxnOp, *CommitTxnOp, *VisibleTxnOp, *AbortTxnOp, *ForgetTxnsOp:
 		return c.checkTxn(op)
@@ -582,7 +585,7 @@ func (c *Catalog) apply(op Op) {
 		c.s.Frontends = append(c.s.Frontends, &f)
 	case *DropFrontendOp:
 		c.s.Frontends = slices.DeleteFunc(slices.Clone(c.s.Frontends), func(f *Frontend) bool { return f.Name == o.Name })
-	case *AddComputeNodeOp, *DropComputeNodeOp:
+	case *AddComputeNodeOp, *DropComputeNodeOp, *ComputeNodeStateOp:
 		c.applyNode(op)
 	case *BeginTxnOp, *CommitTxnOp, *VisibleTxnOp, *AbortTxnOp, *ForgetTxnsOp:
 		c.applyTxn(op)

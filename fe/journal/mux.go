@@ -15,7 +15,7 @@ import (
 const (
 	// TagRaft selects the raft transport (AppendEntries, votes, InstallSnapshot).
 	TagRaft byte = 'R'
-	// TagRPC is reserved for the FE join/forward RPC.
+	// TagRPC selects the FE-to-FE RPC (join, heartbeat, statement forwarding).
 	TagRPC byte = 'F'
 )
 
@@ -119,6 +119,12 @@ func (m *Mux) Listener(tag byte) net.Listener {
 // Dial connects to a Mux at addr and writes tag, so that the connection is
 // delivered to that Mux's Listener(tag).
 func (m *Mux) Dial(addr string, tag byte, timeout time.Duration) (net.Conn, error) {
+	return dialTag(addr, tag, timeout)
+}
+
+// Dial connects to the Mux listening at addr (an FE's edit_log_port) and
+// writes tag, for callers that have no Mux of their own.
+func Dial(addr string, tag byte, timeout time.Duration) (net.Conn, error) {
 	return dialTag(addr, tag, timeout)
 }
 
