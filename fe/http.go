@@ -131,31 +131,3 @@ func (m nodeMeta) Propose(ctx context.Context, ops ...any) (uint64, error) {
 func (m nodeMeta) AllocIDs(ctx context.Context, k int) (int64, error) { return m.n.ids.alloc(ctx, k) }
 func (m nodeMeta) Lake() query.Lake                                   { return m.n.lake }
 
-// Frontends lists the registered FEs with what this node knows of them.
-func (m nodeMeta) Frontends() []query.FrontendStatus {
-	n := m.n
-	leaderID, _ := n.jr.Leader()
-	var out []query.FrontendStatus
-	for _, f := range n.meta.cat.Frontends() {
-		st := query.FrontendStatus{
-			Name: f.Name, Host: f.Host, EditLogPort: f.EditLogPort, Role: f.Role,
-			IsLeader: f.Name == leaderID, ClusterID: n.meta.cat.ClusterID(), Join: true,
-		}
-		if st.IsLeader {
-			st.Role = catalog.RoleLeader
-		}
-		if f.Name == n.name {
-			st.Alive = true
-			st.HTTPPort = int(n.cfg.Int(KeyHTTPPort))
-			st.QueryPort = int(n.cfg.Int(KeyQueryPort))
-			st.RPCPort = int(n.cfg.Int(KeyRPCPort))
-			st.ReplayedJournalID = n.jr.AppliedID()
-			st.ImageJournalID = n.jr.ImageID()
-			st.StartTime = n.start
-			st.LastHeartbeat = time.Now()
-			st.Version = Version
-		}
-		out = append(out, st)
-	}
-	return out
-}

@@ -64,6 +64,10 @@ type Node struct {
 	cns   *computeNodes
 	lake  *lakeService
 
+	feRPC    *http.Server // FE-to-FE RPC on edit_log_port
+	feClient *http.Client
+	fes      *feMonitor
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -89,7 +93,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, cfg: cfg, start: time.Now()}
+	n := &Node{opts: opts, cfg: cfg, start: time.Now(), feClient: newFEClient()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -188,27 +192,33 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 			lock.Unlock()
 		}
 	}()
+	if n.opts.ClusterSnapshot {
+		return fmt.Errorf("restoring from a cluster snapshot (--cluster_snapshot) is not supported yet")
+	}
 	editPort := int(n.cfg.Int(KeyEditLogPort))
-	name, err := n.loadOrCreateName(metaDir, editPort)
+	hasState, err := journal.HasState(metaDir)
 	if err != nil {
 		return err
 	}
-	n.name = name
+	// Listen first: once the leader adds this node, raft reaches it here.
 	ln, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(editPort)))
 	if err != nil {
 		return fmt.Errorf("listen on edit_log_port: %w", err)
 	}
 	n.mux = journal.NewMux(ln)
 	n.meta = newMetaState()
-	if n.opts.Helper != "" {
-		return fmt.Errorf("joining a cluster with --helper is not supported yet")
+	plan, err := n.prepareJoin(ctx, metaDir, hasState)
+	if err != nil {
+		return err
 	}
-	if n.opts.ClusterSnapshot {
-		return fmt.Errorf("restoring from a cluster snapshot (--cluster_snapshot) is not supported yet")
+	name, err := n.loadOrCreateName(metaDir, editPort)
+	if err != nil {
+		return err
 	}
-	// A node started without --helper bootstraps a new cluster when its
-	// meta dir holds no journal; otherwise it restarts from what is there.
-	bootstrap := n.opts.Helper == ""
+	n.name = name
+	// A node with no journal bootstraps a new cluster unless it joins one
+	// through a helper; a node with a journal restarts from it.
+	bootstrap := plan == nil
 	roll := uint64(n.cfg.Int(KeyEditLogRollNum))
 	handedOver = true
 	jr, err := journal.Open(journal.Config{
@@ -229,8 +239,19 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	n.ids = &idAllocator{cat: n.meta.cat, propose: n.Propose}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	if plan != nil {
+		if err := n.finishJoin(rctx, plan); err != nil {
+			return err
+		}
+		n.log.Info("joined the cluster", "helper", plan.helper, "role", plan.role, "name", plan.name)
+	}
 	if err := jr.WaitReady(rctx); err != nil {
 		return fmt.Errorf("wait for the journal to catch up: %w", err)
+	}
+	if cid := n.meta.cat.ClusterID(); cid != "" {
+		if err := writeVersion(metaDir, cid); err != nil {
+			return err
+		}
 	}
 	if jr.IsLeader() {
 		if err := n.becomeLeader(rctx); err != nil {
@@ -243,17 +264,12 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 // loadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so that
 // it survives restarts (raft knows the node by it).
 func (n *Node) loadOrCreateName(metaDir string, port int) (string, error) {
-	p := filepath.Join(metaDir, "ROLE")
-	if b, err := os.ReadFile(p); err == nil {
-		props := parseProps(string(b))
-		if name := props["name"]; name != "" {
-			return name, nil
-		}
+	if name := readProps(filepath.Join(metaDir, roleFile))["name"]; name != "" {
+		return name, nil
 	}
-	name := fmt.Sprintf("%s_%d_%d", n.host, port, time.Now().UnixMilli())
-	body := "#" + time.Now().Format(time.RFC3339) + "\nrole=FOLLOWER\nname=" + name + "\n"
-	if err := writeFileSync(p, []byte(body)); err != nil {
-		return "", fmt.Errorf("write %s: %w", p, err)
+	name := frontendName(n.host, port)
+	if err := writeRole(metaDir, catalog.RoleFollower, name); err != nil {
+		return "", err
 	}
 	return name, nil
 }
@@ -286,9 +302,8 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		}
 		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.sm.ServiceID())
 	}
-	if err := writeFileSync(filepath.Join(n.cfg.Get(KeyMetaDir), "VERSION"),
-		[]byte("clusterId="+cat.ClusterID()+"\n")); err != nil {
-		return fmt.Errorf("write VERSION: %w", err)
+	if err := writeVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
+		return err
 	}
 	return n.loadBuiltinVolume(ctx)
 }
@@ -350,6 +365,8 @@ func (n *Node) leaderLoop() {
 }
 
 func (n *Node) startServers() error {
+	n.startFERPC()
+	n.fes = newFEMonitor(n)
 	n.cns = newComputeNodes(n)
 	n.lake = newLakeService(n, n.cns)
 	n.eng = query.NewEngine(query.Config{
@@ -375,7 +392,7 @@ func (n *Node) startServers() error {
 	if err := n.startRPC(); err != nil {
 		return err
 	}
-	for _, loop := range []func(context.Context){n.cns.run, n.lake.publishLoop, n.lake.maintenanceLoop} {
+	for _, loop := range []func(context.Context){n.cns.run, n.lake.publishLoop, n.lake.maintenanceLoop, n.fes.run} {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -455,6 +472,9 @@ func (n *Node) Close() error {
 		}
 		if n.rpcS != nil {
 			n.rpcS.Close()
+		}
+		if n.feRPC != nil {
+			n.feRPC.Close()
 		}
 		if n.mysql != nil {
 			n.mysql.Close()

@@ -2,12 +2,14 @@ package fe
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -53,6 +55,11 @@ func newUUID() string { return uuid.NewString() }
 // newClusterID makes a StarRocks-style cluster id: a random positive int32.
 func newClusterID() string {
 	return strconv.FormatInt(int64(rand.Int32N(math.MaxInt32-1)+1), 10)
+}
+
+// frontendName makes StarRocks' FE name: host_editlogport_createtimems.
+func frontendName(host string, editLogPort int) string {
+	return fmt.Sprintf("%s_%d_%d", host, editLogPort, time.Now().UnixMilli())
 }
 
 // parseProps reads a key=value file (StarRocks' ROLE and VERSION files).

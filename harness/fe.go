@@ -251,6 +251,13 @@ func (f *FE) ReadLog() string {
 // MetaDir is the FE's meta_dir.
 func (f *FE) MetaDir() string { return f.Layout.FEMetaDir() }
 
+// EditLogAddr is host:edit_log_port, what ALTER SYSTEM ADD FOLLOWER and
+// --helper take.
+func (f *FE) EditLogAddr() string { return f.Host + ":9010" }
+
+// SetHelper sets the --helper the next Start passes.
+func (f *FE) SetHelper(addr string) { f.opts.Helper = addr }
+
 // HTTPURL is the base URL of the FE's http_port.
 func (f *FE) HTTPURL() string { return "http://" + f.Host + ":8030" }
 

@@ -99,9 +99,62 @@ func (s *Session) execAlterSystem(ctx context.Context, st *sql.AlterSystemStmt) 
 	case sql.NodeBackend:
 		return nil, at(st.Pos(), "minirocks runs in shared-data mode and has no backends; use ALTER SYSTEM %s COMPUTE NODE", st.Op)
 	case sql.NodeFollower, sql.NodeObserver:
-		return nil, errNotSupported(st.Pos(), "ALTER SYSTEM "+string(st.Op)+" "+string(st.Node))
+		return s.execAlterSystemFrontend(ctx, st)
 	case sql.NodeComputeNode:
 		return s.execAlterSystemComputeNode(ctx, st)
 	}
 	return nil, errNotSupported(st.Pos(), "ALTER SYSTEM "+strings.ToUpper(string(st.Node)))
+}
+
+// execAlterSystemFrontend adds or drops a follower or an observer. Adding
+// registers the FE under the name it will have (host_port_time); the node
+// then starts with --helper and is added to the journal's membership when
+// it asks. Dropping takes it out of the membership, then the catalog.
+func (s *Session) execAlterSystemFrontend(ctx context.Context, st *sql.AlterSystemStmt) (*Result, error) {
+	host, port, err := splitHostPort(st.Hosts[0])
+	if err != nil {
+		return nil, sqlerr.Analysis(0, 0, 0, "", err.Error())
+	}
+	role := catalog.RoleFollower
+	if st.Node == sql.NodeObserver {
+		role = catalog.RoleObserver
+	}
+	meta := s.eng.meta
+	var existing *catalog.Frontend
+	for _, f := range meta.Catalog().Frontends() {
+		if f.Host == host && (st.Op == sql.SystemAdd || f.EditLogPort == port) {
+			existing = f
+		}
+	}
+	switch st.Op {
+	case sql.SystemAdd:
+		if existing != nil {
+			return nil, sqlerr.Generic("FE with the same host: %s already exists", host)
+		}
+		name := fmt.Sprintf("%s_%d_%d", host, port, meta.Now().UnixMilli())
+		if _, err := meta.Propose(ctx, &catalog.AddFrontendOp{Frontend: catalog.Frontend{Name: name, Host: host, EditLogPort: port, Role: role}}); err != nil {
+			return nil, err
+		}
+	case sql.SystemDrop:
+		if existing == nil {
+			return nil, sqlerr.Generic("frontend does not exist[%s:%d]", host, port)
+		}
+		if existing.Role != role {
+			return nil, sqlerr.Generic("%s does not exist[%s:%d]", role, host, port)
+		}
+		for _, f := range meta.Frontends() {
+			if f.Name == existing.Name && f.IsLeader {
+				return nil, sqlerr.Generic("can not drop current master node.")
+			}
+		}
+		if err := meta.RemoveJournalMember(ctx, existing.Name); err != nil {
+			return nil, err
+		}
+		if _, err := meta.Propose(ctx, &catalog.DropFrontendOp{Name: existing.Name}); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errNotSupported(st.Pos(), "ALTER SYSTEM DECOMMISSION "+string(st.Node))
+	}
+	return OK(), nil
 }

@@ -26,6 +26,15 @@ type testMeta struct {
 	sm   *starmgr.StarMgr
 	cfg  *conf.Config
 	next int64
+	// follower makes the engine forward what needs the leader to forward.
+	follower  bool
+	forwarded []forwardCall
+}
+
+// forwardCall is one statement the engine forwarded.
+type forwardCall struct {
+	state SessionState
+	text  string
 }
 
 func newTestMeta(t *testing.T) *testMeta {
@@ -51,6 +60,16 @@ func (m *testMeta) Now() time.Time            { return time.UnixMilli(1700000000
 func (m *testMeta) Frontends() []FrontendStatus {
 	return []FrontendStatus{{Name: "fe1", Host: "127.0.0.1", EditLogPort: 9010, HTTPPort: 8030, QueryPort: 9030, RPCPort: 9020,
 		Role: "LEADER", IsLeader: true, Alive: true, ClusterID: "1", Join: true, ReplayedJournalID: 7, Version: "v"}}
+}
+
+func (m *testMeta) IsLeader() bool { return !m.follower }
+
+func (m *testMeta) RemoveJournalMember(context.Context, string) error { return nil }
+
+// Forward records the statement and answers OK, as a leader would.
+func (m *testMeta) Forward(_ context.Context, st SessionState, text string) (*Result, error) {
+	m.forwarded = append(m.forwarded, forwardCall{state: st, text: text})
+	return &Result{AffectedRows: 1}, nil
 }
 
 // Lake is empty: data paths are tested end to end with real compute nodes.
@@ -483,4 +502,49 @@ func TestAutoBuckets(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, AutoBuckets(tc.partitioned, tc.nodes), "%+v", tc)
 	}
+}
+
+// TestForwardingOnFollower: on a non-leader FE the statements that change
+// metadata are forwarded whole, with the session's state; everything else
+// runs locally; a forwarded statement never forwards again.
+func TestForwardingOnFollower(t *testing.T) {
+	e, m := newEngine(t)
+	s := rootSession(e)
+	run(t, s, "CREATE DATABASE d1")
+	run(t, s, "USE d1")
+	run(t, s, "SET @tag = 'x'")
+	m.follower = true
+	forwarded := []string{
+		"CREATE TABLE t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1",
+		"INSERT INTO t VALUES (1)",
+		"DROP DATABASE d1",
+		"CREATE USER 'u2' IDENTIFIED BY 'p'",
+		"GRANT SELECT ON d1.* TO 'u2'",
+		"SET DEFAULT ROLE public TO 'u2'",
+		"ALTER SYSTEM ADD FOLLOWER \"127.0.0.2:9010\"",
+		"TRUNCATE TABLE t",
+	}
+	for _, q := range forwarded {
+		res, _, err := s.Run(context.Background(), q+";")
+		require.NoError(t, err, q)
+		require.Equal(t, uint64(1), res.AffectedRows, q)
+	}
+	require.Len(t, m.forwarded, len(forwarded))
+	for i, q := range forwarded {
+		require.Equal(t, q+";", m.forwarded[i].text)
+		require.Equal(t, "d1", m.forwarded[i].state.DB)
+		require.Equal(t, "root", m.forwarded[i].state.User)
+		require.Equal(t, "x", m.forwarded[i].state.UserVars["tag"])
+	}
+	// Reads and session statements stay here.
+	for _, q := range []string{"SHOW DATABASES", "SELECT 1", "SET ROLE ALL", "USE information_schema", "ADMIN SHOW FRONTEND CONFIG LIKE 'query_port'"} {
+		run(t, s, q)
+	}
+	require.Len(t, m.forwarded, len(forwarded), "nothing more was forwarded")
+	// A forwarded statement runs here even though this FE does not lead.
+	res, err := e.RunForwarded(context.Background(), s.State(), "CREATE DATABASE d2")
+	require.NoError(t, err)
+	require.NotNil(t, res)
+	require.NotNil(t, m.cat.DB("d2"))
+	require.Len(t, m.forwarded, len(forwarded))
 }

@@ -31,6 +31,17 @@ type Meta interface {
 	Now() time.Time
 	// Lake is the data path through the compute nodes.
 	Lake() Lake
+	// RemoveJournalMember takes an FE out of the journal's membership
+	// (ALTER SYSTEM DROP FOLLOWER|OBSERVER); an FE that is not a member
+	// is not an error.
+	RemoveJournalMember(ctx context.Context, name string) error
+	// IsLeader reports whether this FE leads: statements that change
+	// metadata run here, elsewhere they are forwarded.
+	IsLeader() bool
+	// Forward runs one statement on the leader FE as the session state
+	// describes and returns its result once this FE has replayed what the
+	// statement journaled, so the session reads its own writes.
+	Forward(ctx context.Context, st SessionState, text string) (*Result, error)
 }
 
 // Lake loads rows into tables and scans them, through the compute nodes.

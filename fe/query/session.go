@@ -23,6 +23,8 @@ type Session struct {
 	// vars are session values of system variables (lower-case names).
 	vars    map[string]string
 	userVar map[string]string
+	// forwarded: the session runs a statement another FE forwarded here.
+	forwarded bool
 }
 
 // ConnectionID is the session's connection id (CONNECTION_ID()).
@@ -62,6 +64,10 @@ func (s *Session) Run(ctx context.Context, text string) (*Result, string, error)
 	}
 	if st == nil {
 		return OK(), "", nil
+	}
+	if NeedsLeader(st) && !s.forwarded && !s.eng.meta.IsLeader() {
+		res, err := s.eng.meta.Forward(ctx, s.State(), text[:len(text)-len(rest)])
+		return res, rest, err
 	}
 	res, err := s.Exec(ctx, st)
 	return res, rest, err

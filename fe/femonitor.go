@@ -1,0 +1,144 @@
+package fe
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"minirocks/fe/catalog"
+	"minirocks/fe/query"
+)
+
+// feBeat is what this FE learnt from its last heartbeats of another FE.
+type feBeat struct {
+	status        feStatus
+	lastHeartbeat time.Time // last answered heartbeat
+	failures      int       // consecutive unanswered heartbeats
+	errMsg        string
+}
+
+// feMonitor heartbeats the other FEs of the cluster from every FE (not
+// only the leader), every heartbeat_timeout_second, so that SHOW FRONTENDS
+// on any FE shows every FE's liveness and replayed journal id. Nothing of
+// it is journaled.
+type feMonitor struct {
+	n     *Node
+	mu    sync.Mutex
+	beats map[string]*feBeat // by FE name
+}
+
+func newFEMonitor(n *Node) *feMonitor { return &feMonitor{n: n, beats: map[string]*feBeat{}} }
+
+func (m *feMonitor) run(ctx context.Context) {
+	for {
+		m.heartbeatAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout)) * time.Second):
+		}
+	}
+}
+
+func (m *feMonitor) heartbeatAll(ctx context.Context) {
+	timeout := min(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout))*time.Second, 2*time.Second)
+	fes := m.n.meta.cat.Frontends()
+	var wg sync.WaitGroup
+	for _, f := range fes {
+		if f.Name == m.n.name {
+			continue
+		}
+		wg.Add(1)
+		go func(f *catalog.Frontend) {
+			defer wg.Done()
+			hctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			var st feStatus
+			err := m.n.feCall(hctx, f.Addr(), pathFEStatus, &statusRequest{}, &st)
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			b := m.beats[f.Name]
+			if b == nil {
+				b = &feBeat{}
+				m.beats[f.Name] = b
+			}
+			if err == nil && st.Name != f.Name {
+				err = errNotThatFE{want: f.Name, got: st.Name}
+			}
+			if err != nil {
+				b.failures++
+				b.errMsg = err.Error()
+				return
+			}
+			b.status, b.lastHeartbeat, b.failures, b.errMsg = st, time.Now(), 0, ""
+		}(f)
+	}
+	wg.Wait()
+	m.mu.Lock()
+	for name := range m.beats {
+		found := false
+		for _, f := range fes {
+			found = found || f.Name == name
+		}
+		if !found {
+			delete(m.beats, name)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// errNotThatFE: the address answered, but as another FE (a node restarted
+// with a new meta dir, say).
+type errNotThatFE struct{ want, got string }
+
+func (e errNotThatFE) Error() string {
+	return "the frontend at this address is " + e.got + ", not " + e.want
+}
+
+// Frontends implements query.Meta: every registered FE with its role (the
+// journal's leader shows as LEADER), whether it is in the journal's
+// membership, and what heartbeats say of it.
+func (m nodeMeta) Frontends() []query.FrontendStatus {
+	n := m.n
+	leaderID, _ := n.jr.Leader()
+	members := map[string]bool{}
+	if servers, err := n.jr.Servers(); err == nil {
+		for _, s := range servers {
+			members[s.ID] = true
+		}
+	}
+	n.fes.mu.Lock()
+	defer n.fes.mu.Unlock()
+	var out []query.FrontendStatus
+	for _, f := range n.meta.cat.Frontends() {
+		st := query.FrontendStatus{
+			Name: f.Name, Host: f.Host, EditLogPort: f.EditLogPort, Role: f.Role,
+			IsLeader: f.Name == leaderID, ClusterID: n.meta.cat.ClusterID(), Join: members[f.Name],
+		}
+		if st.IsLeader {
+			st.Role = catalog.RoleLeader
+		}
+		var s *feStatus
+		if f.Name == n.name {
+			s = n.localStatus()
+			st.Alive, st.LastHeartbeat = true, time.Now()
+		} else if b := n.fes.beats[f.Name]; b != nil {
+			if !b.lastHeartbeat.IsZero() {
+				s = &b.status
+				st.LastHeartbeat = b.lastHeartbeat
+			}
+			st.Alive = !b.lastHeartbeat.IsZero() && b.failures <= heartbeatRetryTimes
+			st.ErrMsg = b.errMsg
+		}
+		if s != nil {
+			st.HTTPPort, st.QueryPort, st.RPCPort = s.HTTPPort, s.QueryPort, s.RPCPort
+			st.ReplayedJournalID, st.ImageJournalID = s.ReplayedJournalID, s.ImageJournalID
+			st.Version = s.Version
+			if s.StartTime > 0 {
+				st.StartTime = time.UnixMilli(s.StartTime)
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package fe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"minirocks/fe/catalog"
+	"minirocks/fe/journal"
+	"minirocks/rpc"
+)
+
+// The FE-to-FE RPC runs on each FE's edit_log_port (journal.TagRPC on the
+// port's multiplexer), as StarRocks FEs talk to each other on that port: a
+// joining node asks a helper who it is and asks the leader to add it to
+// the journal; FEs heartbeat each other; non-leaders forward statements
+// that change metadata to the leader.
+const (
+	pathFERole    = "/fe/role"
+	pathFEJoin    = "/fe/join"
+	pathFEStatus  = "/fe/status"
+	pathFEForward = "/fe/forward"
+)
+
+// Error codes of the FE-to-FE RPC.
+const (
+	codeNotAdded        = "not_added"
+	codeClusterMismatch = "cluster_mismatch"
+	codeNoLeader        = "no_leader"
+)
+
+// roleRequest asks a helper what a node at host:edit_log_port is.
+type roleRequest struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// roleResponse is the node's registration: its name (assigned by ALTER
+// SYSTEM ADD FOLLOWER|OBSERVER), role and cluster.
+type roleResponse struct {
+	ClusterID string `json:"cluster_id"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+}
+
+// joinRequest asks the leader to add a registered node to the journal's
+// membership (a voter for a follower, a non-voter for an observer).
+type joinRequest struct {
+	ClusterID string `json:"cluster_id"`
+	Name      string `json:"name"`
+}
+
+type joinResponse struct{}
+
+// feStatus is an FE's answer to another FE's heartbeat.
+type feStatus struct {
+	Name              string `json:"name"`
+	ClusterID         string `json:"cluster_id"`
+	HTTPPort          int    `json:"http_port"`
+	QueryPort         int    `json:"query_port"`
+	RPCPort           int    `json:"rpc_port"`
+	ReplayedJournalID uint64 `json:"replayed_journal_id"`
+	ImageJournalID    uint64 `json:"image_journal_id"`
+	StartTime         int64  `json:"start_time"` // ms
+	Version           string `json:"version"`
+}
+
+type statusRequest struct{}
+
+// newFEClient returns the HTTP client of the FE-to-FE RPC: every
+// connection is dialled to the peer's edit_log_port with the RPC tag.
+func newFEClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			timeout := 3 * time.Second
+			if dl, ok := ctx.Deadline(); ok {
+				timeout = min(timeout, time.Until(dl))
+			}
+			return journal.Dial(addr, journal.TagRPC, timeout)
+		},
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+}
+
+// feCall calls another FE at addr (host:edit_log_port).
+func (n *Node) feCall(ctx context.Context, addr, path string, req, resp any) error {
+	return rpc.Call(ctx, n.feClient, "http://"+addr+path, req, resp)
+}
+
+// startFERPC serves the FE-to-FE RPC on the edit_log_port.
+func (n *Node) startFERPC() {
+	mux := http.NewServeMux()
+	mux.Handle(pathFERole, rpc.Handle(n.handleRole))
+	mux.Handle(pathFEJoin, rpc.Handle(n.handleJoin))
+	mux.Handle(pathFEStatus, rpc.Handle(n.handleStatus))
+	mux.Handle(pathFEForward, rpc.Handle(n.handleForward))
+	n.feRPC = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln := n.mux.Listener(journal.TagRPC)
+	go func() {
+		if err := n.feRPC.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			n.log.Error("FE RPC server stopped", "err", err)
+		}
+	}()
+}
+
+// handleRole tells a starting node what it is registered as. Any FE can
+// answer from its catalog.
+func (n *Node) handleRole(_ context.Context, req *roleRequest) (*roleResponse, error) {
+	cat := n.meta.cat
+	for _, f := range cat.Frontends() {
+		if f.Host == req.Host && f.EditLogPort == req.Port {
+			return &roleResponse{ClusterID: cat.ClusterID(), Name: f.Name, Role: f.Role}, nil
+		}
+	}
+	return nil, rpc.Errorf(codeNotAdded, "current node is not added to the group. please add it first.")
+}
+
+// handleJoin adds a registered node to the journal's membership. A helper
+// that does not lead passes the request on to the leader.
+func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse, error) {
+	cat := n.meta.cat
+	if req.ClusterID != cat.ClusterID() {
+		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, cat.ClusterID())
+	}
+	if !n.jr.IsLeader() {
+		_, addr := n.jr.Leader()
+		if addr == "" {
+			return nil, rpc.Errorf(codeNoLeader, "the cluster has no leader now (an election is under way or quorum is lost)")
+		}
+		var resp joinResponse
+		if err := n.feCall(ctx, addr, pathFEJoin, req, &resp); err != nil {
+			return nil, err
+		}
+		return &resp, nil
+	}
+	var fe *catalog.Frontend
+	for _, f := range cat.Frontends() {
+		if f.Name == req.Name {
+			fe = f
+		}
+	}
+	if fe == nil {
+		return nil, rpc.Errorf(codeNotAdded, "frontend %s is not added to the group. please add it first.", req.Name)
+	}
+	servers, err := n.jr.Servers()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range servers {
+		if s.ID == fe.Name && s.Addr == fe.Addr() {
+			return &joinResponse{}, nil // already a member: a restart
+		}
+	}
+	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if fe.Role == catalog.RoleObserver {
+		err = n.jr.AddObserver(jctx, fe.Name, fe.Addr())
+	} else {
+		err = n.jr.AddFollower(jctx, fe.Name, fe.Addr())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add %s %s to the journal: %w", fe.Role, fe.Name, err)
+	}
+	n.log.Info("frontend joined", "name", fe.Name, "role", fe.Role, "addr", fe.Addr())
+	return &joinResponse{}, nil
+}
+
+// handleStatus answers another FE's heartbeat.
+func (n *Node) handleStatus(context.Context, *statusRequest) (*feStatus, error) {
+	return n.localStatus(), nil
+}
+
+func (n *Node) localStatus() *feStatus {
+	return &feStatus{
+		Name:              n.name,
+		ClusterID:         n.meta.cat.ClusterID(),
+		HTTPPort:          int(n.cfg.Int(KeyHTTPPort)),
+		QueryPort:         int(n.cfg.Int(KeyQueryPort)),
+		RPCPort:           int(n.cfg.Int(KeyRPCPort)),
+		ReplayedJournalID: n.jr.AppliedID(),
+		ImageJournalID:    n.jr.ImageID(),
+		StartTime:         n.start.UnixMilli(),
+		Version:           Version,
+	}
+}
