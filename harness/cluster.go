@@ -11,12 +11,15 @@ import (
 	"time"
 )
 
-// ClusterOptions describes a cluster: a MinIO, one FE and some CNs.
+// ClusterOptions describes a cluster: a MinIO, FEs and CNs.
 type ClusterOptions struct {
 	// Dir holds every node's install tree; empty means a test temp dir.
 	Dir string
 	// Binary is the minirocks executable; empty means Binary(tb).
 	Binary string
+	// Followers and Observers are FEs beyond the first, added with ALTER
+	// SYSTEM ADD FOLLOWER|OBSERVER and started with --helper.
+	Followers, Observers int
 	// CNs is the number of compute nodes (default 1).
 	CNs int
 	// FEConf and CNConf are appended to every fe.conf / cn.conf.
@@ -29,8 +32,11 @@ type ClusterOptions struct {
 type Cluster struct {
 	MinIO  *MinIO
 	Bucket string
-	FE     *FE
-	CNs    []*CN
+	// FE is the first FE (the leader when the cluster starts); FEs are all
+	// of them, the first first, then the followers, then the observers.
+	FE  *FE
+	FEs []*FE
+	CNs []*CN
 }
 
 // DefaultFEConf makes clusters react quickly for tests and drills:
@@ -75,11 +81,31 @@ func LaunchCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err er
 	if err := c.FE.Start(ctx); err != nil {
 		return nil, err
 	}
+	c.FEs = []*FE{c.FE}
 	db, err := sql.Open("mysql", c.FE.DSN("root", "", ""))
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	for i := 0; i < opts.Followers+opts.Observers; i++ {
+		role := "FOLLOWER"
+		if i >= opts.Followers {
+			role = "OBSERVER"
+		}
+		f, err := DeployFE(FEOptions{Dir: filepath.Join(opts.Dir, "fe"+strconv.Itoa(i+2)), Binary: opts.Binary, Name: name,
+			S3Path: c.Bucket + "/" + name, S3Endpoint: c.MinIO.Endpoint, S3AccessKey: c.MinIO.AccessKey, S3SecretKey: c.MinIO.SecretKey,
+			Conf: DefaultFEConf + opts.FEConf, Helper: c.FE.EditLogAddr()})
+		if err != nil {
+			return nil, err
+		}
+		c.FEs = append(c.FEs, f)
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`ALTER SYSTEM ADD %s "%s"`, role, f.EditLogAddr())); err != nil {
+			return nil, fmt.Errorf("add %s: %w", strings.ToLower(role), err)
+		}
+		if err := f.Start(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for i := 0; i < opts.CNs; i++ {
 		cn, err := DeployCN(CNOptions{Dir: filepath.Join(opts.Dir, "cn"+strconv.Itoa(i+1)), Binary: opts.Binary, Conf: opts.CNConf})
 		if err != nil {
@@ -173,12 +199,45 @@ func aliveComputeNodes(ctx context.Context, db *sql.DB) (int, error) {
 	return alive, rows.Err()
 }
 
+// Leader returns the FE that leads now, as the live FEs' SHOW FRONTENDS
+// say, waiting up to 30 s for one (an election may be under way).
+func (c *Cluster) Leader(ctx context.Context) (*FE, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var last error
+	for {
+		for _, f := range c.FEs {
+			if f.proc.hasExited() || f.proc.cmd == nil {
+				continue
+			}
+			host, err := f.leaderHost(ctx)
+			if err != nil {
+				last = err
+				continue
+			}
+			for _, g := range c.FEs {
+				if g.Host == host && !g.proc.hasExited() {
+					return g, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no leader FE: %w (%v)", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // Close stops every process.
 func (c *Cluster) Close() {
 	for _, cn := range c.CNs {
 		cn.Close()
 	}
-	if c.FE != nil {
+	for _, f := range c.FEs {
+		f.Close()
+	}
+	if c.FE != nil && len(c.FEs) == 0 {
 		c.FE.Close()
 	}
 	if c.MinIO != nil {

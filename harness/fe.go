@@ -251,6 +251,53 @@ func (f *FE) ReadLog() string {
 // MetaDir is the FE's meta_dir.
 func (f *FE) MetaDir() string { return f.Layout.FEMetaDir() }
 
+// leaderHost asks this FE which FE leads (SHOW FRONTENDS' LEADER row).
+func (f *FE) leaderHost(ctx context.Context) (string, error) {
+	db, err := sql.Open("mysql", f.DSN("root", "", ""))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	rows, err := db.QueryContext(qctx, "SHOW FRONTENDS")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		var ip, role string
+		for i, c := range cols {
+			switch c {
+			case "IP":
+				ip = vals[i].String
+			case "Role":
+				role = vals[i].String
+			}
+		}
+		if role == "LEADER" {
+			return ip, rows.Err()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("FE %s knows no leader", f.Host)
+}
+
+// WipeMeta deletes the FE's meta_dir (the FE must be stopped): a machine
+// lost with its metadata.
+func (f *FE) WipeMeta() error { return os.RemoveAll(f.MetaDir()) }
+
 // EditLogAddr is host:edit_log_port, what ALTER SYSTEM ADD FOLLOWER and
 // --helper take.
 func (f *FE) EditLogAddr() string { return f.Host + ":9010" }

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,58 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// waitLog waits until an FE's fe.log contains s.
+func waitLog(t *testing.T, f *FE, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(f.ReadLog(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fe.log of %s never said %q:\n%s", f.Host, s, f.LogTail(30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestFEJoinRefusals: each wrong way to join is refused with a clear
+// message; a node that was not added waits, as StarRocks does, and joins
+// once it is added.
+func TestFEJoinRefusals(t *testing.T) {
+	t.Parallel()
+	leader := StartFE(t, FEOptions{Name: "leader"})
+	db := leader.DB(t)
+
+	// Not added: the node retries with StarRocks' message; adding it lets it in.
+	late := NewFE(t, FEOptions{Name: "late", Helper: leader.EditLogAddr()})
+	require.NoError(t, late.StartNoWait())
+	waitLog(t, late, "current node is not added to the group. please add it first. sleep 5 seconds and retry, current helper nodes: ["+leader.EditLogAddr()+"]", 20*time.Second)
+	mustExec(t, db, `ALTER SYSTEM ADD FOLLOWER "`+late.EditLogAddr()+`"`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, late.WaitReady(ctx), late.LogTail(30))
+
+	// Wrong helper address: nothing listens there; the node says so and retries.
+	lost := NewFE(t, FEOptions{Name: "lost", Helper: "127.0.0.1:1"})
+	require.NoError(t, lost.StartNoWait())
+	waitLog(t, lost, "failed to get fe node type from helper node: 127.0.0.1:1", 20*time.Second)
+	lost.Kill()
+
+	// A helper that is not a frontend's edit_log_port (the leader's query port).
+	wrong := NewFE(t, FEOptions{Name: "wrong", Helper: leader.Host + ":9030"})
+	require.NoError(t, wrong.StartNoWait())
+	code, err := wrong.ExitCode(30 * time.Second)
+	require.NoError(t, err)
+	require.NotZero(t, code)
+	require.Contains(t, wrong.LogTail(20), "helper node "+leader.Host+":9030 did not answer as a frontend's edit_log_port")
+
+	// A meta dir of another cluster, pointed at this cluster's helper.
+	other := StartFE(t, FEOptions{Name: "other"})
+	other.Stop()
+	other.SetHelper(leader.EditLogAddr())
+	require.NoError(t, other.StartNoWait())
+	code, err = other.ExitCode(30 * time.Second)
+	require.NoError(t, err)
+	require.NotZero(t, code)
+	require.Contains(t, other.LogTail(20), "cluster id is not equal with helper node "+leader.EditLogAddr()+". will exit.")
 }
