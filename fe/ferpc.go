@@ -53,7 +53,11 @@ type joinRequest struct {
 	Name      string `json:"name"`
 }
 
-type joinResponse struct{}
+// joinResponse carries the leader's journal id when it added the node:
+// the node serves once it has replayed that far.
+type joinResponse struct {
+	JournalID uint64 `json:"journal_id"`
+}
 
 // feStatus is an FE's answer to another FE's heartbeat.
 type feStatus struct {
@@ -152,7 +156,7 @@ func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse,
 	}
 	for _, s := range servers {
 		if s.ID == fe.Name && s.Addr == fe.Addr() {
-			return &joinResponse{}, nil // already a member: a restart
+			return &joinResponse{JournalID: n.jr.AppliedID()}, nil // already a member: a restart
 		}
 	}
 	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -166,7 +170,7 @@ func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse,
 		return nil, fmt.Errorf("add %s %s to the journal: %w", fe.Role, fe.Name, err)
 	}
 	n.log.Info("frontend joined", "name", fe.Name, "role", fe.Role, "addr", fe.Addr())
-	return &joinResponse{}, nil
+	return &joinResponse{JournalID: n.jr.AppliedID()}, nil
 }
 
 // handleStatus answers another FE's heartbeat.

@@ -109,13 +109,18 @@ func (n *Node) prepareJoin(ctx context.Context, metaDir string, hasState bool) (
 
 // finishJoin runs once the journal is open: it asks the leader, through the
 // helper, to add this node to the journal's membership, retrying through
-// elections.
+// elections, and waits until the node has replayed what the leader had.
 func (n *Node) finishJoin(ctx context.Context, p *joinPlan) error {
 	for {
 		jctx, cancel := context.WithTimeout(ctx, 40*time.Second)
-		err := n.feCall(jctx, p.helper, pathFEJoin, &joinRequest{ClusterID: p.clusterID, Name: p.name}, &joinResponse{})
+		var resp joinResponse
+		err := n.feCall(jctx, p.helper, pathFEJoin, &joinRequest{ClusterID: p.clusterID, Name: p.name}, &resp)
 		cancel()
 		if err == nil {
+			// Serve only once caught up with what the leader had.
+			if err := n.jr.WaitApplied(ctx, resp.JournalID); err != nil {
+				return fmt.Errorf("catch up with the leader's journal id %d: %w", resp.JournalID, err)
+			}
 			return nil
 		}
 		var re *rpc.Error

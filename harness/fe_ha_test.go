@@ -2,11 +2,15 @@ package harness
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"minirocks/fe/journal"
 )
 
 // TestFEFollowersAndObserver deploys three followers and an observer the
@@ -133,4 +137,72 @@ func TestFEJoinRefusals(t *testing.T) {
 	require.NoError(t, err)
 	require.NotZero(t, code)
 	require.Contains(t, other.LogTail(20), "cluster id is not equal with helper node "+leader.EditLogAddr()+". will exit.")
+}
+
+// TestFEFollowerCatchesUpFromImage: a follower that was down while the
+// leader checkpointed and trimmed its log past the follower's last entry
+// is caught up from the leader's image, then from the log.
+func TestFEFollowerCatchesUpFromImage(t *testing.T) {
+	t.Parallel()
+	conf := "edit_log_roll_num = 20\ncheckpoint_interval_second = 1\n"
+	leader := StartFE(t, FEOptions{Name: "leader", Conf: conf})
+	db := leader.DB(t)
+	var followers []*FE
+	for i := 0; i < 2; i++ {
+		f := NewFE(t, FEOptions{Name: "follower", Helper: leader.EditLogAddr(), Conf: conf})
+		mustExec(t, db, `ALTER SYSTEM ADD FOLLOWER "`+f.EditLogAddr()+`"`)
+		require.NoError(t, f.Start(context.Background()))
+		followers = append(followers, f)
+	}
+	behind := followers[1]
+	mustExec(t, db, "CREATE DATABASE before_stop")
+	behind.Stop()
+	// Batches of DDL with a checkpoint after each: the leader keeps three
+	// images and its log back to the oldest of them (less a slack of 256
+	// entries), which then no longer reaches the follower's last entry.
+	newest := func() uint64 {
+		images, err := journal.ListImages(leader.MetaDir())
+		require.NoError(t, err)
+		var ids []uint64
+		for _, im := range images {
+			ids = append(ids, im.JournalID)
+		}
+		return slices.Max(append(ids, 0))
+	}
+	oldest := func() uint64 {
+		images, err := journal.ListImages(leader.MetaDir())
+		require.NoError(t, err)
+		if len(images) < 3 {
+			return 0
+		}
+		var ids []uint64
+		for _, im := range images {
+			ids = append(ids, im.JournalID)
+		}
+		return slices.Min(ids)
+	}
+	batches := 0
+	for ; oldest() <= 256+20; batches++ {
+		require.Less(t, batches, 20)
+		before := newest()
+		for i := 0; i < 100; i++ {
+			mustExec(t, db, fmt.Sprintf("CREATE DATABASE while_down_%d", batches*100+i))
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for newest() == before {
+			require.True(t, time.Now().Before(deadline), "the leader checkpoints")
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	behind.Restart(t)
+	waitLog(t, behind, "journal: state restored from image", 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := len(queryStrings(t, behind.DB(t), "SHOW DATABASES LIKE 'while_down_%'"))
+		if n == batches*100 || time.Now().After(deadline) {
+			require.Equal(t, batches*100, n)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

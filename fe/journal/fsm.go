@@ -107,6 +107,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("journal: restoring image %d: %w", h.FEJournalID, err)
 	}
 	f.j.applied.set(h.FEJournalID)
+	f.j.log.Info("journal: state restored from image", "journal_id", h.FEJournalID, "starmgr_journal_id", h.StarMgrJournalID)
 	return nil
 }
 
