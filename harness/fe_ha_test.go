@@ -206,3 +206,58 @@ func TestFEFollowerCatchesUpFromImage(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestFEQuorumLoss: with two of three followers' machines lost (killed,
+// meta dirs wiped), writes fail with a clear error instead of succeeding
+// silently; reads still answer; once the two come back (rejoining with
+// --helper and empty meta dirs) writes work again everywhere.
+func TestFEQuorumLoss(t *testing.T) {
+	t.Parallel()
+	leader := StartFE(t, FEOptions{Name: "leader"})
+	db := leader.DB(t)
+	var followers []*FE
+	for i := 0; i < 2; i++ {
+		f := NewFE(t, FEOptions{Name: "follower", Helper: leader.EditLogAddr()})
+		mustExec(t, db, `ALTER SYSTEM ADD FOLLOWER "`+f.EditLogAddr()+`"`)
+		require.NoError(t, f.Start(context.Background()))
+		followers = append(followers, f)
+	}
+	mustExec(t, db, "CREATE DATABASE before_loss")
+	for _, f := range followers {
+		f.Kill()
+		require.NoError(t, f.WipeMeta())
+	}
+	// The leader steps down; writes fail clearly, none silently succeeds.
+	var errs []string
+	for i := 0; i < 2; i++ {
+		_, err := db.Exec(fmt.Sprintf("CREATE DATABASE during_loss_%d", i))
+		require.Error(t, err, "a write without quorum must not succeed")
+		errs = append(errs, err.Error())
+	}
+	require.Contains(t, errs[1], "the frontends have lost their quorum")
+	require.Equal(t, [][]string{{"before_loss"}}, queryStrings(t, db, "SHOW DATABASES LIKE 'before_loss'"), "reads still answer")
+	// The two machines come back with empty meta dirs and rejoin.
+	for _, f := range followers {
+		require.NoError(t, f.StartNoWait())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, f := range followers {
+		require.NoError(t, f.WaitReady(ctx), f.LogTail(30))
+	}
+	mustExec(t, db, "CREATE DATABASE after_loss")
+	for _, f := range append([]*FE{leader}, followers...) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got := queryStrings(t, f.DB(t), "SHOW DATABASES LIKE '%_loss%'")
+			if slices.ContainsFunc(got, func(r []string) bool { return r[0] == "after_loss" }) || time.Now().After(deadline) {
+				require.Contains(t, got, []string{"before_loss"}, f.Host)
+				require.Contains(t, got, []string{"after_loss"}, f.Host)
+				require.NotContains(t, got, []string{"during_loss_1"}, "a refused write never appears (%s)", f.Host)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("errors while quorum was lost: %q", errs)
+}
