@@ -241,3 +241,51 @@ func waitRole(t *testing.T, fe *FE, host, role string, seed uint64) {
 	}
 	t.Fatalf("%s never showed %s as an alive %s (seed %d): %v", fe.Host, host, role, seed, rows)
 }
+
+// TestFEFollowersServeData: a follower and an observer take the whole data
+// path: DDL and INSERT are forwarded, Stream Load is redirected to a compute
+// node from their HTTP port, SELECT runs on them against the compute nodes,
+// and they see compute nodes die and come back as the leader does.
+func TestFEFollowersServeData(t *testing.T) {
+	t.Parallel()
+	c := StartCluster(t, ClusterOptions{Followers: 1, Observers: 1, CNs: 2})
+	follower, observer := c.FEs[1], c.FEs[2]
+	fdb, odb := follower.DB(t), observer.DB(t)
+	mustExec(t, fdb, "CREATE DATABASE d")
+	mustExec(t, fdb, "CREATE TABLE d.t (k INT, v VARCHAR(16)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4")
+	mustExec(t, odb, "INSERT INTO d.t VALUES (1, 'observer'), (2, 'observer')")
+	resp, err := follower.StreamLoad(context.Background(), "d", "t", "from_follower", []byte("3,follower\n4,follower\n"), map[string]string{"column_separator": ","})
+	require.NoError(t, err)
+	require.Equal(t, "Success", resp["Status"], resp)
+	want := [][]string{{"1", "observer"}, {"2", "observer"}, {"3", "follower"}, {"4", "follower"}}
+	// The Stream Load was acknowledged by the leader through a compute
+	// node, not on these FEs' connections: they show it once replayed.
+	for i, f := range c.FEs {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k")
+			if len(got) == len(want) || time.Now().After(deadline) {
+				require.Equal(t, want, got, "rows read through FE %d (%s)", i, f.Host)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// A dead compute node is seen dead everywhere; its tablets move.
+	c.CNs[1].Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, f := range c.FEs {
+		for {
+			alive := queryStrings(t, f.DB(t), "SELECT 1") // keep the pool warm
+			_ = alive
+			n, err := aliveComputeNodes(context.Background(), f.DB(t))
+			require.NoError(t, err)
+			if n == 1 || time.Now().After(deadline) {
+				require.Equal(t, 1, n, "live compute nodes as %s sees them", f.Host)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.Equal(t, want, queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k"), "rows through %s with one compute node", f.Host)
+	}
+}
