@@ -46,7 +46,7 @@ test: setup build
 demo: setup build
 	$(BIN) demo
 
-## bench: journal, MySQL-protocol and lake benchmarks side by side; method in docs/benchmarks.md
+## bench: journal, MySQL-protocol, failover, join and lake benchmarks side by side; method in docs/benchmarks.md
 BENCHTIME ?= 3s
 # LAKE_MB is the size of the CSV the lake benchmark loads (1 GB by default).
 LAKE_MB   ?= 1024
@@ -54,7 +54,10 @@ bench: setup build
 	@echo ">> running benchmarks (about ten minutes; the lake phases print as they finish)"
 	@set -o pipefail; { \
 		$(GO) test -run '^$$' -bench 'RawRaftApply|JournalPropose' -benchtime $(BENCHTIME) ./fe/journal/ && \
+		$(GO) test -run '^$$' -bench 'RawRaftReelection' -benchtime 8x ./fe/journal/ && \
 		$(GO) test -run '^$$' -bench 'MySQLDDL' -benchtime $(BENCHTIME) ./harness/ && \
+		$(GO) test -run '^$$' -bench 'FEFailover' -benchtime 5x ./harness/ && \
+		$(GO) test -run '^$$' -bench 'FEJoin' -benchtime 3x -timeout 30m ./harness/ && \
 		MINIROCKS_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Lake' -benchtime 1x -timeout 60m ./harness/ ; \
 	} | $(GO) run ./bench
 

@@ -22,6 +22,8 @@ var comparisons = []struct {
 }{
 	{"JournalPropose", "RawRaftApply", ""},
 	{"MySQLDDL", "RawRaftApply", ">= 50% at clients=16"},
+	{"JournalPropose3", "RawRaftApply3", ">= 50% at clients=16"},
+	{"MySQLDDL3", "RawRaftApply3", ""},
 }
 
 var line = regexp.MustCompile(`^Benchmark(\w+)/(clients=\d+)(-\d+)?\s+\d+\s+.*?([\d.]+) ops/s`)
@@ -32,6 +34,16 @@ var (
 	lakeLine = regexp.MustCompile(`^BenchmarkLake/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
 	metric   = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
 )
+
+// haLine is one of the frontend availability benchmarks: failover, join,
+// raw raft re-election; their metrics follow as "value unit" pairs.
+var haLine = regexp.MustCompile(`^Benchmark(FEFailover|FEJoin|RawRaftReelection)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
+
+// haTargets are the issue's targets for them.
+var haTargets = map[string]string{
+	"FEFailover": "< 3 s from leader kill to first successful write",
+	"FEJoin":     "< 5 s with 100k journal entries",
+}
 
 // lakeColumns are the lake table's columns: metric unit and heading.
 var lakeColumns = []struct{ unit, head string }{
@@ -62,10 +74,21 @@ func run(in io.Reader, out io.Writer) error {
 	results := map[string]map[string]float64{} // name -> clients -> ops/s
 	lake := map[string]map[string]float64{}    // phase -> unit -> value
 	var phases []string
+	var ha []string // rendered rows of the availability table
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
 		fmt.Fprintln(os.Stderr, text)
+		if m := haLine.FindStringSubmatch(text); m != nil {
+			var cells []string
+			for _, mm := range metric.FindAllStringSubmatch(m[4], -1) {
+				if mm[2] != "ns/op" {
+					cells = append(cells, mm[1]+" "+mm[2])
+				}
+			}
+			ha = append(ha, fmt.Sprintf("| %s%s | %s | %s |", m[1], m[2], strings.Join(cells, ", "), haTargets[m[1]]))
+			continue
+		}
 		if m := lakeLine.FindStringSubmatch(text); m != nil {
 			if lake[m[1]] == nil {
 				lake[m[1]] = map[string]float64{}
@@ -94,11 +117,18 @@ func run(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(results) == 0 && len(lake) == 0 {
+	if len(results) == 0 && len(lake) == 0 && len(ha) == 0 {
 		return fmt.Errorf("no benchmark results on stdin")
 	}
 	if len(results) > 0 {
 		printOps(out, results)
+	}
+	if len(ha) > 0 {
+		fmt.Fprintln(out, "\n| availability | result | target |")
+		fmt.Fprintln(out, "|---|---|---|")
+		for _, r := range ha {
+			fmt.Fprintln(out, r)
+		}
 	}
 	if len(lake) > 0 {
 		printLake(out, lake, phases)

@@ -13,8 +13,11 @@ import (
 // protocol against a real FE process: CREATE DATABASE with unique names,
 // each acknowledged only once its journal entry is durable. Compare with
 // fe/journal's BenchmarkRawRaftApply (make bench prints them side by side).
-func BenchmarkMySQLDDL(b *testing.B) {
-	fe := StartFE(b, FEOptions{})
+func BenchmarkMySQLDDL(b *testing.B) { benchDDL(b, StartFE(b, FEOptions{})) }
+
+// benchDDL runs CREATE DATABASE through fe with 1 and 16 clients, each on
+// its own connection.
+func benchDDL(b *testing.B, fe *FE) {
 	var seq atomic.Int64
 	for _, clients := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {

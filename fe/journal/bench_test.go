@@ -122,3 +122,154 @@ func BenchmarkJournalPropose(b *testing.B) {
 		})
 	}
 }
+
+// rawRaft is one hashicorp/raft node set up exactly as the journal sets up
+// its own (config, raft-boltdb store, log cache, TCP transport on a mux),
+// with a trivial FSM: the ceiling the journal is measured against.
+type rawRaft struct {
+	r     *raft.Raft
+	trans *raft.NetworkTransport
+	mux   *Mux
+	bolt  interface{ Close() error }
+}
+
+func newRawRaft(b testing.TB, id, dir string, mod func(*raft.Config)) *rawRaft {
+	bolt, logs, err := openBolt(filepath.Join(dir, "bdb"))
+	require.NoError(b, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	mux := NewMux(ln)
+	hl := newHclogAdapter(slog.New(slog.DiscardHandler), "raft", hclog.Warn)
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: mux.Stream(TagRaft), MaxPool: 3, Timeout: 10 * time.Second, Logger: hl,
+	})
+	conf := newRaftConfig(id, hl)
+	if mod != nil {
+		mod(conf)
+	}
+	r, err := raft.NewRaft(conf, &countFSM{}, logs, bolt, raft.NewInmemSnapshotStore(), trans)
+	require.NoError(b, err)
+	return &rawRaft{r: r, trans: trans, mux: mux, bolt: bolt}
+}
+
+func (n *rawRaft) close() {
+	n.r.Shutdown().Error()
+	n.trans.Close()
+	n.mux.Close()
+	n.bolt.Close()
+}
+
+// rawRaftCluster starts voters raw raft nodes and returns them with the
+// first as leader.
+func rawRaftCluster(b testing.TB, voters int, mod func(*raft.Config)) []*rawRaft {
+	dir := b.TempDir()
+	var nodes []*rawRaft
+	var cfg raft.Configuration
+	for i := 0; i < voters; i++ {
+		n := newRawRaft(b, fmt.Sprintf("raw-%d", i), filepath.Join(dir, fmt.Sprint(i)), mod)
+		nodes = append(nodes, n)
+		cfg.Servers = append(cfg.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(fmt.Sprintf("raw-%d", i)), Address: n.trans.LocalAddr()})
+	}
+	require.NoError(b, nodes[0].r.BootstrapCluster(cfg).Error())
+	waitRawLeader(b, nodes, 20*time.Second)
+	return nodes
+}
+
+// waitRawLeader waits until one of nodes leads and returns it.
+func waitRawLeader(b testing.TB, nodes []*rawRaft, timeout time.Duration) *rawRaft {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, n := range nodes {
+			if n.r.State() == raft.Leader {
+				return n
+			}
+		}
+		require.True(b, time.Now().Before(deadline), "no leader")
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// BenchmarkRawRaftApply3 is the ceiling on three voters: raw raft with the
+// journal's settings, each voter with its own fsynced store.
+func BenchmarkRawRaftApply3(b *testing.B) {
+	nodes := rawRaftCluster(b, 3, nil)
+	defer func() {
+		for _, n := range nodes {
+			n.close()
+		}
+	}()
+	leader := waitRawLeader(b, nodes, time.Second)
+	data := EncodeEntry([]Op{benchOp})
+	for _, clients := range benchClients {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			runClients(b, clients, func() error { return leader.r.Apply(data, 0).Error() })
+		})
+	}
+}
+
+// BenchmarkJournalPropose3 measures Journal.Propose on a journal of three
+// voters (three FEs' journals in one process, over TCP).
+func BenchmarkJournalPropose3(b *testing.B) {
+	root := b.TempDir()
+	var nodes []*node
+	for i := 0; i < 3; i++ {
+		n := newNode(b, fmt.Sprintf("fe-%d", i), filepath.Join(root, fmt.Sprint(i)), func(c *Config) { c.Bootstrap = i == 0 })
+		n.start()
+		nodes = append(nodes, n)
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.stop()
+		}
+	}()
+	nodes[0].waitReady()
+	ctx := context.Background()
+	for _, n := range nodes[1:] {
+		require.NoError(b, nodes[0].j.AddFollower(ctx, n.id, n.addr))
+	}
+	for _, clients := range benchClients {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			runClients(b, clients, func() error {
+				_, _, err := nodes[0].j.Propose(ctx, benchOp)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkRawRaftReelection kills (shuts down) the leader of three raw raft
+// voters and times until another leads, with the journal's default timeouts
+// and with 100 ms ones: what any failover built on raft pays.
+func BenchmarkRawRaftReelection(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*raft.Config)
+	}{
+		{"timeouts=default", nil},
+		{"timeouts=100ms", func(c *raft.Config) {
+			c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				nodes := rawRaftCluster(b, 3, tc.mod)
+				leader := waitRawLeader(b, nodes, time.Second)
+				var rest []*rawRaft
+				for _, n := range nodes {
+					if n != leader {
+						rest = append(rest, n)
+					}
+				}
+				start := time.Now()
+				leader.close()
+				waitRawLeader(b, rest, 30*time.Second)
+				total += time.Since(start)
+				for _, n := range rest {
+					n.close()
+				}
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/failover")
+		})
+	}
+}
