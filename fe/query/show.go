@@ -146,7 +146,7 @@ func (s *Session) frontendsResult() *Result {
 		}
 		res.AddRow(f.Name, f.Host, strconv.Itoa(f.EditLogPort), port(f.HTTPPort), port(f.QueryPort), port(f.RPCPort),
 			f.Role, f.ClusterID, strconv.FormatBool(f.Join), strconv.FormatBool(f.Alive),
-			strconv.FormatUint(f.ReplayedJournalID, 10), hb, strconv.FormatBool(f.IsLeader), f.ErrMsg, start, version)
+			strconv.FormatUint(f.ReplayedJournalID, 10), hb, strconv.FormatBool(f.Role != catalog.RoleObserver), f.ErrMsg, start, version)
 	}
 	return res
 }
