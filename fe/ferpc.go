@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"minirocks/fe/catalog"
@@ -23,6 +24,7 @@ const (
 	pathFEJoin    = "/fe/join"
 	pathFEStatus  = "/fe/status"
 	pathFEForward = "/fe/forward"
+	pathFEConfig  = "/fe/config"
 )
 
 // Error codes of the FE-to-FE RPC.
@@ -102,6 +104,7 @@ func (n *Node) startFERPC() {
 	mux.Handle(pathFEJoin, rpc.Handle(n.handleJoin))
 	mux.Handle(pathFEStatus, rpc.Handle(n.handleStatus))
 	mux.Handle(pathFEForward, rpc.Handle(n.handleForward))
+	mux.Handle(pathFEConfig, rpc.Handle(n.handleConfig))
 	n.feRPC = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln := n.mux.Listener(journal.TagRPC)
 	go func() {
@@ -190,4 +193,47 @@ func (n *Node) localStatus() *feStatus {
 		StartTime:         n.start.UnixMilli(),
 		Version:           Version,
 	}
+}
+
+// configRequest carries ADMIN SET FRONTEND CONFIG changes to another FE.
+type configRequest struct {
+	ClusterID string            `json:"cluster_id"`
+	Changes   map[string]string `json:"changes"`
+}
+
+type configResponse struct{}
+
+// handleConfig applies another FE's ADMIN SET FRONTEND CONFIG here.
+func (n *Node) handleConfig(_ context.Context, req *configRequest) (*configResponse, error) {
+	if req.ClusterID != n.meta.cat.ClusterID() {
+		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.meta.cat.ClusterID())
+	}
+	for k, v := range req.Changes {
+		if err := n.cfg.Set(k, v); err != nil {
+			return nil, rpc.Errorf("invalid", "%v", err)
+		}
+		n.log.Info("frontend config changed by another FE", "key", k)
+	}
+	return &configResponse{}, nil
+}
+
+// SetConfigOnOtherFEs implements query.Meta.
+func (m nodeMeta) SetConfigOnOtherFEs(ctx context.Context, changes map[string]string) error {
+	n := m.n
+	var msg strings.Builder
+	for _, f := range n.meta.cat.Frontends() {
+		if f.Name == n.name {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := n.feCall(cctx, f.Addr(), pathFEConfig, &configRequest{ClusterID: n.meta.cat.ClusterID(), Changes: changes}, &configResponse{})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(&msg, "set config for fe[%s] failed: %v;", f.Host, err)
+		}
+	}
+	if msg.Len() > 0 {
+		return errors.New(msg.String())
+	}
+	return nil
 }

@@ -64,6 +64,11 @@ func TestFEFollowersAndObserver(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// ADMIN SET FRONTEND CONFIG sent to the observer changes every FE.
+	mustExec(t, fes[3].DB(t), `ADMIN SET FRONTEND CONFIG ("edit_log_roll_num" = "777")`)
+	for _, f := range fes {
+		require.Equal(t, "777", queryStrings(t, f.DB(t), "ADMIN SHOW FRONTEND CONFIG LIKE 'edit_log_roll_num'")[0][2], f.Host)
+	}
 	// Dropping: not the leader; an unknown node; then the observer.
 	_, err := fes[1].DB(t).Exec(`ALTER SYSTEM DROP FOLLOWER "` + leader.EditLogAddr() + `"`)
 	requireMySQLError(t, err, 1064, "can not drop current master node.")

@@ -17,7 +17,7 @@ import (
 // execAdminSetConfig changes mutable fe.conf keys in memory, as StarRocks'
 // ADMIN SET FRONTEND CONFIG does; the change is not persisted (edit
 // fe.conf to keep it across restarts).
-func (s *Session) execAdminSetConfig(st *sql.AdminSetConfigStmt) (*Result, error) {
+func (s *Session) execAdminSetConfig(ctx context.Context, st *sql.AdminSetConfigStmt) (*Result, error) {
 	if err := s.requireSystem(catalog.PrivOperate); err != nil {
 		return nil, err
 	}
@@ -32,11 +32,17 @@ func (s *Session) execAdminSetConfig(st *sql.AdminSetConfigStmt) (*Result, error
 			return nil, sqlerr.Generic("Failed to set config '%s'. err: %v", p.Key, err)
 		}
 	}
+	changes := map[string]string{}
 	for _, p := range st.Configs {
 		if err := cfg.Set(p.Key, p.Value); err != nil {
 			return nil, sqlerr.Generic("Failed to set config '%s'. err: %v", p.Key, err)
 		}
+		changes[p.Key] = p.Value
 		s.eng.log.Info("frontend config changed", "key", p.Key, "user", s.ident.String())
+	}
+	// As in StarRocks, the change goes to every other FE too.
+	if err := s.eng.meta.SetConfigOnOtherFEs(ctx, changes); err != nil {
+		return nil, sqlerr.Generic("Set config failed: %v", err)
 	}
 	return OK(), nil
 }

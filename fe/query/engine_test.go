@@ -66,6 +66,8 @@ func (m *testMeta) IsLeader() bool { return !m.follower }
 
 func (m *testMeta) RemoveJournalMember(context.Context, string) error { return nil }
 
+func (m *testMeta) SetConfigOnOtherFEs(context.Context, map[string]string) error { return nil }
+
 // Forward records the statement and answers OK, as a leader would.
 func (m *testMeta) Forward(_ context.Context, st SessionState, text string) (*Result, error) {
 	m.forwarded = append(m.forwarded, forwardCall{state: st, text: text})

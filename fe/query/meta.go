@@ -35,6 +35,10 @@ type Meta interface {
 	// (ALTER SYSTEM DROP FOLLOWER|OBSERVER); an FE that is not a member
 	// is not an error.
 	RemoveJournalMember(ctx context.Context, name string) error
+	// SetConfigOnOtherFEs applies mutable fe.conf changes (ADMIN SET
+	// FRONTEND CONFIG) on every other FE; the error names the FEs that
+	// could not apply them.
+	SetConfigOnOtherFEs(ctx context.Context, changes map[string]string) error
 	// IsLeader reports whether this FE leads: statements that change
 	// metadata run here, elsewhere they are forwarded.
 	IsLeader() bool

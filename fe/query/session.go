@@ -169,7 +169,7 @@ func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
 	case *sql.RevokeRoleStmt:
 		return s.execGrantRole(ctx, st.Roles, st.Grantee, false)
 	case *sql.AdminSetConfigStmt:
-		return s.execAdminSetConfig(st)
+		return s.execAdminSetConfig(ctx, st)
 	case *sql.AdminShowConfigStmt:
 		return s.execAdminShowConfig(st)
 	case *sql.AlterSystemStmt:
