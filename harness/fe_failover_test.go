@@ -2,11 +2,9 @@ package harness
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,35 +40,9 @@ func TestFEFailover(t *testing.T) {
 		}
 		return up[r.IntN(len(up))]
 	}
-	exec := func(ctx context.Context, f *FE, q string) error {
-		db, err := sql.Open("mysql", f.DSN("root", "", ""))
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		_, err = db.ExecContext(ctx, q)
-		return err
-	}
+	exec := execOn
 	load := func(ctx context.Context, f *FE, label string, stream bool) error {
-		if stream {
-			var b strings.Builder
-			for i := 0; i < rowsPerLoad; i++ {
-				fmt.Fprintf(&b, "%s,%d\n", label, i)
-			}
-			resp, err := f.StreamLoad(ctx, "d", "t", label, []byte(b.String()), map[string]string{"column_separator": ",", "timeout": "20"})
-			if err != nil {
-				return err
-			}
-			if resp["Status"] != "Success" {
-				return fmt.Errorf("%v: %v", resp["Status"], resp["Message"])
-			}
-			return nil
-		}
-		var v []string
-		for i := 0; i < rowsPerLoad; i++ {
-			v = append(v, fmt.Sprintf("('%s', %d)", label, i))
-		}
-		return exec(ctx, f, "INSERT INTO d.t WITH LABEL "+label+" VALUES "+strings.Join(v, ","))
+		return labelledLoad(ctx, f, label, rowsPerLoad, stream)
 	}
 
 	type outcome struct {

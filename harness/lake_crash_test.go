@@ -13,6 +13,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// labelledLoad loads rows rows ('label', 0..rows-1) into d.t (label
+// VARCHAR, seq INT) with label, through fe: by Stream Load or by INSERT.
+// It is nil only when the load is acknowledged.
+func labelledLoad(ctx context.Context, fe *FE, label string, rows int, stream bool) error {
+	if stream {
+		var b strings.Builder
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(&b, "%s,%d\n", label, i)
+		}
+		resp, err := fe.StreamLoad(ctx, "d", "t", label, []byte(b.String()), map[string]string{"column_separator": ",", "timeout": "20"})
+		if err != nil {
+			return err
+		}
+		if resp["Status"] != "Success" {
+			return fmt.Errorf("%v: %v", resp["Status"], resp["Message"])
+		}
+		return nil
+	}
+	var v []string
+	for i := 0; i < rows; i++ {
+		v = append(v, fmt.Sprintf("('%s', %d)", label, i))
+	}
+	return execOn(ctx, fe, "INSERT INTO d.t WITH LABEL "+label+" VALUES "+strings.Join(v, ","))
+}
+
+// execOn runs one statement on fe over a fresh connection.
+func execOn(ctx context.Context, fe *FE, q string) error {
+	db, err := sql.Open("mysql", fe.DSN("root", "", ""))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, q)
+	return err
+}
+
 // loadOutcome is what a client saw of one load.
 type loadOutcome struct {
 	label string
@@ -32,38 +68,8 @@ func TestLakeCrashDuringLoads(t *testing.T) {
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (label VARCHAR(64), seq INT) DUPLICATE KEY(label) DISTRIBUTED BY HASH(seq) BUCKETS 4")
 	const rowsPerLoad = 20
-	values := func(label string) string {
-		var v []string
-		for i := 0; i < rowsPerLoad; i++ {
-			v = append(v, fmt.Sprintf("('%s', %d)", label, i))
-		}
-		return strings.Join(v, ",")
-	}
-	csv := func(label string) []byte {
-		var b strings.Builder
-		for i := 0; i < rowsPerLoad; i++ {
-			fmt.Fprintf(&b, "%s,%d\n", label, i)
-		}
-		return []byte(b.String())
-	}
 	load := func(ctx context.Context, label string, stream bool) error {
-		if stream {
-			resp, err := c.FE.StreamLoad(ctx, "d", "t", label, csv(label), map[string]string{"column_separator": ",", "timeout": "20"})
-			if err != nil {
-				return err
-			}
-			if resp["Status"] != "Success" {
-				return fmt.Errorf("%v: %v", resp["Status"], resp["Message"])
-			}
-			return nil
-		}
-		conn, err := sql.Open("mysql", c.FE.DSN("root", "", ""))
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		_, err = conn.ExecContext(ctx, "INSERT INTO d.t WITH LABEL "+label+" VALUES "+values(label))
-		return err
+		return labelledLoad(ctx, c.FE, label, rowsPerLoad, stream)
 	}
 
 	var mu sync.Mutex
