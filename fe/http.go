@@ -130,4 +130,3 @@ func (m nodeMeta) Propose(ctx context.Context, ops ...any) (uint64, error) {
 }
 func (m nodeMeta) AllocIDs(ctx context.Context, k int) (int64, error) { return m.n.ids.alloc(ctx, k) }
 func (m nodeMeta) Lake() query.Lake                                   { return m.n.lake }
-
