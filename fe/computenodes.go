@@ -33,21 +33,22 @@ type cnBeat struct {
 // FE reads liveness from that journaled state and places tablets on the
 // live nodes (StarManager placement).
 type computeNodes struct {
-	n      *Node
-	client *http.Client
-	mu     sync.Mutex
-	beats  map[int64]*cnBeat
+	n        *Node
+	client   *http.Client
+	mu       sync.Mutex
+	beats    map[int64]*cnBeat
+	inflight map[int64]bool // nodes being heartbeated now
 }
 
 func newComputeNodes(n *Node) *computeNodes {
-	return &computeNodes{n: n, client: rpc.NewClient(), beats: map[int64]*cnBeat{}}
+	return &computeNodes{n: n, client: rpc.NewClient(), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}}
 }
 
 // run heartbeats while this node leads, every heartbeat_timeout_second
 // (StarRocks heartbeats at that interval), until ctx ends.
 func (m *computeNodes) run(ctx context.Context) {
 	for {
-		if m.n.jr.IsLeader() {
+		if m.n.leading.Load() {
 			m.heartbeatAll(ctx)
 		} else {
 			m.forget()
@@ -105,8 +106,21 @@ func (m *computeNodes) heartbeatAll(ctx context.Context) {
 }
 
 // heartbeat heartbeats one node, counts the outcome and journals the
-// node's state when it changed.
+// node's state when it changed. A node already being heartbeated is left
+// to that heartbeat.
 func (m *computeNodes) heartbeat(ctx context.Context, cn *catalog.ComputeNode) {
+	m.mu.Lock()
+	if m.inflight[cn.ID] {
+		m.mu.Unlock()
+		return
+	}
+	m.inflight[cn.ID] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.inflight, cn.ID)
+		m.mu.Unlock()
+	}()
 	timeout := min(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout))*time.Second, 3*time.Second)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -132,7 +146,7 @@ func (m *computeNodes) heartbeat(ctx context.Context, cn *catalog.ComputeNode) {
 // heartbeatOne heartbeats one node now (a node that just restarted and
 // does not know the cluster yet). Only the leader heartbeats.
 func (m *computeNodes) heartbeatOne(ctx context.Context, id int64) {
-	if !m.n.jr.IsLeader() {
+	if !m.n.leading.Load() {
 		return
 	}
 	if cn := m.n.meta.cat.ComputeNode(id); cn != nil {
@@ -145,7 +159,7 @@ func (m *computeNodes) heartbeatOne(ctx context.Context, id int64) {
 // (elsewhere the caller's retry, or the next heartbeat, covers it).
 func (m *computeNodes) call(ctx context.Context, w worker, fn func() error) error {
 	err := fn()
-	if rpc.IsNotReady(err) && m.n.jr.IsLeader() {
+	if rpc.IsNotReady(err) && m.n.leading.Load() {
 		m.heartbeatOne(ctx, w.id)
 		err = fn()
 	}
@@ -180,8 +194,10 @@ func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatRespons
 		return next
 	}
 	b.failures++
-	wasAlive := prev != nil && prev.Alive
-	if wasAlive && b.failures <= heartbeatRetryTimes {
+	if prev != nil && !prev.Alive {
+		return nil // already dead: the reason recorded when it died stands
+	}
+	if prev != nil && b.failures <= heartbeatRetryTimes {
 		return nil // not dead yet
 	}
 	next := &catalog.ComputeNodeState{ErrMsg: err.Error(), Since: now.UnixMilli()}
@@ -197,17 +213,6 @@ func (m *computeNodes) record(cn *catalog.ComputeNode, resp rpc.HeartbeatRespons
 	return next
 }
 
-// alive returns the ids of live compute nodes, sorted.
-func (m *computeNodes) alive() []int64 {
-	var out []int64
-	for _, cn := range m.n.meta.cat.ComputeNodes() {
-		if cn.State != nil && cn.State.Alive {
-			out = append(out, cn.ID)
-		}
-	}
-	return out
-}
-
 // worker is a live compute node's RPC endpoint.
 type worker struct {
 	id   int64
@@ -215,27 +220,30 @@ type worker struct {
 	http string // host:webserver_port
 }
 
-// workers returns the live compute nodes' endpoints by id.
-func (m *computeNodes) workers() map[int64]worker {
+// live returns the live compute nodes' endpoints by id and their ids,
+// sorted, from one reading of the journaled state.
+func (m *computeNodes) live() (map[int64]worker, []int64) {
 	out := map[int64]worker{}
+	var ids []int64
 	for _, cn := range m.n.meta.cat.ComputeNodes() {
 		if cn.State == nil || !cn.State.Alive {
 			continue
 		}
+		ids = append(ids, cn.ID)
 		out[cn.ID] = worker{id: cn.ID,
 			addr: net.JoinHostPort(cn.Host, strconv.Itoa(cn.State.BrpcPort)),
 			http: net.JoinHostPort(cn.Host, strconv.Itoa(cn.State.HTTPPort))}
 	}
-	return out
+	return out, ids
 }
 
 // place returns the live worker serving a tablet (StarManager placement).
 func (m *computeNodes) place(tabletID int64, live map[int64]worker, ids []int64) (worker, error) {
-	id := starmgr.Place(tabletID, ids)
-	if id < 0 {
+	w, ok := live[starmgr.Place(tabletID, ids)]
+	if !ok {
 		return worker{}, errNoComputeNode
 	}
-	return live[id], nil
+	return w, nil
 }
 
 // status describes every registered compute node for SHOW COMPUTE NODES:

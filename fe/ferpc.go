@@ -106,7 +106,7 @@ func (n *Node) startFERPC() {
 	mux.Handle(pathFEForward, rpc.Handle(n.handleForward))
 	mux.Handle(pathFEConfig, rpc.Handle(n.handleConfig))
 	n.feRPC = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln := n.mux.Listener(journal.TagRPC)
+	ln := n.feLn
 	go func() {
 		if err := n.feRPC.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			n.log.Error("FE RPC server stopped", "err", err)
@@ -133,8 +133,11 @@ func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse,
 	if req.ClusterID != cat.ClusterID() {
 		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, cat.ClusterID())
 	}
-	if !n.jr.IsLeader() {
+	if !n.leading.Load() {
 		_, addr := n.jr.Leader()
+		if n.jr.IsLeader() {
+			return nil, rpc.Errorf(codeNoLeader, "this FE is taking over as leader; retry")
+		}
 		if addr == "" {
 			return nil, rpc.Errorf(codeNoLeader, "the cluster has no leader now (an election is under way or quorum is lost)")
 		}

@@ -40,8 +40,8 @@ func (n *Node) handleForward(ctx context.Context, req *forwardRequest) (*forward
 	if req.ClusterID != n.meta.cat.ClusterID() {
 		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.meta.cat.ClusterID())
 	}
-	if !n.jr.IsLeader() {
-		return nil, rpc.Errorf(codeNoLeader, "this FE is not the leader")
+	if !n.leading.Load() {
+		return nil, rpc.Errorf(codeNoLeader, "this FE is not the leader (or is still taking over)")
 	}
 	res, err := n.eng.RunForwarded(ctx, req.Session, req.SQL)
 	resp := &forwardResponse{Result: res, JournalID: n.jr.AppliedID()}
@@ -63,12 +63,12 @@ func (m nodeMeta) Forward(ctx context.Context, st query.SessionState, text strin
 	n := m.n
 	deadline := time.Now().Add(leaderWait)
 	for {
-		if n.jr.IsLeader() {
+		if n.leading.Load() {
 			// Leadership came here while we waited.
 			return n.eng.RunForwarded(ctx, st, text)
 		}
 		_, addr := n.jr.Leader()
-		if addr != "" {
+		if addr != "" && !n.jr.IsLeader() {
 			var resp forwardResponse
 			err := n.feCall(ctx, addr, pathFEForward, &forwardRequest{ClusterID: n.meta.cat.ClusterID(), Session: st, SQL: text}, &resp)
 			if err == nil {
@@ -122,4 +122,4 @@ func (m nodeMeta) RemoveJournalMember(ctx context.Context, name string) error {
 }
 
 // IsLeader implements query.Meta.
-func (m nodeMeta) IsLeader() bool { return m.n.jr.IsLeader() }
+func (m nodeMeta) IsLeader() bool { return m.n.leading.Load() }

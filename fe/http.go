@@ -111,7 +111,7 @@ func (c *roleCollector) Collect(ch chan<- prometheus.Metric) {
 			role = f.Role
 		}
 	}
-	if c.n.jr.IsLeader() {
+	if c.n.leading.Load() {
 		role = catalog.RoleLeader
 		ch <- prometheus.MustNewConstMetric(nodeInfoDesc, prometheus.GaugeValue, 1, "is_master")
 	}

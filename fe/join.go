@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"minirocks/fe/catalog"
@@ -146,8 +148,11 @@ func retryable(err error) bool {
 	if errors.As(err, &re) {
 		return re.Code == codeNoLeader
 	}
+	// Refused, reset or closed before an answer (a helper starting or
+	// restarting), or too slow.
 	var oe *net.OpError
-	if errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 		return true
 	}
 	var ne net.Error

@@ -137,7 +137,7 @@ func (l *lakeService) targets(t *catalog.Table, parts []*catalog.Partition) ([]r
 
 // beginTxn journals a new transaction.
 func (l *lakeService) beginTxn(ctx context.Context, db *catalog.Database, t *catalog.Table, label, kind, user string, timeoutSec int64) (*catalog.Transaction, error) {
-	if !l.n.jr.IsLeader() {
+	if !l.n.leading.Load() {
 		return nil, sqlerr.Generic("This FE is not the leader; loads are coordinated by the leader FE")
 	}
 	id, err := l.n.ids.alloc(ctx, 1)
@@ -208,8 +208,7 @@ func (l *lakeService) Insert(ctx context.Context, req query.InsertRequest) (*que
 		}
 		return nil, err
 	}
-	live := l.cns.workers()
-	ids := l.cns.alive()
+	live, ids := l.cns.live()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	var writes []rpc.TabletWrite
@@ -329,7 +328,7 @@ func (l *lakeService) publishLoop(ctx context.Context) {
 		case <-l.wake:
 		case <-t.C:
 		}
-		if !l.n.jr.IsLeader() {
+		if !l.n.leading.Load() {
 			continue
 		}
 		l.abortTimedOut(ctx)
@@ -387,7 +386,7 @@ func (l *lakeService) publish(ctx context.Context, txn *catalog.Transaction) err
 	// never reallocated (the capacity is fixed), so they may add to it.
 	stats := make([]catalog.PartitionStats, 0, len(txn.Partitions))
 	if t != nil && len(txn.Partitions) > 0 {
-		live, ids := l.cns.workers(), l.cns.alive()
+		live, ids := l.cns.live()
 		vid, err := l.volumeID(t)
 		if err != nil {
 			return err
@@ -481,7 +480,7 @@ func (l *lakeService) Scan(ctx context.Context, req query.ScanRequest, emit func
 		return err
 	}
 	schema := schemaOf(t)
-	live, ids := l.cns.workers(), l.cns.alive()
+	live, ids := l.cns.live()
 	type job struct {
 		w   worker
 		req rpc.ScanRequest
@@ -560,7 +559,7 @@ func scanError(w worker, err error) error {
 // ComputeNodes implements query.Lake.
 func (l *lakeService) ComputeNodes() []query.ComputeNodeStatus {
 	st := l.cns.status()
-	ids := l.cns.alive()
+	_, ids := l.cns.live()
 	count := map[int64]int{}
 	if len(ids) > 0 {
 		for _, g := range l.n.meta.sm.ShardGroups() {

@@ -54,7 +54,7 @@ func (l *lakeService) Compact(ctx context.Context, tableID int64, partitionIDs [
 		return err
 	}
 	schema := schemaOf(t)
-	live, ids := l.cns.workers(), l.cns.alive()
+	live, ids := l.cns.live()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	var writes []rpc.TabletWrite
@@ -118,10 +118,10 @@ func (l *lakeService) maintenanceLoop(ctx context.Context) {
 			return
 		case <-time.After(nap):
 		}
-		if !l.n.jr.IsLeader() {
+		if !l.n.leading.Load() {
 			continue
 		}
-		if len(l.cns.alive()) > 0 {
+		if _, ids := l.cns.live(); len(ids) > 0 {
 			l.autoCompact(ctx)
 			l.vacuumAll(ctx)
 		}
@@ -193,7 +193,8 @@ func (l *lakeService) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.P
 	grace := time.Now().Add(-time.Duration(l.n.cfg.Int(KeyVacuumGrace)) * time.Minute)
 	req := rpc.VacuumRequest{VolumeID: vid, Dir: partitionDir(t, p), MinRetainVersion: p.VisibleVersion,
 		PendingTxns: pending, GraceUnixMs: grace.UnixMilli()}
-	w, err := l.cns.place(p.ID, l.cns.workers(), l.cns.alive())
+	live, ids := l.cns.live()
+	w, err := l.cns.place(p.ID, live, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func (l *lakeService) purge(ctx context.Context) {
 	if len(queue) == 0 {
 		return
 	}
-	live, ids := l.cns.workers(), l.cns.alive()
+	live, ids := l.cns.live()
 	var done []int64
 	var groups []int64
 	for _, e := range queue {

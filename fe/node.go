@@ -7,7 +7,6 @@ package fe
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"minirocks/conf"
@@ -65,8 +65,14 @@ type Node struct {
 	lake  *lakeService
 
 	feRPC    *http.Server // FE-to-FE RPC on edit_log_port
+	feLn     net.Listener // its listener, registered before the journal opens
 	feClient *http.Client
 	fes      *feMonitor
+
+	// leading: this FE is the raft leader and has finished taking over
+	// (becomeLeader). Leader-only work and statements wait for it.
+	leading  atomic.Bool
+	leaderCh <-chan bool // leadership changes, subscribed before the journal is ready
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -94,6 +100,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n := &Node{opts: opts, cfg: cfg, start: time.Now(), feClient: newFEClient()}
+	n.cns = newComputeNodes(n)
+	n.lake = newLakeService(n, n.cns)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -206,6 +214,9 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		return fmt.Errorf("listen on edit_log_port: %w", err)
 	}
 	n.mux = journal.NewMux(ln)
+	// Other FEs' RPCs wait in this listener until the servers start,
+	// rather than being turned away while the journal opens.
+	n.feLn = n.mux.Listener(journal.TagRPC)
 	n.meta = newMetaState()
 	plan, err := n.prepareJoin(ctx, metaDir, hasState)
 	if err != nil {
@@ -236,9 +247,11 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		return err
 	}
 	n.jr = jr
+	n.leaderCh = jr.LeaderChanges()
 	n.ids = &idAllocator{cat: n.meta.cat, propose: n.Propose}
-	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	// No time limit: a follower restarting while its quorum is away waits
+	// for it (SIGTERM ends the wait).
+	rctx := ctx
 	if plan != nil {
 		if err := n.finishJoin(rctx, plan); err != nil {
 			return err
@@ -274,16 +287,15 @@ func (n *Node) loadOrCreateName(metaDir string, port int) (string, error) {
 	return name, nil
 }
 
-// becomeLeader does what a new leader does before serving writes: bootstrap
+// becomeLeader does what a new leader does before serving writes: reset the
+// id generator, abort the loads the previous leader coordinated, bootstrap
 // the cluster's metadata if that never finished, load the builtin storage
-// volume, and reset the id generator.
+// volume. Only then does the FE count as leading.
 func (n *Node) becomeLeader(ctx context.Context) error {
 	n.ids.reset()
-	if n.lake != nil {
-		// Loads the previous leader coordinated can never commit now.
-		n.lake.abortOrphans(ctx)
-		n.lake.wakePublisher()
-	}
+	// Loads the previous leader coordinated can never commit now.
+	n.lake.abortOrphans(ctx)
+	n.lake.wakePublisher()
 	cat := n.meta.cat
 	var ops []any
 	if cat.ClusterID() == "" {
@@ -305,7 +317,11 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 	if err := writeVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
 		return err
 	}
-	return n.loadBuiltinVolume(ctx)
+	if err := n.loadBuiltinVolume(ctx); err != nil {
+		return err
+	}
+	n.leading.Store(true)
+	return nil
 }
 
 // loadBuiltinVolume creates builtin_storage_volume from the aws_s3_* keys
@@ -316,59 +332,74 @@ func (n *Node) loadBuiltinVolume(ctx context.Context) error {
 		return nil
 	}
 	cat := n.meta.cat
-	if cat.StorageVolume(BuiltinVolume) != nil {
-		return nil
+	if cat.StorageVolume(BuiltinVolume) == nil {
+		v := BuiltinVolumeFromConfig(n.cfg)
+		v.ID = newUUID()
+		if _, err := n.Propose(ctx, &catalog.CreateStorageVolumeOp{Volume: v}); err != nil {
+			return fmt.Errorf("create %s: %w", BuiltinVolume, err)
+		}
+		n.log.Info("created storage volume from fe.conf", "name", BuiltinVolume, "location", v.Locations[0])
 	}
-	v := BuiltinVolumeFromConfig(n.cfg)
-	v.ID = newUUID()
-	ops := []any{&catalog.CreateStorageVolumeOp{Volume: v}}
-	if _, err := n.Propose(ctx, ops...); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("create %s: %w", BuiltinVolume, err)
-	}
+	// Checked apart from the creation: a leader may have died between the two.
 	if cat.DefaultStorageVolume() == "" {
 		if _, err := n.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: BuiltinVolume}); err != nil {
 			return fmt.Errorf("set %s as default: %w", BuiltinVolume, err)
 		}
 	}
-	n.log.Info("created storage volume from fe.conf", "name", BuiltinVolume, "location", v.Locations[0])
 	return nil
 }
 
-// leaderLoop reacts to leadership changes after start-up.
+// leaderLoop reacts to leadership changes: it takes over when this FE
+// becomes the raft leader (retrying while it stays leader) and stops
+// counting as leading when it no longer is.
 func (n *Node) leaderLoop() {
 	defer n.wg.Done()
-	ch := n.jr.LeaderChanges()
-	was := n.jr.IsLeader()
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
-		case isLeader, ok := <-ch:
+		case isLeader, ok := <-n.leaderCh:
 			if !ok {
 				return
 			}
-			if isLeader && !was {
-				n.log.Info("became leader")
-				ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-				if err := n.jr.Barrier(ctx); err == nil {
-					if err := n.becomeLeader(ctx); err != nil {
-						n.log.Error("leader start-up failed", "err", err)
-					}
+			if !isLeader {
+				if n.leading.Swap(false) {
+					n.log.Info("lost leadership")
 				}
-				cancel()
-			} else if !isLeader && was {
-				n.log.Info("lost leadership")
+				continue
 			}
-			was = isLeader
+			if !n.leading.Load() {
+				n.takeOver()
+			}
+		}
+	}
+}
+
+// takeOver runs becomeLeader after a barrier (the state then holds every
+// committed entry), retrying while this FE stays the raft leader.
+func (n *Node) takeOver() {
+	for n.jr.IsLeader() && n.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+		err := n.jr.Barrier(ctx)
+		if err == nil {
+			err = n.becomeLeader(ctx)
+		}
+		cancel()
+		if err == nil {
+			n.log.Info("became leader")
+			return
+		}
+		n.log.Error("leader start-up failed; retrying", "err", err)
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }
 
 func (n *Node) startServers() error {
-	n.startFERPC()
 	n.fes = newFEMonitor(n)
-	n.cns = newComputeNodes(n)
-	n.lake = newLakeService(n, n.cns)
 	n.eng = query.NewEngine(query.Config{
 		Meta:           nodeMeta{n},
 		Logger:         n.log.With("component", "query"),
@@ -386,6 +417,7 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.mysql = srv
+	n.startFERPC()
 	if err := n.startHTTP(); err != nil {
 		return err
 	}
@@ -398,9 +430,6 @@ func (n *Node) startServers() error {
 			defer n.wg.Done()
 			loop(n.ctx)
 		}()
-	}
-	if n.jr.IsLeader() {
-		n.lake.abortOrphans(n.ctx)
 	}
 	return nil
 }
@@ -476,6 +505,7 @@ func (n *Node) Close() error {
 		if n.feRPC != nil {
 			n.feRPC.Close()
 		}
+		n.feClient.CloseIdleConnections()
 		if n.mysql != nil {
 			n.mysql.Close()
 		}

@@ -73,8 +73,7 @@ func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Req
 		writeLoadFailure(w, label, "FAILED", fmt.Sprintf("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", table))
 		return
 	}
-	live := r.l.cns.workers()
-	ids := r.l.cns.alive()
+	live, ids := r.l.cns.live()
 	if len(ids) == 0 {
 		writeLoadFailure(w, label, "FAILED", "No backend or compute node alive.")
 		return
