@@ -58,6 +58,8 @@ type loader struct {
 	srcCols []int // for each source field, its table column
 	sep     string
 	fill    lake.Row // values of the columns the source does not name
+	partial bool     // some column is not named by the source: rows start from fill
+	cancel  context.CancelFunc
 
 	tablets [][]rpc.Tablet // by partition index, bucket index
 
@@ -72,11 +74,17 @@ type loader struct {
 	errLines                       []string
 }
 
-func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loadOptions) (*loader, error) {
+func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loadOptions) (_ *loader, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
+	ld := &loader{n: n, ctx: ctx, cancel: cancel, opts: opts, sep: string(opts.sep), begin: b, schema: b.Schema}
 	if len(b.Partitions) == 0 || len(b.Partitions[0].Tablets) == 0 {
 		return nil, errors.New("the table has no tablets")
 	}
-	ld := &loader{n: n, ctx: ctx, opts: opts, sep: string(opts.sep), begin: b, schema: b.Schema}
 	routes := make([]lake.PartitionRoute, len(b.Partitions))
 	for i, p := range b.Partitions {
 		routes[i] = p.Route
@@ -112,6 +120,9 @@ func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loa
 			if idx < 0 {
 				return nil, fmt.Errorf("Unknown column '%s' in 'columns' header", name)
 			}
+			if named[idx] {
+				return nil, fmt.Errorf("Duplicate column: %s", name)
+			}
 			ld.srcCols = append(ld.srcCols, idx)
 			named[idx] = true
 		}
@@ -120,6 +131,7 @@ func (n *Node) newLoader(ctx context.Context, b *rpc.LoadBeginResponse, opts loa
 		if named[i] {
 			continue
 		}
+		ld.partial = true
 		switch {
 		case c.Default != nil:
 			v, err := types.ParseValue(c.Type, *c.Default)
@@ -178,6 +190,9 @@ func (ld *loader) split(ctx context.Context, body io.Reader, out chan<- string) 
 	skip := ld.opts.skipHeader
 	buf := make([]byte, 0, loadBlockSize)
 	for eof := false; !eof; {
+		if err := ctx.Err(); err != nil {
+			return err // a parse worker failed: stop reading
+		}
 		if len(buf) == cap(buf) {
 			// A line longer than the block: grow (a new array; nothing
 			// refers to this one yet).
@@ -203,7 +218,8 @@ func (ld *loader) split(ctx context.Context, body io.Reader, out chan<- string) 
 		// The block becomes a string without a copy: buf is never written
 		// again; the partial line after it moves to a fresh buffer.
 		text := unsafe.String(unsafe.SliceData(buf), end)
-		next := make([]byte, len(buf)-end, max(cap(buf), loadBlockSize))
+		// A grown buffer (a very long line) is not kept for later blocks.
+		next := make([]byte, len(buf)-end, max(loadBlockSize, 2*(len(buf)-end)))
 		copy(next, buf[end:])
 		buf = next
 		for ; skip > 0 && text != ""; skip-- {
@@ -268,6 +284,14 @@ func (ld *loader) grew(delta int) error {
 		ld.open.Add(-int64(n))
 	}
 	return nil
+}
+
+// stop ends a failed load's work: parsing and uploads are cancelled, and
+// stop returns once no upload is in flight (the transaction may then be
+// aborted; vacuum deletes what was written).
+func (ld *loader) stop() {
+	ld.cancel()
+	_ = ld.up.wait()
 }
 
 // finish writes every tablet's last segment and txn log and records how
@@ -370,7 +394,7 @@ func (p *parser) row(line string) error {
 	ld := p.ld
 	cols := ld.schema.Columns
 	row := p.scratch
-	if len(ld.srcCols) < len(cols) {
+	if ld.partial {
 		copy(row, ld.fill)
 	}
 	sep := ld.sep

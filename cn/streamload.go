@@ -186,8 +186,10 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 		fail("%v", err)
 		return
 	}
+	defer ld.cancel()
 	t1 := time.Now()
-	err = ld.read(r.Body)
+	// A chunked body has no Content-Length to check up front.
+	err = ld.read(http.MaxBytesReader(w, r.Body, n.cfg.Int(KeyLoadMaxMB)<<20))
 	resp.ReadDataTimeMs = time.Since(t1).Milliseconds()
 	resp.LoadBytes = ld.bytes
 	resp.NumberTotalRows, resp.NumberLoadedRows, resp.NumberFilteredRows = ld.total, ld.loaded, ld.filtered
@@ -200,6 +202,7 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 		resp.ErrorURL = n.saveErrorLog(ld)
 	}
 	if err != nil {
+		ld.stop()
 		abort(err.Error())
 		fail("%v", err)
 		return

@@ -201,7 +201,7 @@ func (n *Node) newTabletWriter(st *volume.Store, svc string, t rpc.Tablet, txnID
 func (w *tabletWriter) add(rows []lake.Row) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	before := w.buf.Len()
+	before := w.openLocked()
 	if len(rows) == 0 {
 		return 0, nil
 	}
@@ -217,14 +217,24 @@ func (w *tabletWriter) add(rows []lake.Row) (int, error) {
 			return 0, err
 		}
 	}
-	return w.buf.Len() - before, nil
+	return w.openLocked() - before, nil
+}
+
+// openLocked is the size of the open segment: what was written of it and
+// the block being encoded.
+func (w *tabletWriter) openLocked() int {
+	n := w.buf.Len()
+	if w.sw != nil {
+		n += w.sw.Pending()
+	}
+	return n
 }
 
 // buffered is the size of the open segment.
 func (w *tabletWriter) buffered() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.buf.Len()
+	return w.openLocked()
 }
 
 // flush closes the open segment and hands it to the uploader; it returns
@@ -232,7 +242,7 @@ func (w *tabletWriter) buffered() int {
 func (w *tabletWriter) flush() (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := w.buf.Len()
+	n := w.openLocked()
 	return n, w.flushLocked()
 }
 

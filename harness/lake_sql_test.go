@@ -68,6 +68,14 @@ SELECT * FROM orders WHERE id = 6;
 		require.Equal(t, tc.want, queryStrings(t, db, tc.query), tc.query)
 	}
 
+	// A Stream Load naming a column twice is refused, nothing loaded.
+	resp, err := c.FE.StreamLoad(context.Background(), "shop", "orders", "dup_columns", []byte("7,2024-01-01,7\n"),
+		map[string]string{"column_separator": ",", "columns": "id,day,id"})
+	require.NoError(t, err)
+	require.Equal(t, "Fail", resp["Status"])
+	require.Equal(t, "Duplicate column: id", resp["Message"])
+	require.Equal(t, [][]string{{"6"}}, queryStrings(t, db, "SELECT COUNT(*) FROM shop.orders"))
+
 	// INSERT ... SELECT copies through the compute nodes.
 	mustExec(t, db, "CREATE TABLE shop.big_orders (id INT, customer VARCHAR(32), amount DECIMAL(10, 2)) DISTRIBUTED BY HASH(id) BUCKETS 2")
 	res, err := db.Exec("INSERT INTO shop.big_orders SELECT id, customer, amount FROM shop.orders WHERE amount > 7")

@@ -89,6 +89,15 @@ func (w *SegmentWriter) start() {
 	w.write(h)
 }
 
+// Pending is the encoded size of the block not yet written out (0 when
+// there is none): what the writer holds beyond what it has written.
+func (w *SegmentWriter) Pending() int {
+	if w.enc.Rows() == 0 {
+		return 0
+	}
+	return w.enc.Size()
+}
+
 // Append adds rows to the segment. The rows are encoded (or copied into
 // the pending block) before Append returns, so the caller may reuse them.
 // A row of the wrong width or a value of the wrong storage class is an

@@ -7,7 +7,7 @@ package types
 
 // parseDecimalFast parses [+-]digits[.digits] whose fraction fits the
 // scale (no rounding needed).
-func parseDecimalFast(t Type, s string) (Value, bool, error) {
+func parseDecimalFast(t Type, s string) (Value, bool) {
 	i, neg := 0, false
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		neg = s[i] == '-'
@@ -28,7 +28,7 @@ func parseDecimalFast(t Type, s string) (Value, bool, error) {
 		frac = s[fs:i]
 	}
 	if i != len(s) || (intPart == "" && frac == "") || len(frac) > t.Scale {
-		return Value{}, false, nil
+		return Value{}, false
 	}
 	hasPoint := i > start+len(intPart)
 	canonical := s[0] != '+' && intPart != "" && (len(intPart) == 1 || intPart[0] != '0') &&
@@ -36,9 +36,9 @@ func parseDecimalFast(t Type, s string) (Value, bool, error) {
 	if canonical {
 		// Already canonical: the text is the value.
 		if intPart != "0" && len(intPart) > t.Precision-t.Scale {
-			return Value{}, false, nil
+			return Value{}, false
 		}
-		return Value{Kind: Decimal, Str: s}, true, nil
+		return Value{Kind: Decimal, Str: s}, true
 	}
 	for len(intPart) > 1 && intPart[0] == '0' {
 		intPart = intPart[1:]
@@ -47,7 +47,7 @@ func parseDecimalFast(t Type, s string) (Value, bool, error) {
 		intPart = "0"
 	}
 	if intPart != "0" && len(intPart) > t.Precision-t.Scale {
-		return Value{}, false, nil // the general path reports the range error
+		return Value{}, false // the general path reports the range error
 	}
 	buf := make([]byte, 0, len(intPart)+t.Scale+2)
 	zero := intPart == "0"
@@ -65,7 +65,7 @@ func parseDecimalFast(t Type, s string) (Value, bool, error) {
 			buf = append(buf, '0')
 		}
 	}
-	return Value{Kind: Decimal, Str: string(buf)}, true, nil
+	return Value{Kind: Decimal, Str: string(buf)}, true
 }
 
 func digits2(s string, i int) (int, bool) {

@@ -51,12 +51,15 @@ func ParseValue(t Type, s string) (Value, error) {
 		v := strings.TrimSpace(s)
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			// Accept integral decimals such as "3.0", as StarRocks casts do.
-			f, ferr := strconv.ParseFloat(v, 64)
-			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+			// Accept integral decimals such as "3.0", as StarRocks casts
+			// do, exactly (no detour through a float).
+			ip, frac, ok := strings.Cut(v, ".")
+			if !ok || strings.Trim(frac, "0") != "" || ip == "" || ip == "-" || ip == "+" {
 				return Value{}, fmt.Errorf("'%s' is not a valid %s", s, t.Kind)
 			}
-			n = int64(f)
+			if n, err = strconv.ParseInt(ip, 10, 64); err != nil {
+				return Value{}, fmt.Errorf("'%s' is not a valid %s", s, t.Kind)
+			}
 		}
 		lo, hi := intRange(t.Kind)
 		if n < lo || n > hi {
@@ -83,8 +86,8 @@ func ParseValue(t Type, s string) (Value, error) {
 		}
 		return Value{Kind: t.Kind, Float: f}, nil
 	case Decimal:
-		if v, ok, err := parseDecimalFast(t, s); ok || err != nil {
-			return v, err
+		if v, ok := parseDecimalFast(t, s); ok {
+			return v, nil
 		}
 		return parseDecimal(t, strings.TrimSpace(s))
 	case Char, Varchar:

@@ -173,6 +173,9 @@ func Open(ctx context.Context, location string, props map[string]string) (*Store
 		Region:       region,
 		BucketLookup: lookup,
 		MaxRetries:   maxRetries,
+		// A CRC-32C trailer on every upload: the store rejects bytes that
+		// changed on the way, before anything can reference them.
+		TrailingHeaders: true,
 	})
 	if err != nil {
 		return fail(err)
@@ -335,9 +338,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		src = &sourceReader{r: r}
 		r = src
 	}
-	// The payload is not SHA-256 signed: every object minirocks writes
-	// carries its own CRC-32C checksums, and the signature cost a tenth
-	// of a load's CPU.
+	// The payload is not SHA-256 signed (the signature cost a tenth of a
+	// load's CPU); the CRC-32C trailer (TrailingHeaders) guards the
+	// transfer, and every object minirocks writes has its own checksums.
 	_, err := s.client.PutObject(ctx, s.bucket, s.object(key), r, size, minio.PutObjectOptions{
 		ContentType:          "application/octet-stream",
 		PartSize:             partSize,

@@ -182,79 +182,77 @@ func (lx *lexer) numberEnd(i int) (int, tokKind) {
 
 // step consumes one token, blank or comment.
 func (lx *lexer) step() {
-	for once := true; once; once = false {
-		if lx.off >= len(lx.src) {
-			lx.emit(tkEOF, "", lx.pos(), lx.off)
-			lx.done = true
+	if lx.off >= len(lx.src) {
+		lx.emit(tkEOF, "", lx.pos(), lx.off)
+		lx.done = true
+		return
+	}
+	c := lx.src[lx.off]
+	start, pos := lx.off, lx.pos()
+	switch {
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+		lx.advance()
+	case c >= 0x80 && strings.HasPrefix(lx.src[lx.off:], "\u3000"):
+		lx.advance()
+	case c == '-' && lx.peekByte(1) == '-', c == '#':
+		for lx.off < len(lx.src) && lx.src[lx.off] != '\n' && lx.src[lx.off] != '\r' {
+			lx.advance()
+		}
+	case c == '/' && lx.peekByte(1) == '*':
+		// Plain, /*! conditional */ and /*+ hint */ comments are all skipped.
+		end := strings.Index(lx.src[lx.off+2:], "*/")
+		if end < 0 {
+			lx.fail(pos, start, lx.restOfLine(start))
 			return
 		}
-		c := lx.src[lx.off]
-		start, pos := lx.off, lx.pos()
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			lx.advance()
-		case c >= 0x80 && strings.HasPrefix(lx.src[lx.off:], "\u3000"):
-			lx.advance()
-		case c == '-' && lx.peekByte(1) == '-', c == '#':
-			for lx.off < len(lx.src) && lx.src[lx.off] != '\n' && lx.src[lx.off] != '\r' {
-				lx.advance()
-			}
-		case c == '/' && lx.peekByte(1) == '*':
-			// Plain, /*! conditional */ and /*+ hint */ comments are all skipped.
-			end := strings.Index(lx.src[lx.off+2:], "*/")
-			if end < 0 {
-				lx.fail(pos, start, lx.restOfLine(start))
-				return
-			}
-			lx.advanceBytes(end + 4)
-		case c == '\'' || c == '"':
-			if !lx.lexString(c, pos, start) {
-				return
-			}
-		case c == '`':
-			if !lx.lexQuotedIdent(pos, start) {
-				return
-			}
-		case isDigit(c):
-			wend := lx.wordEnd(lx.off)
-			nend, kind := lx.numberEnd(lx.off)
-			if wend > nend {
-				lx.advanceBytes(wend - lx.off)
-				lx.emit(tkWord, lx.src[start:lx.off], pos, start)
-			} else {
-				lx.advanceBytes(nend - lx.off)
-				lx.emit(kind, lx.src[start:lx.off], pos, start)
-			}
-		case c == '.' && isDigit(lx.peekByte(1)):
-			// ".5" is a number, but ".5a" is a dot followed by the identifier "5a".
-			wend := lx.wordEnd(lx.off + 1)
-			nend, kind := lx.numberEnd(lx.off)
-			if wend-lx.off > nend-lx.off && wend-(lx.off+1) >= 2 {
-				lx.advance()
-				lx.emit(tkOp, ".", pos, start)
-			} else {
-				if kind == tkInt {
-					kind = tkDecimal
-				}
-				lx.advanceBytes(nend - lx.off)
-				lx.emit(kind, lx.src[start:lx.off], pos, start)
-			}
-		case isWordByte(c):
-			end := lx.wordEnd(lx.off)
-			if end == lx.off { // an invalid UTF-8 byte
-				lx.fail(pos, start, string(lx.src[start]))
-				return
-			}
-			lx.advanceBytes(end - lx.off)
+		lx.advanceBytes(end + 4)
+	case c == '\'' || c == '"':
+		if !lx.lexString(c, pos, start) {
+			return
+		}
+	case c == '`':
+		if !lx.lexQuotedIdent(pos, start) {
+			return
+		}
+	case isDigit(c):
+		wend := lx.wordEnd(lx.off)
+		nend, kind := lx.numberEnd(lx.off)
+		if wend > nend {
+			lx.advanceBytes(wend - lx.off)
 			lx.emit(tkWord, lx.src[start:lx.off], pos, start)
-		case c == '@':
-			if !lx.lexVariable(pos, start) {
-				return
+		} else {
+			lx.advanceBytes(nend - lx.off)
+			lx.emit(kind, lx.src[start:lx.off], pos, start)
+		}
+	case c == '.' && isDigit(lx.peekByte(1)):
+		// ".5" is a number, but ".5a" is a dot followed by the identifier "5a".
+		wend := lx.wordEnd(lx.off + 1)
+		nend, kind := lx.numberEnd(lx.off)
+		if wend-lx.off > nend-lx.off && wend-(lx.off+1) >= 2 {
+			lx.advance()
+			lx.emit(tkOp, ".", pos, start)
+		} else {
+			if kind == tkInt {
+				kind = tkDecimal
 			}
-		default:
-			if !lx.lexOperator(pos, start) {
-				return
-			}
+			lx.advanceBytes(nend - lx.off)
+			lx.emit(kind, lx.src[start:lx.off], pos, start)
+		}
+	case isWordByte(c):
+		end := lx.wordEnd(lx.off)
+		if end == lx.off { // an invalid UTF-8 byte
+			lx.fail(pos, start, string(lx.src[start]))
+			return
+		}
+		lx.advanceBytes(end - lx.off)
+		lx.emit(tkWord, lx.src[start:lx.off], pos, start)
+	case c == '@':
+		if !lx.lexVariable(pos, start) {
+			return
+		}
+	default:
+		if !lx.lexOperator(pos, start) {
+			return
 		}
 	}
 }

@@ -289,11 +289,7 @@ func (p *parser) loneLiteral() *Literal {
 		return nil
 	}
 	if neg {
-		if strings.HasPrefix(lit.Val, "-") {
-			lit.Val = lit.Val[1:]
-		} else {
-			lit.Val = "-" + lit.Val
-		}
+		lit.Val = "-" + lit.Val // the lexer never makes signed numbers
 		p.next()
 	}
 	lit.At = at
