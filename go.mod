@@ -1,4 +1,4 @@
-module minirocks
+module github.com/minirocks/minirocks
 
 go 1.26.0
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // cache keeps copies of segment files under storage_root_path/cache. Only

@@ -14,10 +14,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"minirocks/lake"
-	"minirocks/rpc"
-	"minirocks/types"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume"
 )
 
 const (

@@ -27,9 +27,9 @@ import (
 	"syscall"
 	"time"
 
-	"minirocks/conf"
-	"minirocks/rpc"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // Version is the version a compute node reports.

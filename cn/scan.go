@@ -5,9 +5,9 @@ import (
 	"io"
 	"math/big"
 
-	"minirocks/lake"
-	"minirocks/rpc"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
 )
 
 // predicate is an rpc.Predicate with its constants converted to the

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"minirocks/rpc"
+	"github.com/minirocks/minirocks/rpc"
 )
 
 // loadResponse is StarRocks' Stream Load answer, fields in its order.

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
-	"minirocks/lake"
-	"minirocks/rpc"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // segmentTarget is the size at which a tablet writer closes a segment and

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/query"
-	"minirocks/rpc"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // heartbeatRetryTimes is StarRocks' heartbeat_retry_times: a node is dead

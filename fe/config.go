@@ -1,7 +1,7 @@
 package fe
 
 import (
-	"minirocks/conf"
+	"github.com/minirocks/minirocks/conf"
 )
 
 // Names of the fe.conf keys the FE reads. They are StarRocks' names; their

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/query"
 )
 
 // feBeat is what this FE learnt from its last heartbeats of another FE.

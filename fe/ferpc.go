@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/journal"
-	"minirocks/rpc"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/rpc"
 )
 
 // The FE-to-FE RPC runs on each FE's edit_log_port (journal.TagRPC on the

@@ -6,9 +6,9 @@ import (
 	"net"
 	"time"
 
-	"minirocks/fe/query"
-	"minirocks/fe/sqlerr"
-	"minirocks/rpc"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/rpc"
 )
 
 // leaderWait bounds how long a statement forwarded during an election waits

@@ -12,10 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/fe/query"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // startHTTP serves http_port: /api/health for probes and /metrics for

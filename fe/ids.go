@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/catalog"
 )
 
 // idBatch is how many ids one journaled watermark bump reserves, as

@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/rpc"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/rpc"
 )
 
 // helperRetryInterval is how long a starting FE waits before asking its

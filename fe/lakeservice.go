@@ -14,12 +14,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/query"
-	"minirocks/fe/sqlerr"
-	"minirocks/lake"
-	"minirocks/rpc"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
 )
 
 // errNoComputeNode is returned when data work finds no live compute node.

@@ -7,10 +7,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sqlerr"
-	"minirocks/rpc"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // The leader's background work on the lake: automatic compaction, vacuum,

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/journal"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // metaState is the replicated state of an FE: the catalog and the

@@ -6,9 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/journal"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 func apply(t *testing.T, m *metaState, ops ...any) any {

@@ -19,12 +19,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/fe/journal"
-	"minirocks/fe/mysqlserver"
-	"minirocks/fe/query"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/mysqlserver"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // Version is what minirocks reports as its StarRocks-compatible version.

@@ -12,9 +12,9 @@ import (
 	"github.com/google/uuid"
 	"sync/atomic"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sqlerr"
-	"minirocks/rpc"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/rpc"
 )
 
 // Stream Load, the StarRocks way: the client PUTs to the FE's http_port,

@@ -13,11 +13,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/fe/journal"
-	"minirocks/fe/sqlerr"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // BuiltinVolume is the name of the storage volume made from fe.conf.

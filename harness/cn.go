@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"minirocks/deploy"
+	"github.com/minirocks/minirocks/deploy"
 )
 
 // CNOptions configures a compute node started by the harness.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"minirocks/deploy"
+	"github.com/minirocks/minirocks/deploy"
 )
 
 // FEOptions configures an FE started by the harness.

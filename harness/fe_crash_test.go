@@ -16,7 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/journal"
 )
 
 // testSeed returns the seed for randomised tests: $MINIROCKS_SEED or the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/journal"
 )
 
 // TestFEFollowersAndObserver deploys three followers and an observer the

@@ -16,8 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/lake"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // quickstartDupTable is the StarRocks load-documentation table.

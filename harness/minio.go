@@ -23,7 +23,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // MinIORegion is the region every harness MinIO answers for.

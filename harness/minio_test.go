@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/volume"
 )
 
 func TestMinIOBinary(t *testing.T) {

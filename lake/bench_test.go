@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // benchSchema is a typical fact table: 8 columns of mixed types.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"math"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // BlockFormatV1 is the first byte of every block (see docs/lake-format.md, "Blocks").

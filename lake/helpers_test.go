@@ -4,7 +4,7 @@ import (
 	"math"
 	"strings"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // allTypesSchema has one nullable column of every stored kind.

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // mergeSeed seeds Merge's key hash. The hash only finds candidate groups

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 func aggSchema() *Schema {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // ErrNoPartition is wrapped by Route's error for a value outside every

@@ -3,7 +3,7 @@ package lake
 import (
 	"fmt"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // The table models (Schema.KeysType), spelled as StarRocks' SHOW CREATE TABLE does.

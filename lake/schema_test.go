@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 func TestSchemaJSONAndKeys(t *testing.T) {

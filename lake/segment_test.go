@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 const segName = "s3://bucket/x/db1/2/3/data/0000000000000007_10_0.dat"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // TestLakeEndToEnd walks one tablet through loads, a compaction and a

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // storage classes: how a kind's values are held in types.Value and encoded.

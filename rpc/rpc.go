@@ -10,7 +10,7 @@
 package rpc
 
 import (
-	"minirocks/lake"
+	"github.com/minirocks/minirocks/lake"
 )
 
 // Paths of the RPC endpoints.

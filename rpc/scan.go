@@ -1,8 +1,8 @@
 package rpc
 
 import (
-	"minirocks/lake"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/types"
 )
 
 // ScanOutputSchema is the shape of the rows a scan returns; the compute

@@ -19,8 +19,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // the MySQL protocol client the demo talks through
 
-	"minirocks/fe/journal"
-	"minirocks/harness"
+	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/harness"
 )
 
 // DemoOptions configures RunDemo.

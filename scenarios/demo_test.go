@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/harness"
+	"github.com/minirocks/minirocks/harness"
 )
 
 // TestDemo runs the flagship demonstration exactly as `make demo` does.

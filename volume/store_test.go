@@ -14,8 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/harness"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/harness"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // These tests run against a real MinIO the test starts (harness.StartMinIO);

@@ -14,7 +14,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"minirocks/scenarios"
+	"github.com/minirocks/minirocks/scenarios"
 )
 
 // runDemo runs the flagship demonstration on local processes and leaves

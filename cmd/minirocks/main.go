@@ -14,9 +14,9 @@ import (
 	"strings"
 	"syscall"
 
-	"minirocks/cn"
-	"minirocks/deploy"
-	"minirocks/fe"
+	"github.com/minirocks/minirocks/cn"
+	"github.com/minirocks/minirocks/deploy"
+	"github.com/minirocks/minirocks/fe"
 )
 
 const usage = `usage: minirocks <command> [flags]

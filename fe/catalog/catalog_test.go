@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 func bootstrapped(t *testing.T) *Catalog {

@@ -1,7 +1,7 @@
 package catalog
 
 import (
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // Errors an op can be rejected with when it reaches the state machine. The

@@ -1,7 +1,7 @@
 package catalog
 
 import (
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // Database is a database of the internal catalog.

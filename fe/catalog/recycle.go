@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sort"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // The recycle bin keeps dropped databases, tables and partitions (and the

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sort"
 
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // TxnState is a load transaction's state, named as StarRocks names them.

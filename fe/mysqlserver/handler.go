@@ -12,9 +12,9 @@ import (
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 
-	"minirocks/fe/query"
-	"minirocks/fe/sqlerr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // handler adapts vitess' connection callbacks to Engine sessions.

@@ -19,8 +19,8 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 
-	"minirocks/fe/query"
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // Engine executes SQL for authenticated sessions.

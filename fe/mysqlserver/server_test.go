@@ -8,7 +8,7 @@ import (
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/stretchr/testify/require"
 
-	"minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/catalog"
 )
 
 func TestCheckScramble(t *testing.T) {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // execAdminSetConfig changes mutable fe.conf keys in memory, as StarRocks'

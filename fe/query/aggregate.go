@@ -5,9 +5,9 @@ import (
 	"math/big"
 	"strings"
 
-	"minirocks/fe/sql"
-	"minirocks/rpc"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
 )
 
 // aggState accumulates one aggregate call over a group, from raw values

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"sort"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/starmgr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // execTruncate replaces a table's partitions (or the ones named) with new

@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // infoSchemaDB is the system database every session may use.

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/starmgr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/starmgr"
+	"github.com/minirocks/minirocks/types"
 )
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_\-]{0,255}$`)

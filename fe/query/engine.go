@@ -12,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/catalog"
 )
 
 // ConnInfo describes an authenticated connection.

@@ -10,11 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/fe/sqlerr"
-	"minirocks/starmgr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/starmgr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // testMeta applies ops straight to a catalog and a StarManager, with the

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
 )
 
 // at wraps an analysis failure at a position in StarRocks' format.

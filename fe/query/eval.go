@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // scopeCol is a column visible to expressions: its table qualifier (alias

@@ -5,8 +5,8 @@ import (
 	"maps"
 	"slices"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
 )
 
 // SessionState is what a statement needs of its session to run on another

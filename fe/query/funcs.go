@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/fe/sql"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/types"
 )
 
 // callFunc evaluates a scalar function call.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/types"
 )
 
 // sysTable is a table of information_schema: its columns and a function

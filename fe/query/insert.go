@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // execInsert runs INSERT INTO ... VALUES | SELECT: the rows are converted

@@ -3,9 +3,9 @@ package query
 import (
 	"strconv"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/types"
 )
 
 // loadState maps a transaction's state to a load job's state as StarRocks

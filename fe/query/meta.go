@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"minirocks/conf"
-	"minirocks/fe/catalog"
-	"minirocks/rpc"
-	"minirocks/starmgr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/conf"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/starmgr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // Meta is what the engine needs from the FE node: the replicated state to

@@ -1,10 +1,10 @@
 package query
 
 import (
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/rpc"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
 )
 
 // pushablePredicates turns the WHERE conjuncts that compare a column with

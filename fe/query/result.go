@@ -1,6 +1,6 @@
 package query
 
-import "minirocks/types"
+import "github.com/minirocks/minirocks/types"
 
 // Column describes one column of a result set.
 type Column struct {

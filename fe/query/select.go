@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/rpc"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/rpc"
+	"github.com/minirocks/minirocks/types"
 )
 
 // source is the FROM of a SELECT: a scope naming its columns and a feed of

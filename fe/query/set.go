@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // variable reads @@name or @name.

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/types"
 )
 
 // lookupTable resolves [db.]t for a statement that reads a table's

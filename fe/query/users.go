@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/types"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 func identOf(u *sql.UserIdent) catalog.UserIdent {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"minirocks/types"
+	"github.com/minirocks/minirocks/types"
 )
 
 // sysVar declares a system variable: what SHOW VARIABLES lists and what

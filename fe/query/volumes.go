@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"minirocks/fe/catalog"
-	"minirocks/fe/sql"
-	"minirocks/fe/sqlerr"
-	"minirocks/volume"
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/sql"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/volume"
 )
 
 // BuiltinVolume is the reserved name of the volume made from fe.conf.
