@@ -15,6 +15,7 @@ import (
 	"github.com/minirocks/minirocks/lake"
 	"github.com/minirocks/minirocks/rpc"
 	"github.com/minirocks/minirocks/volume"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // segmentTarget is the size at which a tablet writer closes a segment and
@@ -23,7 +24,7 @@ const segmentTarget = 64 << 20
 
 // objKey is the object key of a lake file of a tablet:
 // {service_id}/{partition dir}/{relative key}.
-func objKey(svc string, t rpc.Tablet, rel string) string { return svc + "/" + t.Dir + rel }
+func objKey(svc string, t rpc.Tablet, rel string) string { return layout.Key(svc, t.Dir, rel) }
 
 // storageErr turns a storage failure into the RPC error users see; it
 // names the object (volume errors carry its s3:// URL).
@@ -38,7 +39,7 @@ func storageErr(err error) error {
 // readMeta returns a tablet's metadata at version; version 1 of every
 // tablet is empty and needs no object.
 func (n *Node) readMeta(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, version int64) (*lake.TabletMeta, error) {
-	key := objKey(svc, t, lake.MetaKey(t.ID, version))
+	key := objKey(svc, t, layout.MetaKey(t.ID, version))
 	data, err := st.Get(ctx, key)
 	if errors.Is(err, volume.ErrNotFound) {
 		if version == 1 {
@@ -254,7 +255,7 @@ func (w *tabletWriter) flushLocked() error {
 	if err != nil {
 		return err
 	}
-	name := lake.SegmentKey(w.txnID, w.tablet.ID, w.seq)
+	name := layout.SegmentKey(w.txnID, w.tablet.ID, w.seq)
 	w.seq++
 	data := w.buf.take()
 	w.sw, w.rows = nil, 0
@@ -293,7 +294,7 @@ func writeTxnLog(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet
 		rs.TxnID = txnID
 		log.Rowset = &rs
 	}
-	key := objKey(svc, t, lake.TxnLogKey(t.ID, txnID))
+	key := objKey(svc, t, layout.TxnLogKey(t.ID, txnID))
 	if err := st.PutBytes(ctx, key, lake.EncodeTxnLog(log)); err != nil {
 		return nil, storageErr(err)
 	}
@@ -427,7 +428,7 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 	if err != nil {
 		return nil, err
 	}
-	target := objKey(svc, t, lake.MetaKey(t.ID, req.Version))
+	target := objKey(svc, t, layout.MetaKey(t.ID, req.Version))
 	if data, err := st.Get(ctx, target); err == nil {
 		if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
 			return m, nil
@@ -439,7 +440,7 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 	if err != nil {
 		return nil, err
 	}
-	logKey := objKey(svc, t, lake.TxnLogKey(t.ID, req.TxnID))
+	logKey := objKey(svc, t, layout.TxnLogKey(t.ID, req.TxnID))
 	var next *lake.TabletMeta
 	data, err := st.Get(ctx, logKey)
 	switch {
@@ -578,7 +579,7 @@ func (n *Node) vacuum(ctx context.Context, req *rpc.VacuumRequest) (*rpc.VacuumR
 	if err != nil {
 		return nil, err
 	}
-	prefix := svc + "/" + req.Dir
+	prefix := layout.Key(svc, req.Dir, "")
 	infos, err := st.List(ctx, prefix)
 	if err != nil {
 		return nil, storageErr(err)
@@ -625,7 +626,7 @@ func (n *Node) drop(ctx context.Context, req *rpc.DropRequest) (*rpc.DropRespons
 	if err != nil {
 		return nil, err
 	}
-	prefix := svc + "/" + req.Dir
+	prefix := layout.Key(svc, req.Dir, "")
 	if !strings.HasSuffix(prefix, "/") || strings.Count(req.Dir, "/") < 3 {
 		return nil, rpc.Errorf("invalid", "refusing to drop %q: not a partition directory", req.Dir)
 	}

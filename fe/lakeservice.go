@@ -20,6 +20,7 @@ import (
 	"github.com/minirocks/minirocks/lake"
 	"github.com/minirocks/minirocks/rpc"
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // errNoComputeNode is returned when data work finds no live compute node.
@@ -82,7 +83,7 @@ func schemaOf(t *catalog.Table) *lake.Schema {
 
 // partitionDir is a partition's directory under {location}/{service_id}/.
 func partitionDir(t *catalog.Table, p *catalog.Partition) string {
-	return fmt.Sprintf("db%d/%d/%d/", t.DBID, t.ID, p.ID)
+	return layout.PartitionDir(t.DBID, t.ID, p.ID)
 }
 
 func (l *lakeService) volumeID(t *catalog.Table) (string, error) {

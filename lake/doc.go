@@ -15,8 +15,8 @@
 //     is checksummed and corruption is an error naming the object.
 //   - Tablet metadata and txn logs (TabletMeta, TxnLog, Publish): the
 //     versions of a tablet and how a transaction's log turns version V-1
-//     into V; JSON with a CRC32-C line. Object keys: MetaKey, TxnLogKey,
-//     SegmentKey, ParseKey.
+//     into V; JSON with a CRC32-C line. Object keys come from package volume/layout (MetaKey, TxnLogKey,
+//     SegmentKey, ParseKey).
 //   - Merge: what a reader sees through the four table models (DUPLICATE,
 //     AGGREGATE, UNIQUE, PRIMARY); compaction applies the same.
 //   - Router: RANGE partitioning plus HASH or RANDOM distribution, shared by

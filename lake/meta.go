@@ -2,11 +2,12 @@ package lake
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // The TxnLog operations.
@@ -17,17 +18,10 @@ const (
 	OpCompaction = "compaction"
 )
 
-// The kinds ParseKey recognises: the three directories of a partition.
-const (
-	KindMeta = "meta"
-	KindLog  = "log"
-	KindData = "data"
-)
-
 // SegmentRef names one segment file of a rowset.
 type SegmentRef struct {
 	// Name is the object key relative to the partition directory, as
-	// SegmentKey makes it ("data/..."); vacuum matches it against listed keys.
+	// layout.SegmentKey makes it ("data/..."); vacuum matches it against listed keys.
 	Name string `json:"name"`
 	// Rows is the segment's row count.
 	Rows int64 `json:"rows"`
@@ -52,7 +46,7 @@ type Rowset struct {
 }
 
 // TabletMeta is one version of a tablet: the rowsets a reader of that
-// version sees. It is stored at MetaKey(TabletID, Version) and never
+// version sees. It is stored at layout.MetaKey(TabletID, Version) and never
 // changed once written.
 type TabletMeta struct {
 	// TabletID is the tablet (StarManager shard) this is a version of.
@@ -81,7 +75,7 @@ func (m *TabletMeta) Stats() (rows, size int64) {
 // TxnLog is what a compute node leaves for one tablet of a transaction: the
 // rowset it wrote (and, for a compaction, the rowsets it replaces). Publish
 // turns base metadata plus the log into the next version. It is stored at
-// TxnLogKey(TabletID, TxnID).
+// layout.TxnLogKey(TabletID, TxnID).
 type TxnLog struct {
 	// TabletID is the tablet the log is for.
 	TabletID int64 `json:"tablet_id"`
@@ -149,104 +143,6 @@ func (r Rowset) clone() Rowset {
 	return r
 }
 
-// MetaKey is the key of a tablet version's metadata relative to the
-// partition directory, named as StarRocks names it:
-// "meta/<tablet as %016X>_<version as %016X>.meta".
-func MetaKey(tablet, version int64) string {
-	return fmt.Sprintf("meta/%016X_%016X.meta", uint64(tablet), uint64(version))
-}
-
-// TxnLogKey is the key of a tablet's txn log relative to the partition
-// directory, named as StarRocks names it:
-// "log/<tablet as %016X>_<txn as %016X>.log".
-func TxnLogKey(tablet, txn int64) string {
-	return fmt.Sprintf("log/%016X_%016X.log", uint64(tablet), uint64(txn))
-}
-
-// SegmentKey is the key of a segment file relative to the partition
-// directory: "data/<txn as %016x>_<tablet as %016x>_<seq as %04x>.dat"
-// (StarRocks starts segment names with the writing transaction's id too).
-// It depends only on the transaction, tablet and sequence number, so a
-// retried write of the same segment overwrites the object instead of
-// leaving a duplicate, and vacuum can tell from the name which transaction
-// wrote a file.
-func SegmentKey(txn, tablet int64, seq int) string {
-	return fmt.Sprintf("data/%016x_%016x_%04x.dat", uint64(txn), uint64(tablet), seq)
-}
-
-// ParseKey parses a key made by MetaKey, TxnLogKey or SegmentKey. n is the
-// version (meta) or the transaction id (log, data). ok is false for any
-// other key, including non-canonical spellings of these, so callers (such
-// as vacuum) leave unknown objects alone.
-func ParseKey(key string) (kind string, tablet int64, n int64, ok bool) {
-	k, t, n, _, ok := parseKey(key)
-	return k, t, n, ok
-}
-
-// ParseSegmentKey parses a SegmentKey into its parts.
-func ParseSegmentKey(key string) (txn, tablet int64, seq int, ok bool) {
-	k, t, n, s, ok := parseKey(key)
-	if !ok || k != KindData {
-		return 0, 0, 0, false
-	}
-	return n, t, s, true
-}
-
-func parseKey(key string) (kind string, tablet, n int64, seq int, ok bool) {
-	dir, file, found := strings.Cut(key, "/")
-	if !found {
-		return "", 0, 0, 0, false
-	}
-	switch dir {
-	case KindMeta, KindLog:
-		ext := ".meta"
-		if dir == KindLog {
-			ext = ".log"
-		}
-		base, found := strings.CutSuffix(file, ext)
-		a, b, found2 := strings.Cut(base, "_")
-		if !found || !found2 {
-			return "", 0, 0, 0, false
-		}
-		ut, err1 := strconv.ParseUint(a, 16, 64)
-		uv, err2 := strconv.ParseUint(b, 16, 64)
-		if err1 != nil || err2 != nil {
-			return "", 0, 0, 0, false
-		}
-		t, v := int64(ut), int64(uv)
-		canon := MetaKey(t, v)
-		if dir == KindLog {
-			canon = TxnLogKey(t, v)
-		}
-		if canon != key {
-			return "", 0, 0, 0, false
-		}
-		return dir, t, v, 0, true
-	case KindData:
-		base, found := strings.CutSuffix(file, ".dat")
-		parts := strings.Split(base, "_")
-		if !found || len(parts) != 3 || len(parts[0]) != 16 {
-			return "", 0, 0, 0, false
-		}
-		raw, err := hex.DecodeString(parts[0])
-		if err != nil {
-			return "", 0, 0, 0, false
-		}
-		var txn uint64
-		for _, b := range raw {
-			txn = txn<<8 | uint64(b)
-		}
-		ut, err1 := strconv.ParseUint(parts[1], 16, 64)
-		us, err2 := strconv.ParseUint(parts[2], 16, 31)
-		t, s := int64(ut), int(us)
-		if err1 != nil || err2 != nil || SegmentKey(int64(txn), t, s) != key {
-			return "", 0, 0, 0, false
-		}
-		return KindData, t, int64(txn), s, true
-	}
-	return "", 0, 0, 0, false
-}
-
 // crcLinePrefix starts the trailer line of metas and txn logs.
 const crcLinePrefix = "crc32c:"
 
@@ -304,7 +200,7 @@ func EncodeMeta(m *TabletMeta) []byte { return sealJSON(m) }
 
 // DecodeMeta verifies and parses a tablet version. name is the object's
 // full name: damage is a *CorruptError naming it, and when the name ends in
-// a MetaKey the content must be that tablet and version (a meta copied to
+// a layout.MetaKey the content must be that tablet and version (a meta copied to
 // the wrong name is corrupt too).
 func DecodeMeta(name string, b []byte) (*TabletMeta, error) {
 	var m TabletMeta
@@ -314,7 +210,7 @@ func DecodeMeta(name string, b []byte) (*TabletMeta, error) {
 	if m.Version < 1 {
 		return nil, corrupt("tablet meta", name, "version %d", m.Version)
 	}
-	if k, t, v, ok := ParseKey(nameKey(name)); ok && k == KindMeta && (t != m.TabletID || v != m.Version) {
+	if k, t, v, ok := layout.ParseKey(nameKey(name)); ok && k == layout.KindMeta && (t != m.TabletID || v != m.Version) {
 		return nil, corrupt("tablet meta", name, "holds tablet %d version %d", m.TabletID, m.Version)
 	}
 	return &m, nil
@@ -324,14 +220,14 @@ func DecodeMeta(name string, b []byte) (*TabletMeta, error) {
 func EncodeTxnLog(l *TxnLog) []byte { return sealJSON(l) }
 
 // DecodeTxnLog verifies and parses a txn log; like DecodeMeta, errors name
-// the object and a log whose content does not match its TxnLogKey name is
+// the object and a log whose content does not match its layout.TxnLogKey name is
 // corrupt.
 func DecodeTxnLog(name string, b []byte) (*TxnLog, error) {
 	var l TxnLog
 	if err := openJSON("txn log", name, b, &l); err != nil {
 		return nil, err
 	}
-	if k, t, txn, ok := ParseKey(nameKey(name)); ok && k == KindLog && (t != l.TabletID || txn != l.TxnID) {
+	if k, t, txn, ok := layout.ParseKey(nameKey(name)); ok && k == layout.KindLog && (t != l.TabletID || txn != l.TxnID) {
 		return nil, corrupt("txn log", name, "holds tablet %d txn %d", l.TabletID, l.TxnID)
 	}
 	return &l, nil

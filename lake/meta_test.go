@@ -5,59 +5,20 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-func TestKeys(t *testing.T) {
-	require.Equal(t, "meta/0000000000002715_0000000000000007.meta", MetaKey(10005, 7))
-	require.Equal(t, "log/0000000000002715_000000000000002A.log", TxnLogKey(10005, 42))
-	require.Equal(t, "data/000000000000002a_0000000000002715_0003.dat", SegmentKey(42, 10005, 3))
-	for _, tc := range []struct {
-		key    string
-		kind   string
-		tablet int64
-		n      int64
-		ok     bool
-	}{
-		{"meta/0000000000002715_0000000000000007.meta", KindMeta, 10005, 7, true},
-		{"log/0000000000002715_000000000000002A.log", KindLog, 10005, 42, true},
-		{"data/000000000000002a_0000000000002715_0003.dat", KindData, 10005, 42, true},
-		{"data/7fffffffffffffff_0000000000000001_0000.dat", KindData, 1, 1<<63 - 1, true},
-		{"meta/10005_7.meta", "", 0, 0, false},
-		{"meta/0000000000002715_0000000000000007.META", "", 0, 0, false},
-		{"meta/0000000000002715_000000000000000a.meta", "", 0, 0, false},
-		{"meta/10005_7.log", "", 0, 0, false},
-		{"meta/+5_7.meta", "", 0, 0, false},
-		{"meta/5_7_1.meta", "", 0, 0, false},
-		{"log/5.log", "", 0, 0, false},
-		{"data/2a_10005_3.dat", "", 0, 0, false},
-		{"data/000000000000002A_0000000000002715_0003.dat", "", 0, 0, false},
-		{"data/000000000000002a_0000000000002715.dat", "", 0, 0, false},
-		{"data/000000000000002a_0000000000002715_0003.dat.tmp", "", 0, 0, false},
-		{"meta/sub/5_7.meta", "", 0, 0, false},
-		{"other/5_7.meta", "", 0, 0, false},
-		{"5_7.meta", "", 0, 0, false},
-	} {
-		kind, tablet, n, ok := ParseKey(tc.key)
-		require.Equal(t, tc.ok, ok, tc.key)
-		require.Equal(t, tc.kind, kind, tc.key)
-		require.Equal(t, tc.tablet, tablet, tc.key)
-		require.Equal(t, tc.n, n, tc.key)
-	}
-	txn, tablet, seq, ok := ParseSegmentKey(SegmentKey(42, 10005, 3))
-	require.True(t, ok)
-	require.Equal(t, []int64{42, 10005, 3}, []int64{txn, tablet, int64(seq)})
-}
+	"github.com/minirocks/minirocks/volume/layout"
+)
 
 func sampleMeta() *TabletMeta {
 	return &TabletMeta{TabletID: 10005, Version: 4, TxnID: 77, GTID: 9001, NextRowsetID: 3, Rowsets: []Rowset{
-		{ID: 1, TxnID: 70, Rows: 10, Size: 300, Segments: []SegmentRef{{Name: SegmentKey(70, 10005, 0), Rows: 10, Size: 300}}},
+		{ID: 1, TxnID: 70, Rows: 10, Size: 300, Segments: []SegmentRef{{Name: layout.SegmentKey(70, 10005, 0), Rows: 10, Size: 300}}},
 		{ID: 2, TxnID: 77, Rows: 5, Size: 200, Segments: []SegmentRef{
-			{Name: SegmentKey(77, 10005, 0), Rows: 3, Size: 100}, {Name: SegmentKey(77, 10005, 1), Rows: 2, Size: 100}}},
+			{Name: layout.SegmentKey(77, 10005, 0), Rows: 3, Size: 100}, {Name: layout.SegmentKey(77, 10005, 1), Rows: 2, Size: 100}}},
 	}}
 }
 
 func TestMetaRoundTrip(t *testing.T) {
-	name := "s3://b/p/svc/db1/2/3/" + MetaKey(10005, 4)
+	name := "s3://b/p/svc/db1/2/3/" + layout.MetaKey(10005, 4)
 	for _, m := range []*TabletMeta{sampleMeta(), {TabletID: 10005, Version: 4, NextRowsetID: 1}} {
 		b := EncodeMeta(m)
 		require.Equal(t, byte('\n'), b[len(b)-1])
@@ -68,20 +29,20 @@ func TestMetaRoundTrip(t *testing.T) {
 	m := sampleMeta()
 	require.Equal(t, int64(15), m.Rows())
 	require.Equal(t, int64(500), m.Size())
-	require.Equal(t, []string{SegmentKey(70, 10005, 0), SegmentKey(77, 10005, 0), SegmentKey(77, 10005, 1)}, m.SegmentNames())
+	require.Equal(t, []string{layout.SegmentKey(70, 10005, 0), layout.SegmentKey(77, 10005, 0), layout.SegmentKey(77, 10005, 1)}, m.SegmentNames())
 	// The format is fixed: JSON line, then the checksum line.
 	require.Equal(t, `{"tablet_id":1,"version":1,"txn_id":0,"gtid":0,"next_rowset_id":1}`+"\ncrc32c:",
 		string(EncodeMeta(EmptyMeta(1))[:74]))
 
 	l := &TxnLog{TabletID: 10005, TxnID: 80, GTID: 5, Op: OpCompaction, InputRowsets: []uint32{1, 2},
-		Rowset: &Rowset{Rows: 15, Size: 450, Segments: []SegmentRef{{Name: SegmentKey(80, 10005, 0), Rows: 15, Size: 450}}}}
-	got, err := DecodeTxnLog("x/"+TxnLogKey(10005, 80), EncodeTxnLog(l))
+		Rowset: &Rowset{Rows: 15, Size: 450, Segments: []SegmentRef{{Name: layout.SegmentKey(80, 10005, 0), Rows: 15, Size: 450}}}}
+	got, err := DecodeTxnLog("x/"+layout.TxnLogKey(10005, 80), EncodeTxnLog(l))
 	require.NoError(t, err)
 	require.Equal(t, l, got)
 }
 
 func TestMetaCorruption(t *testing.T) {
-	name := "s3://b/p/db1/2/3/" + MetaKey(10005, 4)
+	name := "s3://b/p/db1/2/3/" + layout.MetaKey(10005, 4)
 	b := EncodeMeta(sampleMeta())
 	for i := range b {
 		c := bytes.Clone(b)
@@ -101,14 +62,14 @@ func TestMetaCorruption(t *testing.T) {
 	_, err := DecodeMeta(name, c)
 	require.EqualError(t, err, "tablet meta "+name+" is corrupt: checksum mismatch")
 	// A valid meta stored under another version's name.
-	_, err = DecodeMeta("s3://b/p/db1/2/3/"+MetaKey(10005, 5), b)
+	_, err = DecodeMeta("s3://b/p/db1/2/3/"+layout.MetaKey(10005, 5), b)
 	require.EqualError(t, err, "tablet meta s3://b/p/db1/2/3/meta/0000000000002715_0000000000000005.meta is corrupt: holds tablet 10005 version 4")
 
 	lb := EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite})
 	lb[3] ^= 1
 	_, err = DecodeTxnLog("log/1_2.log", lb)
 	require.EqualError(t, err, "txn log log/1_2.log is corrupt: checksum mismatch")
-	_, err = DecodeTxnLog(TxnLogKey(1, 3), EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite}))
+	_, err = DecodeTxnLog(layout.TxnLogKey(1, 3), EncodeTxnLog(&TxnLog{TabletID: 1, TxnID: 2, Op: OpWrite}))
 	require.ErrorIs(t, err, ErrCorrupt)
 }
 

@@ -29,14 +29,6 @@ type ObjectStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// PartitionDir is a partition's directory relative to
-// {location}/{service_id}/: "db<db>/<table>/<partition>/" (DESIGN.md §5;
-// the same path StarManager stores for the partition's shard group, plus
-// a trailing slash).
-func PartitionDir(db, table, partition int64) string {
-	return fmt.Sprintf("db%d/%d/%d/", db, table, partition)
-}
-
 // Relative turns listed objects under dir into objects with keys relative
 // to dir (what PlanVacuum takes), dropping any not under it.
 func Relative(objs []Object, dir string) []Object {

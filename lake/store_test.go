@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // TestLakeEndToEnd walks one tablet through loads, a compaction and a
@@ -18,8 +19,8 @@ func TestLakeEndToEnd(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	st := NewMemStore()
 	st.Now = func() time.Time { return now }
-	dir := "svc/" + PartitionDir(1, 2, 3)
-	require.Equal(t, "db1/2/3/", PartitionDir(1, 2, 3))
+	dir := "svc/" + layout.PartitionDir(1, 2, 3)
+	require.Equal(t, "db1/2/3/", layout.PartitionDir(1, 2, 3))
 	s := &Schema{KeysType: KeysUnique, Columns: []Column{
 		{Name: "k", Type: types.TInt, IsKey: true},
 		{Name: "v", Type: types.VarcharOf(8), Nullable: true},
@@ -31,28 +32,28 @@ func TestLakeEndToEnd(t *testing.T) {
 		require.NoError(t, w.Append(rows))
 		info, err := w.Close()
 		require.NoError(t, err)
-		key := SegmentKey(txn, tablet, 0)
+		key := layout.SegmentKey(txn, tablet, 0)
 		require.NoError(t, st.Put(ctx, dir+key, buf.Bytes()))
 		l := &TxnLog{TabletID: tablet, TxnID: txn, Op: OpWrite, Rowset: &Rowset{Rows: info.Rows, Size: info.Size,
 			Segments: []SegmentRef{{Name: key, Rows: info.Rows, Size: info.Size}}}}
-		require.NoError(t, st.Put(ctx, dir+TxnLogKey(tablet, txn), EncodeTxnLog(l)))
+		require.NoError(t, st.Put(ctx, dir+layout.TxnLogKey(tablet, txn), EncodeTxnLog(l)))
 		return l
 	}
 	publish := func(version, txn int64) *TabletMeta {
 		base := EmptyMeta(tablet)
 		if version > 2 {
-			b, err := st.Get(ctx, dir+MetaKey(tablet, version-1))
+			b, err := st.Get(ctx, dir+layout.MetaKey(tablet, version-1))
 			require.NoError(t, err)
-			base, err = DecodeMeta(dir+MetaKey(tablet, version-1), b)
+			base, err = DecodeMeta(dir+layout.MetaKey(tablet, version-1), b)
 			require.NoError(t, err)
 		}
-		lb, err := st.Get(ctx, dir+TxnLogKey(tablet, txn))
+		lb, err := st.Get(ctx, dir+layout.TxnLogKey(tablet, txn))
 		require.NoError(t, err)
-		l, err := DecodeTxnLog(dir+TxnLogKey(tablet, txn), lb)
+		l, err := DecodeTxnLog(dir+layout.TxnLogKey(tablet, txn), lb)
 		require.NoError(t, err)
 		m, err := Publish(base, l, version, txn, txn)
 		require.NoError(t, err)
-		require.NoError(t, st.Put(ctx, dir+MetaKey(tablet, version), EncodeMeta(m)))
+		require.NoError(t, st.Put(ctx, dir+layout.MetaKey(tablet, version), EncodeMeta(m)))
 		return m
 	}
 	scan := func(m *TabletMeta) []Row {
@@ -79,10 +80,10 @@ func TestLakeEndToEnd(t *testing.T) {
 	require.NoError(t, w.Append(scan(m3)))
 	info, err := w.Close()
 	require.NoError(t, err)
-	require.NoError(t, st.Put(ctx, dir+SegmentKey(102, tablet, 0), buf.Bytes()))
+	require.NoError(t, st.Put(ctx, dir+layout.SegmentKey(102, tablet, 0), buf.Bytes()))
 	cl := &TxnLog{TabletID: tablet, TxnID: 102, Op: OpCompaction, InputRowsets: []uint32{1, 2},
-		Rowset: &Rowset{Rows: 3, Size: info.Size, Segments: []SegmentRef{{Name: SegmentKey(102, tablet, 0), Rows: 3, Size: info.Size}}}}
-	require.NoError(t, st.Put(ctx, dir+TxnLogKey(tablet, 102), EncodeTxnLog(cl)))
+		Rowset: &Rowset{Rows: 3, Size: info.Size, Segments: []SegmentRef{{Name: layout.SegmentKey(102, tablet, 0), Rows: 3, Size: info.Size}}}}
+	require.NoError(t, st.Put(ctx, dir+layout.TxnLogKey(tablet, 102), EncodeTxnLog(cl)))
 	m4 := publish(4, 102)
 	require.Equal(t, want, scan(m4))
 
@@ -100,14 +101,14 @@ func TestLakeEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 	}
 	dels := PlanVacuum(objs, retained, p)
-	require.Equal(t, []string{SegmentKey(100, tablet, 0), SegmentKey(101, tablet, 0),
-		TxnLogKey(tablet, 100), TxnLogKey(tablet, 101), TxnLogKey(tablet, 102),
-		MetaKey(tablet, 2), MetaKey(tablet, 3)}, dels)
+	require.Equal(t, []string{layout.SegmentKey(100, tablet, 0), layout.SegmentKey(101, tablet, 0),
+		layout.TxnLogKey(tablet, 100), layout.TxnLogKey(tablet, 101), layout.TxnLogKey(tablet, 102),
+		layout.MetaKey(tablet, 2), layout.MetaKey(tablet, 3)}, dels)
 	for _, k := range dels {
 		require.NoError(t, st.Delete(ctx, dir+k))
 	}
 	require.Equal(t, want, scan(m4))
-	_, err = st.Get(ctx, dir+MetaKey(tablet, 2))
+	_, err = st.Get(ctx, dir+layout.MetaKey(tablet, 2))
 	require.ErrorIs(t, err, ErrNotFound)
 	require.NoError(t, st.Delete(ctx, dir+"missing"))
 }

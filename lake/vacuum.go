@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // Object is one listed object of a partition directory.
@@ -43,7 +45,7 @@ type VacuumPolicy struct {
 func retainedMetas(objs []Object, p VacuumPolicy) map[string]bool {
 	versions := map[int64][]int64{}
 	for _, o := range objs {
-		if kind, tablet, v, ok := ParseKey(o.Key); ok && kind == KindMeta {
+		if kind, tablet, v, ok := layout.ParseKey(o.Key); ok && kind == layout.KindMeta {
 			versions[tablet] = append(versions[tablet], v)
 		}
 	}
@@ -53,14 +55,14 @@ func retainedMetas(objs []Object, p VacuumPolicy) map[string]bool {
 		slices.Sort(vs)
 		for _, v := range vs {
 			if v >= p.MinRetainVersion {
-				keep[MetaKey(tablet, v)] = true
+				keep[layout.MetaKey(tablet, v)] = true
 			}
 		}
 		for _, a := range anchors {
 			// newest version <= a
 			i := sort.Search(len(vs), func(i int) bool { return vs[i] > a })
 			if i > 0 {
-				keep[MetaKey(tablet, vs[i-1])] = true
+				keep[layout.MetaKey(tablet, vs[i-1])] = true
 			}
 		}
 	}
@@ -83,14 +85,14 @@ func MetasToRead(objs []Object, p VacuumPolicy) []string {
 // PlanVacuum decides which objects of one partition directory to delete.
 // retained maps the keys MetasToRead returned to their decoded contents.
 //
-// Nothing modified at or after p.Grace is deleted, nor any key ParseKey
+// Nothing modified at or after p.Grace is deleted, nor any key layout.ParseKey
 // does not recognise. Otherwise:
 //
 //   - a meta is deleted unless retained (>= MinRetainVersion, pinned, or
 //     the newest at or below MinRetainVersion or a pinned version);
 //   - a txn log is deleted unless its transaction is pending;
 //   - a data file is deleted unless a retained meta references it or its
-//     transaction (from its SegmentKey name) is pending. If any retained
+//     transaction (from its layout.SegmentKey name) is pending. If any retained
 //     meta is missing from retained (it could not be read), no data file
 //     is deleted at all: an unknown reference set protects everything.
 //
@@ -118,17 +120,17 @@ func PlanVacuum(objs []Object, retained map[string]*TabletMeta, p VacuumPolicy) 
 		if !o.Modified.Before(p.Grace) {
 			continue
 		}
-		kind, _, n, ok := ParseKey(o.Key)
+		kind, _, n, ok := layout.ParseKey(o.Key)
 		if !ok {
 			continue
 		}
 		var del bool
 		switch kind {
-		case KindMeta:
+		case layout.KindMeta:
 			del = !keep[o.Key]
-		case KindLog:
+		case layout.KindLog:
 			del = !p.PendingTxns[n]
-		case KindData:
+		case layout.KindData:
 			del = complete && !referenced[o.Key] && !p.PendingTxns[n]
 		}
 		if del {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // vacuumWorld is tablet 10 after this history (all objects old unless noted):
@@ -29,7 +31,7 @@ var (
 	young = grace.Add(time.Minute)
 )
 
-func seg(txn int64) string { return SegmentKey(txn, 10, 0) }
+func seg(txn int64) string { return layout.SegmentKey(txn, 10, 0) }
 
 func newVacuumWorld(t *testing.T) *vacuumWorld {
 	w := &vacuumWorld{metas: map[string]*TabletMeta{}}
@@ -47,24 +49,24 @@ func newVacuumWorld(t *testing.T) *vacuumWorld {
 		var err error
 		m, err = Publish(m, l, v, txn, txn)
 		require.NoError(t, err)
-		w.metas[MetaKey(10, v)] = m
-		add(MetaKey(10, v), old)
+		w.metas[layout.MetaKey(10, v)] = m
+		add(layout.MetaKey(10, v), old)
 		if l != nil {
-			add(TxnLogKey(10, txn), old)
+			add(layout.TxnLogKey(10, txn), old)
 			add(seg(txn), old)
 		}
 	}
 	m11 := EmptyMeta(11)
 	for _, v := range []int64{2, 6} {
 		m11 = &TabletMeta{TabletID: 11, Version: v, NextRowsetID: 1}
-		w.metas[MetaKey(11, v)] = m11
-		add(MetaKey(11, v), old)
+		w.metas[layout.MetaKey(11, v)] = m11
+		add(layout.MetaKey(11, v), old)
 	}
 	add(seg(200), old)
-	add(TxnLogKey(10, 200), old)
+	add(layout.TxnLogKey(10, 200), old)
 	add(seg(201), young)
 	add(seg(300), old)
-	add(TxnLogKey(10, 300), old)
+	add(layout.TxnLogKey(10, 300), old)
 	add("data/garbage.tmp", old)
 	add("meta/10_7.meta.tmp", old)
 	add("other/x", old)
@@ -97,7 +99,7 @@ func (w *vacuumWorld) with(mod func(*Object)) *vacuumWorld {
 func TestPlanVacuum(t *testing.T) {
 	w := newVacuumWorld(t)
 	pending := map[int64]bool{300: true}
-	oldLogs := []string{TxnLogKey(10, 100), TxnLogKey(10, 101), TxnLogKey(10, 102), TxnLogKey(10, 103), TxnLogKey(10, 200)}
+	oldLogs := []string{layout.TxnLogKey(10, 100), layout.TxnLogKey(10, 101), layout.TxnLogKey(10, 102), layout.TxnLogKey(10, 103), layout.TxnLogKey(10, 200)}
 	for _, tc := range []struct {
 		name   string
 		world  *vacuumWorld
@@ -111,105 +113,105 @@ func TestPlanVacuum(t *testing.T) {
 			name:   "retain newest only",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want: append([]string{seg(100), seg(101), seg(200),
-				MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(11, 2)}, oldLogs...),
+				layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(11, 2)}, oldLogs...),
 		},
 		{
 			name:   "retain >= min",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 4, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 4), MetaKey(10, 5), MetaKey(10, 6), MetaKey(11, 2), MetaKey(11, 6)},
-			want:   append([]string{seg(100), seg(101), seg(200), MetaKey(10, 2), MetaKey(10, 3)}, oldLogs...),
+			read:   []string{layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(10, 6), layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
+			want:   append([]string{seg(100), seg(101), seg(200), layout.MetaKey(10, 2), layout.MetaKey(10, 3)}, oldLogs...),
 		},
 		{
 			name:   "min below the compaction keeps its inputs",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 3, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(10, 6), MetaKey(11, 2), MetaKey(11, 6)},
-			want:   append([]string{seg(200), MetaKey(10, 2)}, oldLogs...),
+			read:   []string{layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(10, 6), layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
+			want:   append([]string{seg(200), layout.MetaKey(10, 2)}, oldLogs...),
 		},
 		{
 			name:   "newest below min kept when min has no meta",
-			world:  w.without(MetaKey(10, 4)),
+			world:  w.without(layout.MetaKey(10, 4)),
 			policy: VacuumPolicy{MinRetainVersion: 4, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 3), MetaKey(10, 5), MetaKey(10, 6), MetaKey(11, 2), MetaKey(11, 6)},
-			want:   append([]string{seg(200), MetaKey(10, 2)}, oldLogs...),
+			read:   []string{layout.MetaKey(10, 3), layout.MetaKey(10, 5), layout.MetaKey(10, 6), layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
+			want:   append([]string{seg(200), layout.MetaKey(10, 2)}, oldLogs...),
 		},
 		{
 			name:   "min above every version keeps the newest",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 9, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want: append([]string{seg(100), seg(101), seg(200),
-				MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(11, 2)}, oldLogs...),
+				layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(11, 2)}, oldLogs...),
 		},
 		{
 			name:   "pinned version kept with its data",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6, PinnedVersions: []int64{2}, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 2), MetaKey(10, 6), MetaKey(11, 2), MetaKey(11, 6)},
-			want:   append([]string{seg(101), seg(200), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5)}, oldLogs...),
+			read:   []string{layout.MetaKey(10, 2), layout.MetaKey(10, 6), layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
+			want:   append([]string{seg(101), seg(200), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5)}, oldLogs...),
 		},
 		{
 			name:   "pinned version without a meta keeps the state it has",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6, PinnedVersions: []int64{5, 3}, PendingTxns: pending, Grace: grace},
-			read:   []string{MetaKey(10, 3), MetaKey(10, 5), MetaKey(10, 6), MetaKey(11, 2), MetaKey(11, 6)},
-			want:   append([]string{seg(200), MetaKey(10, 2), MetaKey(10, 4)}, oldLogs...),
+			read:   []string{layout.MetaKey(10, 3), layout.MetaKey(10, 5), layout.MetaKey(10, 6), layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
+			want:   append([]string{seg(200), layout.MetaKey(10, 2), layout.MetaKey(10, 4)}, oldLogs...),
 		},
 		{
 			name:   "pending txns keep segments and logs",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6, PendingTxns: map[int64]bool{300: true, 200: true, 101: true}, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want: []string{seg(100),
-				TxnLogKey(10, 100), TxnLogKey(10, 102), TxnLogKey(10, 103),
-				MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(11, 2)},
+				layout.TxnLogKey(10, 100), layout.TxnLogKey(10, 102), layout.TxnLogKey(10, 103),
+				layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(11, 2)},
 		},
 		{
 			name:   "no pending map: an old in-flight segment is an orphan",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want: append([]string{seg(100), seg(101), seg(200), seg(300),
-				MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(11, 2)}, append(oldLogs, TxnLogKey(10, 300))...),
+				layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(11, 2)}, append(oldLogs, layout.TxnLogKey(10, 300))...),
 		},
 		{
 			name:   "grace: young objects are never deleted",
 			world:  w.with(func(o *Object) { o.Modified = young }),
 			policy: VacuumPolicy{MinRetainVersion: 6, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want:   nil,
 		},
 		{
 			name:   "grace boundary is exclusive",
 			world:  w.with(func(o *Object) { o.Modified = grace }),
 			policy: VacuumPolicy{MinRetainVersion: 6, Grace: grace},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want:   nil,
 		},
 		{
 			name:   "zero grace deletes nothing",
 			world:  w,
 			policy: VacuumPolicy{MinRetainVersion: 6},
-			read:   []string{MetaKey(10, 6), MetaKey(11, 6)},
+			read:   []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
 			want:   nil,
 		},
 		{
 			name:     "an unread retained meta protects all data",
 			world:    w,
 			policy:   VacuumPolicy{MinRetainVersion: 6, PendingTxns: pending, Grace: grace},
-			dropMeta: MetaKey(11, 6),
-			read:     []string{MetaKey(10, 6), MetaKey(11, 6)},
-			want:     append([]string{MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(11, 2)}, oldLogs...),
+			dropMeta: layout.MetaKey(11, 6),
+			read:     []string{layout.MetaKey(10, 6), layout.MetaKey(11, 6)},
+			want:     append([]string{layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(11, 2)}, oldLogs...),
 		},
 		{
 			name:   "min 0 retains every version",
 			world:  w,
 			policy: VacuumPolicy{PendingTxns: pending, Grace: grace},
-			read: []string{MetaKey(10, 2), MetaKey(10, 3), MetaKey(10, 4), MetaKey(10, 5), MetaKey(10, 6),
-				MetaKey(11, 2), MetaKey(11, 6)},
+			read: []string{layout.MetaKey(10, 2), layout.MetaKey(10, 3), layout.MetaKey(10, 4), layout.MetaKey(10, 5), layout.MetaKey(10, 6),
+				layout.MetaKey(11, 2), layout.MetaKey(11, 6)},
 			want: append([]string{seg(200)}, oldLogs...),
 		},
 	} {

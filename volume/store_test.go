@@ -16,6 +16,7 @@ import (
 
 	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/volume"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // These tests run against a real MinIO the test starts (harness.StartMinIO);
@@ -57,7 +58,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	require.Equal(t, bucket, s.Bucket())
 	require.Equal(t, "lake/v1", s.Prefix())
 	require.Equal(t, "s3://"+bucket+"/lake/v1", s.Location())
-	require.Equal(t, "s3://"+bucket+"/lake/v1/svc/db1/2/3/data/x.dat", s.URL(volume.PartitionDir("svc", 1, 2, 3)+"data/x.dat"))
+	require.Equal(t, "s3://"+bucket+"/lake/v1/svc/db1/2/3/data/x.dat", s.URL(layout.Key("svc", layout.PartitionDir(1, 2, 3), "")+"data/x.dat"))
 	require.NoError(t, s.Ping(ctx))
 
 	before := time.Now().Add(-time.Minute)
@@ -389,7 +390,7 @@ func TestStoreParallelClients(t *testing.T) {
 	errs := make(chan error, 16)
 	for i := range 16 {
 		go func() {
-			key := volume.PartitionDir("svc", 1, 2, int64(i)) + "data/seg"
+			key := layout.Key("svc", layout.PartitionDir(1, 2, int64(i)), "") + "data/seg"
 			want := bytes.Repeat([]byte{byte(i)}, 1000+i)
 			if err := s.PutBytes(ctx, key, want); err != nil {
 				errs <- err
@@ -408,10 +409,4 @@ func TestStoreParallelClients(t *testing.T) {
 	all, err := s.List(ctx, "svc/")
 	require.NoError(t, err)
 	require.Len(t, all, 16)
-}
-
-func TestVolumeLayout(t *testing.T) {
-	require.Equal(t, "2a8c/db10001/10002/10003/", volume.PartitionDir("2a8c", 10001, 10002, 10003))
-	require.Equal(t, "2a8c/meta/image/automated_cluster_snapshot_1700000000000/",
-		volume.SnapshotDir("2a8c", "automated_cluster_snapshot_1700000000000"))
 }

@@ -1,11 +1,11 @@
 package catalog
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // The recycle bin keeps dropped databases, tables and partitions (and the
@@ -51,7 +51,7 @@ type PurgeEntry struct {
 
 // Dir is the partition directory relative to {location}/{service_id}/.
 func (p PurgeEntry) Dir() string {
-	return fmt.Sprintf("db%d/%d/%d/", p.DBID, p.TableID, p.PartitionID)
+	return layout.PartitionDir(p.DBID, p.TableID, p.PartitionID)
 }
 
 // TruncateTableOp replaces a table's partitions (all, or those named) with

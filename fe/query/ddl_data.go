@@ -10,6 +10,7 @@ import (
 	"github.com/minirocks/minirocks/fe/sql"
 	"github.com/minirocks/minirocks/fe/sqlerr"
 	"github.com/minirocks/minirocks/starmgr"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // execTruncate replaces a table's partitions (or the ones named) with new
@@ -58,7 +59,7 @@ func (s *Session) execTruncate(ctx context.Context, st *sql.TruncateTableStmt) (
 		}
 		fresh = append(fresh, np)
 		groups = append(groups, starmgr.ShardGroup{ID: np.ShardGroupID, VolumeID: vol.ID,
-			Path: fmt.Sprintf("db%d/%d/%d", t.DBID, t.ID, np.ID), Shards: slices.Clone(np.Tablets)})
+			Path: layout.ShardGroupPath(t.DBID, t.ID, np.ID), Shards: slices.Clone(np.Tablets)})
 	}
 	if _, err := s.eng.meta.Propose(ctx, &catalog.TruncateTableOp{TableID: t.ID, NewPartitions: fresh, DropTime: now},
 		&starmgr.CreateShardGroupsOp{Groups: groups}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/minirocks/minirocks/fe/sqlerr"
 	"github.com/minirocks/minirocks/starmgr"
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_\-]{0,255}$`)
@@ -104,7 +105,7 @@ func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) 
 		}
 		groups = append(groups, starmgr.ShardGroup{
 			ID: p.ShardGroupID, VolumeID: volume.ID,
-			Path:   fmt.Sprintf("db%d/%d/%d", db.ID, t.ID, p.ID),
+			Path:   layout.ShardGroupPath(db.ID, t.ID, p.ID),
 			Shards: slices.Clone(p.Tablets),
 		})
 	}

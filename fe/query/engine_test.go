@@ -15,6 +15,7 @@ import (
 	"github.com/minirocks/minirocks/fe/sqlerr"
 	"github.com/minirocks/minirocks/starmgr"
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 // testMeta applies ops straight to a catalog and a StarManager, with the
@@ -289,7 +290,7 @@ func TestShowCreateTableAndDesc(t *testing.T) {
 	require.Len(t, e.meta.StarMgr().ShardGroups(), 2)
 	require.Equal(t, 6, e.meta.StarMgr().ShardCount())
 	g := e.meta.StarMgr().ShardGroup(tbl.Partitions[0].ShardGroupID)
-	require.Equal(t, fmt.Sprintf("db%d/%d/%d", tbl.DBID, tbl.ID, tbl.Partitions[0].ID), g.Path)
+	require.Equal(t, layout.ShardGroupPath(tbl.DBID, tbl.ID, tbl.Partitions[0].ID), g.Path)
 	require.Equal(t, tbl.Partitions[0].Tablets, g.Shards)
 
 	// Without BUCKETS: automatic count, no BUCKETS clause shown; no KEY: default keys.

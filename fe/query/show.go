@@ -9,6 +9,7 @@ import (
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/sql"
 	"github.com/minirocks/minirocks/types"
+	"github.com/minirocks/minirocks/volume/layout"
 )
 
 const timeLayout = "2006-01-02 15:04:05"
@@ -263,7 +264,7 @@ func (s *Session) procDBTables(idText string) *Result {
 		}
 		path := ""
 		if v := cat.StorageVolume(t.StorageVolume); v != nil {
-			path = fmt.Sprintf("%s/%s/db%d/%d", strings.TrimRight(v.Locations[0], "/"), s.eng.meta.StarMgr().ServiceID(), db.ID, t.ID)
+			path = layout.TableURL(v.Locations[0], s.eng.meta.StarMgr().ServiceID(), db.ID, t.ID)
 		}
 		res.AddRow(strconv.FormatInt(t.ID, 10), t.Name, "1", pcol, strconv.Itoa(len(t.Partitions)), "NORMAL",
 			"CLOUD_NATIVE", "NULL", strconv.Itoa(t.TabletCount()), ptype, path)
