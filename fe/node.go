@@ -1,8 +1,9 @@
-// Package fe is a minirocks frontend node: it wires the journal, the catalog
-// and StarManager state machines, the SQL engine, the MySQL front and the
-// HTTP API together, the way a StarRocks FE process is put together. The
-// parts live in the sub-packages; this package owns start-up order,
-// addresses, the id generator, and the FE's own files in meta_dir.
+// Package fe is a minirocks frontend node: it wires the journal, the
+// replicated metadata state, membership, compute nodes, loads, scans, lake
+// maintenance, the SQL engine, the MySQL front and the HTTP API together,
+// the way a StarRocks FE process is put together. Each job lives in its own
+// package below; this one owns only start-up order, configuration, leader
+// takeover and the adapters the SQL engine uses (docs/architecture.md).
 package fe
 
 import (
@@ -21,9 +22,16 @@ import (
 
 	"github.com/minirocks/minirocks/conf"
 	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/computenodes"
+	"github.com/minirocks/minirocks/fe/frontends"
+	"github.com/minirocks/minirocks/fe/httpapi"
 	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/lakegc"
+	"github.com/minirocks/minirocks/fe/loads"
+	"github.com/minirocks/minirocks/fe/meta"
 	"github.com/minirocks/minirocks/fe/mysqlserver"
 	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/scan"
 	"github.com/minirocks/minirocks/starmgr"
 )
 
@@ -52,22 +60,23 @@ type Node struct {
 	name  string
 	start time.Time
 
-	meta  *metaState
-	jr    *journal.Journal
-	mux   *journal.Mux
-	ids   *idAllocator
-	eng   *query.Engine
-	mysql *mysqlserver.Server
-	http  *http.Server
-	httpL net.Listener
-	rpcS  *http.Server
-	cns   *computeNodes
-	lake  *lakeService
+	meta   *meta.State
+	jr     *journal.Journal
+	writer meta.Writer
+	mux    *journal.Mux
+	ids    *meta.IDAllocator
+	eng    *query.Engine
+	mysql  *mysqlserver.Server
+	http   *httpapi.Server
+	rpcS   *http.Server
+	cns    *computenodes.Monitor
+	loads  *loads.Coordinator
+	scan   *scan.Scanner
+	gc     *lakegc.Collector
 
-	feRPC    *http.Server // FE-to-FE RPC on edit_log_port
-	feLn     net.Listener // its listener, registered before the journal opens
-	feClient *http.Client
-	fes      *feMonitor
+	feLn     net.Listener // FE-to-FE RPC listener, registered before the journal opens
+	feClient *frontends.Client
+	fes      *frontends.Service
 
 	// leading: this FE is the raft leader and has finished taking over
 	// (becomeLeader). Leader-only work and statements wait for it.
@@ -99,9 +108,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, cfg: cfg, start: time.Now(), feClient: newFEClient()}
-	n.cns = newComputeNodes(n)
-	n.lake = newLakeService(n, n.cns)
+	n := &Node{opts: opts, cfg: cfg, start: time.Now(), feClient: frontends.NewClient()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -217,12 +224,14 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	// Other FEs' RPCs wait in this listener until the servers start,
 	// rather than being turned away while the journal opens.
 	n.feLn = n.mux.Listener(journal.TagRPC)
-	n.meta = newMetaState()
-	plan, err := n.prepareJoin(ctx, metaDir, hasState)
+	n.meta = meta.NewState()
+	join := frontends.JoinConfig{Helper: n.opts.Helper, Host: n.host, EditLogPort: editPort, MetaDir: metaDir,
+		HasState: hasState, Client: n.feClient, Logger: n.log, Stop: n.ctx.Done()}
+	plan, err := frontends.PrepareJoin(ctx, join)
 	if err != nil {
 		return err
 	}
-	name, err := n.loadOrCreateName(metaDir, editPort)
+	name, err := frontends.LoadOrCreateName(metaDir, n.host, editPort)
 	if err != nil {
 		return err
 	}
@@ -247,22 +256,24 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		return err
 	}
 	n.jr = jr
+	n.writer = meta.Writer{Journal: jr}
 	n.leaderCh = jr.LeaderChanges()
-	n.ids = &idAllocator{cat: n.meta.cat, propose: n.Propose}
+	n.ids = meta.NewIDAllocator(n.meta.Catalog, n.writer)
+	n.newServices()
 	// No time limit: a follower restarting while its quorum is away waits
 	// for it (SIGTERM ends the wait).
 	rctx := ctx
 	if plan != nil {
-		if err := n.finishJoin(rctx, plan); err != nil {
+		if err := frontends.FinishJoin(rctx, join, jr, plan); err != nil {
 			return err
 		}
-		n.log.Info("joined the cluster", "helper", plan.helper, "role", plan.role, "name", plan.name)
+		n.log.Info("joined the cluster", "helper", plan.Helper, "role", plan.Role, "name", plan.Name)
 	}
 	if err := jr.WaitReady(rctx); err != nil {
 		return fmt.Errorf("wait for the journal to catch up: %w", err)
 	}
-	if cid := n.meta.cat.ClusterID(); cid != "" {
-		if err := writeVersion(metaDir, cid); err != nil {
+	if cid := n.meta.Catalog.ClusterID(); cid != "" {
+		if err := frontends.WriteVersion(metaDir, cid); err != nil {
 			return err
 		}
 	}
@@ -274,29 +285,15 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	return nil
 }
 
-// loadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so that
-// it survives restarts (raft knows the node by it).
-func (n *Node) loadOrCreateName(metaDir string, port int) (string, error) {
-	if name := readProps(filepath.Join(metaDir, roleFile))["name"]; name != "" {
-		return name, nil
-	}
-	name := frontendName(n.host, port)
-	if err := writeRole(metaDir, catalog.RoleFollower, name); err != nil {
-		return "", err
-	}
-	return name, nil
-}
-
 // becomeLeader does what a new leader does before serving writes: reset the
 // id generator, abort the loads the previous leader coordinated, bootstrap
 // the cluster's metadata if that never finished, load the builtin storage
 // volume. Only then does the FE count as leading.
 func (n *Node) becomeLeader(ctx context.Context) error {
-	n.ids.reset()
+	n.ids.Reset()
 	// Loads the previous leader coordinated can never commit now.
-	n.lake.abortOrphans(ctx)
-	n.lake.wakePublisher()
-	cat := n.meta.cat
+	n.loads.TakeOver(ctx)
+	cat := n.meta.Catalog
 	var ops []any
 	if cat.ClusterID() == "" {
 		port := int(n.cfg.Int(KeyEditLogPort))
@@ -305,16 +302,16 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 			Frontend:  catalog.Frontend{Name: n.name, Host: n.host, EditLogPort: port, Role: catalog.RoleFollower},
 		})
 	}
-	if n.meta.sm.ServiceID() == "" {
+	if n.meta.StarMgr.ServiceID() == "" {
 		ops = append(ops, &starmgr.InitOp{ServiceID: newUUID()})
 	}
 	if len(ops) > 0 {
 		if _, err := n.Propose(ctx, ops...); err != nil {
 			return fmt.Errorf("bootstrap cluster metadata: %w", err)
 		}
-		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.sm.ServiceID())
+		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.StarMgr.ServiceID())
 	}
-	if err := writeVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
+	if err := frontends.WriteVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
 		return err
 	}
 	if err := n.loadBuiltinVolume(ctx); err != nil {
@@ -331,7 +328,7 @@ func (n *Node) loadBuiltinVolume(ctx context.Context) error {
 	if n.cfg.Get(KeyRunMode) != RunModeSharedData || !n.cfg.Bool(KeyLoadVolumeFromConf) {
 		return nil
 	}
-	cat := n.meta.cat
+	cat := n.meta.Catalog
 	if cat.StorageVolume(BuiltinVolume) == nil {
 		v := BuiltinVolumeFromConfig(n.cfg)
 		v.ID = newUUID()
@@ -398,14 +395,50 @@ func (n *Node) takeOver() {
 	}
 }
 
-func (n *Node) startServers() error {
-	n.fes = newFEMonitor(n)
+// newServices builds the FE's services over the open journal, before this
+// FE can become leader (a new leader's takeover uses them); nothing serves
+// or runs until startServers.
+func (n *Node) newServices() {
+	cat, sm := n.meta.Catalog, n.meta.StarMgr
+	seconds := func(key string) func() time.Duration {
+		return func() time.Duration { return time.Duration(n.cfg.Int(key)) * time.Second }
+	}
+	n.cns = computenodes.New(computenodes.Config{Catalog: cat, StarMgr: sm, Proposer: n.writer, Leader: n,
+		Interval:  seconds(KeyHeartbeatTimeout),
+		LeaderRPC: net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))),
+		Logger:    n.log.With("component", "computenodes")})
+	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
+		Logger: n.log.With("component", "loads")})
+	n.scan = scan.New(cat, n.cns)
+	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
+		Logger:             n.log.With("component", "lakegc"),
+		Naptime:            seconds(KeyVacuumNaptime),
+		CompactionMinScore: func() int64 { return n.cfg.Int(KeyCompactionMinScore) },
+		VacuumGrace:        func() time.Duration { return time.Duration(n.cfg.Int(KeyVacuumGrace)) * time.Minute },
+		TrashExpire:        seconds(KeyTrashExpire)})
+	n.fes = frontends.NewService(frontends.Config{Name: n.name, Host: n.host,
+		HTTPPort: int(n.cfg.Int(KeyHTTPPort)), QueryPort: int(n.cfg.Int(KeyQueryPort)), RPCPort: int(n.cfg.Int(KeyRPCPort)),
+		StartTime: n.start, Version: Version, Catalog: cat, Journal: n.jr, Leader: n, Client: n.feClient,
+		SetConfig: n.cfg.Set, Interval: seconds(KeyHeartbeatTimeout), Logger: n.log.With("component", "frontends")})
 	n.eng = query.NewEngine(query.Config{
-		Meta:           nodeMeta{n},
+		Catalog:        cat,
+		StarMgr:        sm,
+		Writer:         engineWriter{n.writer, n.ids},
+		Frontends:      n.fes,
+		Lake:           engineLake{loads: n.loads, scan: n.scan, gc: n.gc, cns: n.cns},
+		Conf:           n.cfg,
 		Logger:         n.log.With("component", "query"),
 		VersionComment: Version,
 		ServerVersion:  n.cfg.Get(KeyServerVersion),
 	})
+	n.fes.SetRunner(n.eng)
+}
+
+// startServers starts serving: MySQL, the FE-to-FE RPC, HTTP, the
+// rpc_port, and the background loops (compute-node and FE heartbeats, the
+// publisher, lake maintenance).
+func (n *Node) startServers() error {
+	cat, sm := n.meta.Catalog, n.meta.StarMgr
 	srv, err := mysqlserver.Start(mysqlserver.Config{
 		Addr:          net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyQueryPort)))),
 		ServerVersion: n.cfg.Get(KeyServerVersion),
@@ -417,14 +450,17 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.mysql = srv
-	n.startFERPC()
-	if err := n.startHTTP(); err != nil {
-		return err
+	n.fes.Serve(n.feLn)
+	httpLn, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyHTTPPort)))))
+	if err != nil {
+		return fmt.Errorf("listen on http_port: %w", err)
 	}
+	n.http = httpapi.Start(httpapi.Config{Listener: httpLn, Name: n.name, Catalog: cat, StarMgr: sm, Journal: n.jr,
+		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http")})
 	if err := n.startRPC(); err != nil {
 		return err
 	}
-	for _, loop := range []func(context.Context){n.cns.run, n.lake.publishLoop, n.lake.maintenanceLoop, n.fes.run} {
+	for _, loop := range []func(context.Context){n.cns.Run, n.loads.Run, n.gc.Run, n.fes.Run} {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -440,7 +476,7 @@ func (n *Node) startRPC() error {
 	if err != nil {
 		return fmt.Errorf("listen on rpc_port: %w", err)
 	}
-	n.rpcS = &http.Server{Handler: n.rpcHandler(), ReadHeaderTimeout: 10 * time.Second}
+	n.rpcS = &http.Server{Handler: n.loads.RPCHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := n.rpcS.Serve(ln); err != nil && err != http.ErrServerClosed {
 			n.log.Error("rpc server stopped", "err", err)
@@ -449,27 +485,15 @@ func (n *Node) startRPC() error {
 	return nil
 }
 
-// mysqlEngine adapts the query engine to the MySQL front.
-type mysqlEngine struct{ *query.Engine }
-
-func (e mysqlEngine) Open(c mysqlserver.ConnInfo) mysqlserver.Session { return e.NewSession(c) }
-
 // Propose journals ops as one entry and waits until it is durable and
 // applied. The error is the state machine's rejection, if any.
 func (n *Node) Propose(ctx context.Context, ops ...any) (uint64, error) {
-	jops, err := encodeOps(ops)
-	if err != nil {
-		return 0, err
-	}
-	res, id, err := n.jr.Propose(ctx, jops...)
-	if err != nil {
-		return 0, mapJournalErr(err)
-	}
-	if e, ok := res.(error); ok && e != nil {
-		return id, e
-	}
-	return id, nil
+	return n.writer.Propose(ctx, ops...)
 }
+
+// Leading reports whether this FE is the leader and has finished taking
+// over (becomeLeader): leader-only work and statements wait for it.
+func (n *Node) Leading() bool { return n.leading.Load() }
 
 // Name is the FE's name (host_editlogport_timestamp).
 func (n *Node) Name() string { return n.name }
@@ -478,7 +502,7 @@ func (n *Node) Name() string { return n.name }
 func (n *Node) Host() string { return n.host }
 
 // Catalog is the node's catalog (read-only use).
-func (n *Node) Catalog() *catalog.Catalog { return n.meta.cat }
+func (n *Node) Catalog() *catalog.Catalog { return n.meta.Catalog }
 
 // Journal exposes the node's journal for tests and tools.
 func (n *Node) Journal() *journal.Journal { return n.jr }
@@ -502,10 +526,10 @@ func (n *Node) Close() error {
 		if n.rpcS != nil {
 			n.rpcS.Close()
 		}
-		if n.feRPC != nil {
-			n.feRPC.Close()
+		if n.fes != nil {
+			n.fes.Close()
 		}
-		n.feClient.CloseIdleConnections()
+		n.feClient.Close()
 		if n.mysql != nil {
 			n.mysql.Close()
 		}
@@ -516,6 +540,9 @@ func (n *Node) Close() error {
 			n.mux.Close()
 		}
 		n.wg.Wait()
+		if n.gc != nil {
+			n.gc.Wait()
+		}
 		if n.logF != nil {
 			n.logF.Close()
 		}

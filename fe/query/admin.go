@@ -21,7 +21,7 @@ func (s *Session) execAdminSetConfig(ctx context.Context, st *sql.AdminSetConfig
 	if err := s.requireSystem(catalog.PrivOperate); err != nil {
 		return nil, err
 	}
-	cfg := s.eng.meta.Config()
+	cfg := s.eng.conf
 	// Check every key first so that a bad one changes nothing.
 	for _, p := range st.Configs {
 		spec := cfg.Spec(p.Key)
@@ -41,7 +41,7 @@ func (s *Session) execAdminSetConfig(ctx context.Context, st *sql.AdminSetConfig
 		s.eng.log.Info("frontend config changed", "key", p.Key, "user", s.ident.String())
 	}
 	// As in StarRocks, the change goes to every other FE too.
-	if err := s.eng.meta.SetConfigOnOtherFEs(ctx, changes); err != nil {
+	if err := s.eng.fes.SetConfigOnOtherFEs(ctx, changes); err != nil {
 		return nil, sqlerr.Generic("Set config failed: %v", err)
 	}
 	return OK(), nil
@@ -88,7 +88,7 @@ func (s *Session) execAdminShowConfig(st *sql.AdminShowConfigStmt) (*Result, err
 		return nil, err
 	}
 	res := &Result{Columns: StringColumns("Key", "AliasNames", "Value", "Type", "IsMutable", "Comment")}
-	for _, e := range s.eng.meta.Config().Entries() {
+	for _, e := range s.eng.conf.Entries() {
 		if st.Like != nil && !likeMatch(e.Key, *st.Like, true) {
 			continue
 		}
@@ -125,9 +125,9 @@ func (s *Session) execAlterSystemFrontend(ctx context.Context, st *sql.AlterSyst
 	if st.Node == sql.NodeObserver {
 		role = catalog.RoleObserver
 	}
-	meta := s.eng.meta
+	e := s.eng
 	var existing *catalog.Frontend
-	for _, f := range meta.Catalog().Frontends() {
+	for _, f := range e.cat.Frontends() {
 		if f.Host == host && (st.Op == sql.SystemAdd || f.EditLogPort == port) {
 			existing = f
 		}
@@ -137,8 +137,8 @@ func (s *Session) execAlterSystemFrontend(ctx context.Context, st *sql.AlterSyst
 		if existing != nil {
 			return nil, sqlerr.Generic("FE with the same host: %s already exists", host)
 		}
-		name := fmt.Sprintf("%s_%d_%d", host, port, meta.Now().UnixMilli())
-		if _, err := meta.Propose(ctx, &catalog.AddFrontendOp{Frontend: catalog.Frontend{Name: name, Host: host, EditLogPort: port, Role: role}}); err != nil {
+		name := fmt.Sprintf("%s_%d_%d", host, port, e.now().UnixMilli())
+		if _, err := e.writer.Propose(ctx, &catalog.AddFrontendOp{Frontend: catalog.Frontend{Name: name, Host: host, EditLogPort: port, Role: role}}); err != nil {
 			return nil, err
 		}
 	case sql.SystemDrop:
@@ -148,15 +148,15 @@ func (s *Session) execAlterSystemFrontend(ctx context.Context, st *sql.AlterSyst
 		if existing.Role != role {
 			return nil, sqlerr.Generic("%s does not exist[%s:%d]", role, host, port)
 		}
-		for _, f := range meta.Frontends() {
+		for _, f := range e.fes.Frontends() {
 			if f.Name == existing.Name && f.IsLeader {
 				return nil, sqlerr.Generic("can not drop current master node.")
 			}
 		}
-		if err := meta.RemoveJournalMember(ctx, existing.Name); err != nil {
+		if err := e.fes.RemoveJournalMember(ctx, existing.Name); err != nil {
 			return nil, err
 		}
-		if _, err := meta.Propose(ctx, &catalog.DropFrontendOp{Name: existing.Name}); err != nil {
+		if _, err := e.writer.Propose(ctx, &catalog.DropFrontendOp{Name: existing.Name}); err != nil {
 			return nil, err
 		}
 	default:

@@ -278,7 +278,7 @@ func (s *Session) pushedAggregate(ctx context.Context, src *source, groupBy []sq
 	}
 	gs := &groupSet{sc: gscope, m: map[string]*group{}}
 	req := ScanRequest{Table: scan.table, Partitions: scan.parts, Columns: scan.cols, Predicates: scan.preds, GroupBy: gcols, Aggregates: aggs}
-	err := s.eng.meta.Lake().Scan(ctx, req, func(rows [][]types.Value) error {
+	err := s.eng.lake.Scan(ctx, req, func(rows [][]types.Value) error {
 		for _, row := range rows {
 			keyVals := row[:len(gcols)]
 			partials := row[len(gcols):]

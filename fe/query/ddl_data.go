@@ -39,16 +39,16 @@ func (s *Session) execTruncate(ctx context.Context, st *sql.TruncateTableStmt) (
 	for _, p := range parts {
 		n += 2 + len(p.Tablets)
 	}
-	next, err := s.eng.meta.AllocIDs(ctx, n)
+	next, err := s.eng.writer.AllocIDs(ctx, n)
 	if err != nil {
 		return nil, err
 	}
 	take := func() int64 { id := next; next++; return id }
-	vol := s.eng.meta.Catalog().StorageVolume(t.StorageVolume)
+	vol := s.eng.cat.StorageVolume(t.StorageVolume)
 	if vol == nil {
 		return nil, fmt.Errorf("storage volume %s of table %s is gone", t.StorageVolume, t.Name)
 	}
-	now := s.eng.meta.Now().UnixMilli()
+	now := s.eng.now().UnixMilli()
 	var fresh []*catalog.Partition
 	var groups []starmgr.ShardGroup
 	for _, p := range parts {
@@ -61,7 +61,7 @@ func (s *Session) execTruncate(ctx context.Context, st *sql.TruncateTableStmt) (
 		groups = append(groups, starmgr.ShardGroup{ID: np.ShardGroupID, VolumeID: vol.ID,
 			Path: layout.ShardGroupPath(t.DBID, t.ID, np.ID), Shards: slices.Clone(np.Tablets)})
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.TruncateTableOp{TableID: t.ID, NewPartitions: fresh, DropTime: now},
+	if _, err := s.eng.writer.Propose(ctx, &catalog.TruncateTableOp{TableID: t.ID, NewPartitions: fresh, DropTime: now},
 		&starmgr.CreateShardGroupsOp{Groups: groups}); err != nil {
 		return nil, err
 	}
@@ -86,8 +86,8 @@ func (s *Session) execAlterTable(ctx context.Context, st *sql.AlterTableStmt) (*
 				}
 				return nil, sqlerr.New(sqlerr.ErPartitionList, sqlerr.StateGeneral, "Error in list of partitions to [%s]", c.Name.Name)
 			}
-			op := &catalog.DropPartitionOp{TableID: t.ID, PartitionID: p.ID, Force: c.Force, DropTime: s.eng.meta.Now().UnixMilli()}
-			if _, err := s.eng.meta.Propose(ctx, op); err != nil {
+			op := &catalog.DropPartitionOp{TableID: t.ID, PartitionID: p.ID, Force: c.Force, DropTime: s.eng.now().UnixMilli()}
+			if _, err := s.eng.writer.Propose(ctx, op); err != nil {
 				return nil, err
 			}
 		case *sql.CompactClause:
@@ -106,11 +106,11 @@ func (s *Session) execAlterTable(ctx context.Context, st *sql.AlterTableStmt) (*
 			}
 			// As in StarRocks, the statement only asks for the compaction;
 			// it runs in the background (SHOW PARTITIONS shows CompactVersion).
-			s.eng.meta.Lake().RequestCompaction(t.ID, ids)
+			s.eng.lake.RequestCompaction(t.ID, ids)
 		default:
 			return nil, errNotSupported(c.Pos(), "This ALTER TABLE clause")
 		}
-		t = s.eng.meta.Catalog().TableByID(t.ID)
+		t = s.eng.cat.TableByID(t.ID)
 		if t == nil {
 			return nil, errUnknownTable(st.Table.At, st.Table.Name)
 		}
@@ -123,7 +123,7 @@ func (s *Session) execRecoverTable(ctx context.Context, st *sql.RecoverTableStmt
 	if err != nil {
 		return nil, err
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	db := cat.DB(dbName)
 	if db == nil {
 		return nil, errUnknownDB(st.Table.At, dbName)
@@ -144,7 +144,7 @@ func (s *Session) execRecoverTable(ctx context.Context, st *sql.RecoverTableStmt
 	if cat.Table(dbName, st.Table.Name) != nil {
 		return nil, catalog.ErrTableExists(st.Table.Name)
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverTableOp{TableID: found.Table.ID}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.RecoverTableOp{TableID: found.Table.ID}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -159,7 +159,7 @@ func (s *Session) execRecoverPartition(ctx context.Context, st *sql.RecoverParti
 		return nil, err
 	}
 	var found *catalog.RecycledPartition
-	for _, rp := range s.eng.meta.Catalog().RecycledPartitions() {
+	for _, rp := range s.eng.cat.RecycledPartitions() {
 		if rp.TableID == t.ID && rp.Partition.Name == st.Partition.Name && rp.Recoverable {
 			found = rp
 		}
@@ -170,7 +170,7 @@ func (s *Session) execRecoverPartition(ctx context.Context, st *sql.RecoverParti
 	if t.Partition(st.Partition.Name) != nil {
 		return nil, sqlerr.Generic("partition[%s] already exist in table[%s]", st.Partition.Name, t.Name)
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverPartitionOp{PartitionID: found.Partition.ID}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.RecoverPartitionOp{PartitionID: found.Partition.ID}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -181,7 +181,7 @@ func (s *Session) execRecoverDatabase(ctx context.Context, st *sql.RecoverDataba
 		return nil, s.errAccessDenied([]string{catalog.PrivCreateDatabase}, catalog.ObjCatalog, catalog.InternalCatalog)
 	}
 	var found *catalog.RecycledDB
-	for _, rd := range s.eng.meta.Catalog().RecycledDBs() {
+	for _, rd := range s.eng.cat.RecycledDBs() {
 		if rd.DB.Name == st.Db.Name {
 			found = rd
 		}
@@ -189,10 +189,10 @@ func (s *Session) execRecoverDatabase(ctx context.Context, st *sql.RecoverDataba
 	if found == nil {
 		return nil, sqlerr.New(sqlerr.ErBadDB, sqlerr.StateBadDB, "Unknown database '%s'", st.Db.Name)
 	}
-	if s.eng.meta.Catalog().DB(st.Db.Name) != nil {
+	if s.eng.cat.DB(st.Db.Name) != nil {
 		return nil, sqlerr.Generic("Database[%s] already exist.", st.Db.Name)
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.RecoverDBOp{DBID: found.DB.ID}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.RecoverDBOp{DBID: found.DB.ID}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -201,7 +201,7 @@ func (s *Session) execRecoverDatabase(ctx context.Context, st *sql.RecoverDataba
 // execAlterSystemComputeNode adds or drops compute nodes. Adding journals
 // the node and its StarManager worker in one entry.
 func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterSystemStmt) (*Result, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	for _, hp := range st.Hosts {
 		host, port, err := splitHostPort(hp)
 		if err != nil {
@@ -212,12 +212,12 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 			if cat.ComputeNodeByAddr(host, port) != nil {
 				return nil, sqlerr.Generic("Compute node already exists with same host %s and port %d", host, port)
 			}
-			id, err := s.eng.meta.AllocIDs(ctx, 1)
+			id, err := s.eng.writer.AllocIDs(ctx, 1)
 			if err != nil {
 				return nil, err
 			}
 			node := catalog.ComputeNode{ID: id, Host: host, HeartbeatPort: port}
-			if _, err := s.eng.meta.Propose(ctx, &catalog.AddComputeNodeOp{Node: node},
+			if _, err := s.eng.writer.Propose(ctx, &catalog.AddComputeNodeOp{Node: node},
 				&starmgr.AddWorkerOp{Worker: starmgr.Worker{ID: id, Addr: hp}}); err != nil {
 				return nil, err
 			}
@@ -226,7 +226,7 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 			if n == nil {
 				return nil, sqlerr.Generic("compute node does not exists[%s:%d]", host, port)
 			}
-			if _, err := s.eng.meta.Propose(ctx, &catalog.DropComputeNodeOp{ID: n.ID}, &starmgr.RemoveWorkerOp{ID: n.ID}); err != nil {
+			if _, err := s.eng.writer.Propose(ctx, &catalog.DropComputeNodeOp{ID: n.ID}, &starmgr.RemoveWorkerOp{ID: n.ID}); err != nil {
 				return nil, err
 			}
 		default:
@@ -238,7 +238,7 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 
 // recycleRows lists the recycle bin (SHOW CATALOG RECYCLE BIN).
 func (s *Session) recycleRows() [][]string {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	var rows [][]string
 	for _, d := range cat.RecycledDBs() {
 		rows = append(rows, []string{"Database", d.DB.Name, fmt.Sprint(d.DB.ID), "", "", fmtMillis(d.DropTime)})

@@ -34,7 +34,7 @@ func (s *Session) execCreateDatabase(ctx context.Context, st *sql.CreateDatabase
 	if strings.EqualFold(name, infoSchemaDB) || !dbNameRE.MatchString(name) {
 		return nil, at(st.Db.At, "Incorrect database name '%s'", name)
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if cat.DB(name) != nil {
 		if st.IfNotExists {
 			return OK(), nil
@@ -53,15 +53,15 @@ func (s *Session) execCreateDatabase(ctx context.Context, st *sql.CreateDatabase
 			return nil, at(p.At, "Unknown properties: {%s=%s}", p.Key, p.Value)
 		}
 	}
-	id, err := s.eng.meta.AllocIDs(ctx, 1)
+	id, err := s.eng.writer.AllocIDs(ctx, 1)
 	if err != nil {
 		return nil, err
 	}
-	db := catalog.Database{ID: id, Name: name, CreateTime: s.eng.meta.Now().UnixMilli()}
+	db := catalog.Database{ID: id, Name: name, CreateTime: s.eng.now().UnixMilli()}
 	if len(props) > 0 {
 		db.Properties = props
 	}
-	_, err = s.eng.meta.Propose(ctx, &catalog.CreateDBOp{DB: db})
+	_, err = s.eng.writer.Propose(ctx, &catalog.CreateDBOp{DB: db})
 	if err != nil && st.IfNotExists && sqlerr.Number(err) == sqlerr.ErDBCreateExists {
 		return OK(), nil
 	}
@@ -73,7 +73,7 @@ func (s *Session) execCreateDatabase(ctx context.Context, st *sql.CreateDatabase
 
 func (s *Session) execDropDatabase(ctx context.Context, st *sql.DropDatabaseStmt) (*Result, error) {
 	name := st.Db.Name
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	db := cat.DB(name)
 	if db == nil {
 		if st.IfExists {
@@ -86,8 +86,8 @@ func (s *Session) execDropDatabase(ctx context.Context, st *sql.DropDatabaseStmt
 	}
 	// The database and its tables go to the recycle bin (FORCE: straight to
 	// the purge queue); their data is deleted when they are erased.
-	op := &catalog.DropDBOp{ID: db.ID, Force: st.Force, DropTime: s.eng.meta.Now().UnixMilli()}
-	if _, err := s.eng.meta.Propose(ctx, op); err != nil {
+	op := &catalog.DropDBOp{ID: db.ID, Force: st.Force, DropTime: s.eng.now().UnixMilli()}
+	if _, err := s.eng.writer.Propose(ctx, op); err != nil {
 		return nil, err
 	}
 	if s.db == name {
@@ -101,7 +101,7 @@ func (s *Session) execDropTable(ctx context.Context, st *sql.DropTableStmt) (*Re
 	if err != nil {
 		return nil, err
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	db := cat.DB(dbName)
 	if db == nil {
 		if st.IfExists {
@@ -119,8 +119,8 @@ func (s *Session) execDropTable(ctx context.Context, st *sql.DropTableStmt) (*Re
 	if err := s.requireTable(dbName, t.Name, catalog.PrivDrop); err != nil {
 		return nil, err
 	}
-	op := &catalog.DropTableOp{DBID: db.ID, TableID: t.ID, Force: st.Force, DropTime: s.eng.meta.Now().UnixMilli()}
-	if _, err := s.eng.meta.Propose(ctx, op); err != nil {
+	op := &catalog.DropTableOp{DBID: db.ID, TableID: t.ID, Force: st.Force, DropTime: s.eng.now().UnixMilli()}
+	if _, err := s.eng.writer.Propose(ctx, op); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -129,7 +129,7 @@ func (s *Session) execDropTable(ctx context.Context, st *sql.DropTableStmt) (*Re
 // checkVolumeUsable checks that a storage_volume property names an enabled
 // volume the session may use.
 func (s *Session) checkVolumeUsable(pos sql.Pos, name string) error {
-	v := s.eng.meta.Catalog().StorageVolume(name)
+	v := s.eng.cat.StorageVolume(name)
 	if v == nil {
 		return at(pos, `Unknown storage volume "%s"`, name)
 	}

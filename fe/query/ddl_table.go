@@ -57,8 +57,8 @@ func AutoBuckets(partitioned bool, nodes int) int {
 }
 
 func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) (*Result, error) {
-	meta := s.eng.meta
-	cat := meta.Catalog()
+	e := s.eng
+	cat := e.cat
 	dbName, err := s.resolveDB(st.Table.At, st.Table.Db)
 	if err != nil {
 		return nil, at(st.Table.At, "No database selected")
@@ -76,7 +76,7 @@ func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) 
 		}
 		return nil, atCode(st.Table.At, sqlerr.ErTableExists, sqlerr.StateTableExists, "Table '%s' already exists", st.Table.Name)
 	}
-	if meta.Config().Get("run_mode") != "shared_data" {
+	if e.conf.Get("run_mode") != "shared_data" {
 		return nil, at(st.Pos(), "minirocks stores tables only in shared-data mode; set run_mode = shared_data in fe.conf")
 	}
 	t, err := s.analyzeCreateTable(st, db)
@@ -88,7 +88,7 @@ func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) 
 	for _, p := range t.Partitions {
 		n += 2 + len(p.Tablets)
 	}
-	first, err := meta.AllocIDs(ctx, n)
+	first, err := e.writer.AllocIDs(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) 
 			Shards: slices.Clone(p.Tablets),
 		})
 	}
-	_, err = meta.Propose(ctx, &catalog.CreateTableOp{Table: *t}, &starmgr.CreateShardGroupsOp{Groups: groups})
+	_, err = e.writer.Propose(ctx, &catalog.CreateTableOp{Table: *t}, &starmgr.CreateShardGroupsOp{Groups: groups})
 	if err != nil {
 		if st.IfNotExists && sqlerr.Number(err) == sqlerr.ErTableExists {
 			return OK(), nil
@@ -122,7 +122,7 @@ func (s *Session) execCreateTable(ctx context.Context, st *sql.CreateTableStmt) 
 // analyzeCreateTable checks a CREATE TABLE and builds the table it
 // describes, without ids.
 func (s *Session) analyzeCreateTable(st *sql.CreateTableStmt, db *catalog.Database) (*catalog.Table, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if !nameRE.MatchString(st.Table.Name) {
 		return nil, at(st.Table.At, "Incorrect table name '%s'", st.Table.Name)
 	}
@@ -132,7 +132,7 @@ func (s *Session) analyzeCreateTable(st *sql.CreateTableStmt, db *catalog.Databa
 	if len(st.Columns) == 0 {
 		return nil, at(st.Pos(), "Table should have at least one column")
 	}
-	t := &catalog.Table{DBID: db.ID, Name: st.Table.Name, Comment: st.Comment, CreateTime: s.eng.meta.Now().UnixMilli()}
+	t := &catalog.Table{DBID: db.ID, Name: st.Table.Name, Comment: st.Comment, CreateTime: s.eng.now().UnixMilli()}
 
 	// Keys model first: it decides nullability and aggregation rules.
 	keysType := catalog.DupKeys
@@ -262,7 +262,7 @@ func (s *Session) analyzeCreateTable(st *sql.CreateTableStmt, db *catalog.Databa
 	if buckets == 0 {
 		buckets = AutoBuckets(t.Partitioning.Type == "RANGE", s.eng.computeNodes())
 	}
-	now := s.eng.meta.Now().UnixMilli()
+	now := s.eng.now().UnixMilli()
 	for _, p := range parts {
 		p.Tablets = make([]int64, buckets)
 		p.VisibleVersion = 1

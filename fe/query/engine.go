@@ -11,8 +11,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/minirocks/minirocks/conf"
 	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/starmgr"
 )
 
 // ConnInfo describes an authenticated connection.
@@ -26,7 +29,19 @@ type ConnInfo struct {
 
 // Config configures an Engine.
 type Config struct {
-	Meta   Meta
+	// Catalog and StarMgr are the local replicas of the state machines.
+	Catalog *catalog.Catalog
+	StarMgr *starmgr.StarMgr
+	// Writer journals changes; Frontends is the FE membership; Lake is the
+	// data path through the compute nodes.
+	Writer    Writer
+	Frontends Membership
+	Lake      Lake
+	// Conf is this FE's configuration (fe.conf plus run-time changes).
+	Conf *conf.Config
+	// Now is the clock for timestamps stored in the catalog; nil means
+	// time.Now.
+	Now    func() time.Time
 	Logger *slog.Logger
 	// VersionComment is @@version_comment (StarRocks: version-commit).
 	VersionComment string
@@ -36,9 +51,15 @@ type Config struct {
 
 // Engine runs sessions for one FE.
 type Engine struct {
-	meta Meta
-	log  *slog.Logger
-	vars *varTable
+	cat    *catalog.Catalog
+	sm     *starmgr.StarMgr
+	writer Writer
+	fes    Membership
+	lake   Lake
+	conf   *conf.Config
+	now    func() time.Time
+	log    *slog.Logger
+	vars   *varTable
 
 	versionComment string
 
@@ -47,7 +68,7 @@ type Engine struct {
 	nextConn atomic.Uint32
 }
 
-// NewEngine returns an engine over cfg.Meta.
+// NewEngine returns an engine over the roles in cfg.
 func NewEngine(cfg Config) *Engine {
 	if cfg.VersionComment == "" {
 		cfg.VersionComment = "unknown"
@@ -59,8 +80,17 @@ func NewEngine(cfg Config) *Engine {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Engine{
-		meta:           cfg.Meta,
+		cat:            cfg.Catalog,
+		sm:             cfg.StarMgr,
+		writer:         cfg.Writer,
+		fes:            cfg.Frontends,
+		lake:           cfg.Lake,
+		conf:           cfg.Conf,
+		now:            cfg.Now,
 		log:            log,
 		vars:           newVarTable(sysVars(cfg.VersionComment, cfg.ServerVersion)),
 		versionComment: cfg.VersionComment,
@@ -71,7 +101,7 @@ func NewEngine(cfg Config) *Engine {
 // Account returns the account a login as user from host uses, and its
 // password hash (what the MySQL front checks the scramble against).
 func (e *Engine) Account(user, host string) (string, []byte, bool) {
-	u := e.meta.Catalog().MatchUser(user, host)
+	u := e.cat.MatchUser(user, host)
 	if u == nil {
 		return "", nil, false
 	}
@@ -90,7 +120,7 @@ func (e *Engine) NewSession(c ConnInfo) *Session {
 		vars:    map[string]string{},
 		userVar: map[string]string{},
 	}
-	if u := e.meta.Catalog().User(ident); u != nil {
+	if u := e.cat.User(ident); u != nil {
 		if e.vars.getGlobal("activate_all_roles_on_login") == "true" {
 			s.roles = append([]string(nil), u.Roles...)
 		} else {

@@ -54,10 +54,6 @@ func newTestMeta(t *testing.T) *testMeta {
 	return m
 }
 
-func (m *testMeta) Catalog() *catalog.Catalog { return m.cat }
-func (m *testMeta) StarMgr() *starmgr.StarMgr { return m.sm }
-func (m *testMeta) Config() *conf.Config      { return m.cfg }
-func (m *testMeta) Now() time.Time            { return time.UnixMilli(1700000000000) }
 func (m *testMeta) Frontends() []FrontendStatus {
 	return []FrontendStatus{{Name: "fe1", Host: "127.0.0.1", EditLogPort: 9010, HTTPPort: 8030, QueryPort: 9030, RPCPort: 9020,
 		Role: "LEADER", IsLeader: true, Alive: true, ClusterID: "1", Join: true, ReplayedJournalID: 7, Version: "v"}}
@@ -75,9 +71,8 @@ func (m *testMeta) Forward(_ context.Context, st SessionState, text string) (*Re
 	return &Result{AffectedRows: 1}, nil
 }
 
-// Lake is empty: data paths are tested end to end with real compute nodes.
-func (m *testMeta) Lake() Lake { return emptyLake{} }
-
+// emptyLake stands in for the data path, which is tested end to end with
+// real compute nodes.
 type emptyLake struct{}
 
 func (emptyLake) Insert(context.Context, InsertRequest) (*InsertResult, error) {
@@ -154,7 +149,8 @@ func rowsOf(r *Result) [][]string {
 
 func newEngine(t *testing.T) (*Engine, *testMeta) {
 	m := newTestMeta(t)
-	return NewEngine(Config{Meta: m, VersionComment: "3.4.2-minirocks"}), m
+	return NewEngine(Config{Catalog: m.cat, StarMgr: m.sm, Writer: m, Frontends: m, Lake: emptyLake{}, Conf: m.cfg,
+		Now: func() time.Time { return time.UnixMilli(1700000000000) }, VersionComment: "3.4.2-minirocks"}), m
 }
 
 func rootSession(e *Engine) *Session {
@@ -284,12 +280,12 @@ func TestShowCreateTableAndDesc(t *testing.T) {
 		{"note", "varchar(65533)", "YES", "false", "NULL", ""},
 	}, rowsOf(run(t, s, "DESC orders")))
 	// Tablets and shard groups: 2 partitions x 3 buckets.
-	tbl := e.meta.Catalog().Table("d", "orders")
+	tbl := e.cat.Table("d", "orders")
 	require.Len(t, tbl.Partitions, 2)
 	require.Equal(t, 6, tbl.TabletCount())
-	require.Len(t, e.meta.StarMgr().ShardGroups(), 2)
-	require.Equal(t, 6, e.meta.StarMgr().ShardCount())
-	g := e.meta.StarMgr().ShardGroup(tbl.Partitions[0].ShardGroupID)
+	require.Len(t, e.sm.ShardGroups(), 2)
+	require.Equal(t, 6, e.sm.ShardCount())
+	g := e.sm.ShardGroup(tbl.Partitions[0].ShardGroupID)
 	require.Equal(t, layout.ShardGroupPath(tbl.DBID, tbl.ID, tbl.Partitions[0].ID), g.Path)
 	require.Equal(t, tbl.Partitions[0].Tablets, g.Shards)
 
@@ -297,16 +293,16 @@ func TestShowCreateTableAndDesc(t *testing.T) {
 	run(t, s, "CREATE TABLE auto (a INT, b BIGINT, c VARCHAR(5), d INT)")
 	res = run(t, s, "SHOW CREATE TABLE auto")
 	require.Contains(t, res.Rows[0][1].String(), "DUPLICATE KEY(`a`, `b`, `c`)\nDISTRIBUTED BY RANDOM\n")
-	require.Equal(t, 16, e.meta.Catalog().Table("d", "auto").TabletCount())
+	require.Equal(t, 16, e.cat.Table("d", "auto").TabletCount())
 	run(t, s, "DROP TABLE auto")
-	require.Nil(t, e.meta.Catalog().Table("d", "auto"))
+	require.Nil(t, e.cat.Table("d", "auto"))
 	// The dropped table waits in the recycle bin; its shard group stays
 	// until its data is purged.
-	require.Len(t, e.meta.Catalog().RecycledTables(), 1)
-	require.Len(t, e.meta.StarMgr().ShardGroups(), 3)
+	require.Len(t, e.cat.RecycledTables(), 1)
+	require.Len(t, e.sm.ShardGroups(), 3)
 	run(t, s, "RECOVER TABLE auto")
-	require.NotNil(t, e.meta.Catalog().Table("d", "auto"))
-	require.Empty(t, e.meta.Catalog().RecycledTables())
+	require.NotNil(t, e.cat.Table("d", "auto"))
+	require.Empty(t, e.cat.RecycledTables())
 }
 
 func TestBatchPartitions(t *testing.T) {
@@ -344,7 +340,7 @@ func TestVolumes(t *testing.T) {
 	run(t, s, "SET backup AS DEFAULT STORAGE VOLUME")
 	require.Equal(t, "true", rowsOf(run(t, s, "DESC STORAGE VOLUME backup"))[0][2])
 	run(t, s, "CREATE DATABASE d", "CREATE TABLE d.t (a INT)")
-	require.Equal(t, "backup", e.meta.Catalog().Table("d", "t").StorageVolume)
+	require.Equal(t, "backup", e.cat.Table("d", "t").StorageVolume)
 	run(t, s, "SET builtin_storage_volume AS DEFAULT STORAGE VOLUME")
 	err := runErr(s, "DROP STORAGE VOLUME backup")
 	require.ErrorContains(t, err, "Storage volume 'backup' is referenced by dbs or tables, dbs: [], tables: [d.t]")

@@ -46,7 +46,7 @@ func (s *Session) errAccessDenied(privs []string, objType, object string) error 
 		active = "[" + strings.Join(s.roles, ", ") + "]"
 	}
 	inactive := "NONE"
-	if u := s.eng.meta.Catalog().User(s.ident); u != nil {
+	if u := s.eng.cat.User(s.ident); u != nil {
 		var in []string
 		for _, r := range u.Roles {
 			if !contains(s.roles, r) {
@@ -75,7 +75,7 @@ func contains(list []string, s string) bool {
 
 // privs returns the session's privileges as of now.
 func (s *Session) privs() catalog.Privileges {
-	return s.eng.meta.Catalog().PrivilegesOf(s.ident, s.roles)
+	return s.eng.cat.PrivilegesOf(s.ident, s.roles)
 }
 
 func (s *Session) requireSystem(privs ...string) error {

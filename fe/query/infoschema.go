@@ -53,7 +53,7 @@ func infoSchemaTables() map[string]*sysTable {
 					out = append(out, []types.Value{str("def"), str(infoSchemaDB), str(name), str("SYSTEM VIEW"), null,
 						i64(0), null, null, null, null, null, null, null, null, null, null, null, str("utf8_general_ci"), null, null, str("")})
 				}
-				cat := s.eng.meta.Catalog()
+				cat := s.eng.cat
 				p := s.privs()
 				for _, db := range cat.DBs() {
 					for _, t := range cat.Tables(db.Name) {
@@ -83,7 +83,7 @@ func infoSchemaTables() map[string]*sysTable {
 				col("SRS_ID", types.TBigInt)),
 			rows: func(s *Session) [][]types.Value {
 				var out [][]types.Value
-				cat := s.eng.meta.Catalog()
+				cat := s.eng.cat
 				p := s.privs()
 				for _, db := range cat.DBs() {
 					for _, t := range cat.Tables(db.Name) {
@@ -175,7 +175,7 @@ func infoSchemaTableNames() []string {
 func (s *Session) visibleDBs() []string {
 	out := []string{infoSchemaDB}
 	p := s.privs()
-	for _, db := range s.eng.meta.Catalog().DBs() {
+	for _, db := range s.eng.cat.DBs() {
 		if p.AnyOnDatabase(db.Name) {
 			out = append(out, db.Name)
 		}

@@ -24,7 +24,7 @@ func (s *Session) execInsert(ctx context.Context, st *sql.InsertStmt) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	db := cat.DB(dbName)
 	if db == nil {
 		return nil, errUnknownDB(st.Table.At, dbName)
@@ -118,7 +118,7 @@ func (s *Session) execInsert(ctx context.Context, st *sql.InsertStmt) (*Result, 
 	if st.Label != nil {
 		label = st.Label.Name
 	}
-	res, err := s.eng.meta.Lake().Insert(ctx, InsertRequest{DB: db, Table: t, Label: label, User: s.ident.String(), Rows: rows, Partitions: parts})
+	res, err := s.eng.lake.Insert(ctx, InsertRequest{DB: db, Table: t, Label: label, User: s.ident.String(), Rows: rows, Partitions: parts})
 	if err != nil {
 		return nil, err
 	}

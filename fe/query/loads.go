@@ -51,7 +51,7 @@ func loadType(t *catalog.Transaction) string {
 // loadJobs lists the load transactions the session may see (compaction
 // transactions are not loads).
 func (s *Session) loadJobs(dbName string) []*catalog.Transaction {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	p := s.privs()
 	var out []*catalog.Transaction
 	for _, t := range cat.Txns() {
@@ -73,7 +73,7 @@ func (s *Session) loadJobs(dbName string) []*catalog.Transaction {
 
 // loadsRows are information_schema.loads' rows.
 func (s *Session) loadsRows() [][]types.Value {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	str := types.StringValue
 	i64 := func(n int64) types.Value { return types.IntValue(types.BigInt, n) }
 	tm := func(ms int64) types.Value {
@@ -130,7 +130,7 @@ func (s *Session) execShowLoad(st *sql.ShowLoadStmt) (*Result, error) {
 	if db == "" {
 		return nil, errNoDB(pos)
 	}
-	if s.eng.meta.Catalog().DB(db) == nil {
+	if s.eng.cat.DB(db) == nil {
 		return nil, errUnknownDB(pos, db)
 	}
 	res := &Result{Columns: StringColumns("JobId", "Label", "State", "Progress", "Type", "Priority", "ScanRows",

@@ -4,33 +4,29 @@ import (
 	"context"
 	"time"
 
-	"github.com/minirocks/minirocks/conf"
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/rpc"
-	"github.com/minirocks/minirocks/starmgr"
 	"github.com/minirocks/minirocks/types"
 )
 
-// Meta is what the engine needs from the FE node: the replicated state to
-// read, a way to change it through the journal, and facts about the
-// cluster's nodes. The engine never talks to raft itself.
-type Meta interface {
-	// Catalog and StarMgr are the local replicas of the state machines.
-	Catalog() *catalog.Catalog
-	StarMgr() *starmgr.StarMgr
+// The engine's view of the FE is split into the few roles it uses; each
+// is satisfied by the FE's wiring and, in tests, by small fakes. The
+// replicas it reads (the catalog and StarManager) come as they are, in
+// Config. The engine never talks to raft itself.
+
+// Writer changes metadata through the journal (on the leader).
+type Writer interface {
 	// Propose journals catalog and StarManager ops as one entry and returns
 	// once it is durable and applied; the error is the rejection, if any.
 	Propose(ctx context.Context, ops ...any) (journalID uint64, err error)
 	// AllocIDs reserves n consecutive catalog ids and returns the first.
 	AllocIDs(ctx context.Context, n int) (first int64, err error)
-	// Config is this FE's configuration (fe.conf plus run-time changes).
-	Config() *conf.Config
+}
+
+// Membership is the cluster's frontends as this FE knows them.
+type Membership interface {
 	// Frontends describes every FE of the cluster as SHOW FRONTENDS shows it.
 	Frontends() []FrontendStatus
-	// Now is the leader's clock for timestamps stored in the catalog.
-	Now() time.Time
-	// Lake is the data path through the compute nodes.
-	Lake() Lake
 	// RemoveJournalMember takes an FE out of the journal's membership
 	// (ALTER SYSTEM DROP FOLLOWER|OBSERVER); an FE that is not a member
 	// is not an error.

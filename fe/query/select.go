@@ -82,7 +82,7 @@ func (s *Session) selectFrom(st *sql.SelectStmt) (*source, error) {
 		if err != nil {
 			return nil, err
 		}
-		cat := s.eng.meta.Catalog()
+		cat := s.eng.cat
 		if cat.DB(dbName) == nil {
 			return nil, errUnknownDB(tn.At, dbName)
 		}
@@ -153,7 +153,7 @@ func (s *Session) tableSource(st *sql.SelectStmt, db string, t *catalog.Table, a
 	scan.parts = prunePartitions(t, conj, full)
 	src := &source{sc: sc, olap: scan}
 	src.feed = func(ctx context.Context, fn func([][]types.Value) error) error {
-		return s.eng.meta.Lake().Scan(ctx, ScanRequest{Table: t, Partitions: scan.parts, Columns: cols, Predicates: scan.preds}, fn)
+		return s.eng.lake.Scan(ctx, ScanRequest{Table: t, Partitions: scan.parts, Columns: cols, Predicates: scan.preds}, fn)
 	}
 	return src, nil
 }

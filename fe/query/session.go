@@ -45,7 +45,7 @@ func (s *Session) UseDB(name string) error {
 		s.db = infoSchemaDB
 		return nil
 	}
-	if s.eng.meta.Catalog().DB(name) == nil {
+	if s.eng.cat.DB(name) == nil {
 		return sqlerr.New(sqlerr.ErBadDB, sqlerr.StateBadDB, "Unknown database '%s'", name)
 	}
 	if !s.privs().AnyOnDatabase(name) {
@@ -65,8 +65,8 @@ func (s *Session) Run(ctx context.Context, text string) (*Result, string, error)
 	if st == nil {
 		return OK(), "", nil
 	}
-	if NeedsLeader(st) && !s.forwarded && !s.eng.meta.IsLeader() {
-		res, err := s.eng.meta.Forward(ctx, s.State(), text[:len(text)-len(rest)])
+	if NeedsLeader(st) && !s.forwarded && !s.eng.fes.IsLeader() {
+		res, err := s.eng.fes.Forward(ctx, s.State(), text[:len(text)-len(rest)])
 		return res, rest, err
 	}
 	res, err := s.Exec(ctx, st)
@@ -75,7 +75,7 @@ func (s *Session) Run(ctx context.Context, text string) (*Result, string, error)
 
 // Exec executes one parsed statement.
 func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
-	if s.eng.meta.Catalog().User(s.ident) == nil {
+	if s.eng.cat.User(s.ident) == nil {
 		// The account was dropped while this session was open.
 		return nil, sqlerr.New(sqlerr.ErAccessDenied, sqlerr.StateAccessDenied, "Access denied for user '%s' (using password: YES)", s.user)
 	}

@@ -21,7 +21,7 @@ func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
 		res = &Result{Columns: StringColumns("Database")}
 		p := s.privs()
 		names := []string{infoSchemaDB}
-		for _, db := range s.eng.meta.Catalog().DBs() {
+		for _, db := range s.eng.cat.DBs() {
 			if p.AnyOnDatabase(db.Name) {
 				names = append(names, db.Name)
 			}
@@ -50,7 +50,7 @@ func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
 	case sql.ShowStorageVolumes:
 		res = &Result{Columns: StringColumns("Storage Volume")}
 		p := s.privs()
-		for _, v := range s.eng.meta.Catalog().StorageVolumes() {
+		for _, v := range s.eng.cat.StorageVolumes() {
 			if !p.IsRoot() && !p.Volume(v.Name, catalog.PrivUsage) && !p.Volume(v.Name, catalog.PrivAlter) && !p.Volume(v.Name, catalog.PrivDrop) {
 				continue
 			}
@@ -58,7 +58,7 @@ func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
 		}
 	case sql.ShowRoles:
 		res = &Result{Columns: StringColumns("Name", "Builtin", "Comment")}
-		for _, r := range s.eng.meta.Catalog().Roles() {
+		for _, r := range s.eng.cat.Roles() {
 			res.AddRow(r.Name, strconv.FormatBool(r.Builtin), "")
 		}
 	case sql.ShowUsers:
@@ -66,7 +66,7 @@ func (s *Session) execShow(st *sql.ShowStmt) (*Result, error) {
 			return nil, err
 		}
 		res = &Result{Columns: StringColumns("User")}
-		for _, u := range s.eng.meta.Catalog().Users() {
+		for _, u := range s.eng.cat.Users() {
 			res.AddRow(u.Ident.String())
 		}
 	case sql.ShowProcesslist:
@@ -126,7 +126,7 @@ var computeNodeColumns = []string{"ComputeNodeId", "IP", "HeartbeatPort", "BePor
 
 func (s *Session) frontendsResult() *Result {
 	res := &Result{Columns: StringColumns(frontendColumns...)}
-	for _, f := range s.eng.meta.Frontends() {
+	for _, f := range s.eng.fes.Frontends() {
 		start := "NULL"
 		if f.Alive && !f.StartTime.IsZero() {
 			start = f.StartTime.Format(timeLayout)
@@ -154,7 +154,7 @@ func (s *Session) frontendsResult() *Result {
 
 func (s *Session) computeNodesResult() *Result {
 	res := &Result{Columns: StringColumns(computeNodeColumns...)}
-	for _, n := range s.eng.meta.Lake().ComputeNodes() {
+	for _, n := range s.eng.lake.ComputeNodes() {
 		last := "NULL"
 		if !n.LastHeartbeat.IsZero() {
 			last = n.LastHeartbeat.Format(timeLayout)
@@ -216,14 +216,14 @@ func (s *Session) execShowProc(st *sql.ShowProcStmt) (*Result, error) {
 		return res, nil
 	case "/dbs":
 		res := &Result{Columns: StringColumns("DbId", "DbName", "TableNum", "LastConsistencyCheckTime", "ReplicaQuota")}
-		cat := s.eng.meta.Catalog()
+		cat := s.eng.cat
 		for _, db := range cat.DBs() {
 			res.AddRow(strconv.FormatInt(db.ID, 10), db.Name, strconv.Itoa(len(cat.Tables(db.Name))), "NULL", "1073741824")
 		}
 		return res, nil
 	case "/statistic":
 		res := &Result{Columns: StringColumns("DbId", "DbName", "TableNum", "PartitionNum", "IndexNum", "TabletNum", "ReplicaNum")}
-		cat := s.eng.meta.Catalog()
+		cat := s.eng.cat
 		for _, db := range cat.DBs() {
 			tables := cat.Tables(db.Name)
 			parts, tablets := 0, 0
@@ -250,7 +250,7 @@ func (s *Session) procDBTables(idText string) *Result {
 	if err != nil {
 		return nil
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	db := cat.DBByID(id)
 	if db == nil {
 		return nil
@@ -264,7 +264,7 @@ func (s *Session) procDBTables(idText string) *Result {
 		}
 		path := ""
 		if v := cat.StorageVolume(t.StorageVolume); v != nil {
-			path = layout.TableURL(v.Locations[0], s.eng.meta.StarMgr().ServiceID(), db.ID, t.ID)
+			path = layout.TableURL(v.Locations[0], s.eng.sm.ServiceID(), db.ID, t.ID)
 		}
 		res.AddRow(strconv.FormatInt(t.ID, 10), t.Name, "1", pcol, strconv.Itoa(len(t.Partitions)), "NORMAL",
 			"CLOUD_NATIVE", "NULL", strconv.Itoa(t.TabletCount()), ptype, path)

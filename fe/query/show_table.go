@@ -18,7 +18,7 @@ func (s *Session) lookupTable(tn *sql.TableName) (*catalog.Table, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if cat.DB(dbName) == nil {
 		return nil, "", errUnknownDB(tn.At, dbName)
 	}
@@ -158,7 +158,7 @@ func backquoteList(names []string) string {
 }
 
 func (s *Session) execShowCreateDatabase(st *sql.ShowCreateDatabaseStmt) (*Result, error) {
-	db := s.eng.meta.Catalog().DB(st.Db.Name)
+	db := s.eng.cat.DB(st.Db.Name)
 	if db == nil {
 		return nil, errUnknownDB(st.Db.At, st.Db.Name)
 	}
@@ -267,7 +267,7 @@ func (s *Session) execShowTables(st *sql.ShowTablesStmt) (*Result, error) {
 		dbName = infoSchemaDB
 		names = infoSchemaTableNames()
 	} else {
-		cat := s.eng.meta.Catalog()
+		cat := s.eng.cat
 		if cat.DB(dbName) == nil {
 			return nil, errUnknownDB(pos, dbName)
 		}

@@ -39,7 +39,7 @@ func (s *Session) execCreateUser(ctx context.Context, st *sql.CreateUserStmt) (*
 		return nil, err
 	}
 	ident := identOf(st.User)
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if cat.User(ident) != nil {
 		if st.IfNotExists {
 			return OK(), nil
@@ -61,7 +61,7 @@ func (s *Session) execCreateUser(ctx context.Context, st *sql.CreateUserStmt) (*
 		u.Roles = append(u.Roles, r.Name)
 	}
 	u.DefaultRoles = slices.Clone(u.Roles)
-	_, err = s.eng.meta.Propose(ctx, &catalog.CreateUserOp{User: u})
+	_, err = s.eng.writer.Propose(ctx, &catalog.CreateUserOp{User: u})
 	if err != nil && st.IfNotExists && cat.User(ident) != nil {
 		return OK(), nil
 	}
@@ -78,7 +78,7 @@ func (s *Session) execAlterUser(ctx context.Context, st *sql.AlterUserStmt) (*Re
 			return nil, err
 		}
 	}
-	if s.eng.meta.Catalog().User(ident) == nil {
+	if s.eng.cat.User(ident) == nil {
 		if st.IfExists {
 			return OK(), nil
 		}
@@ -91,7 +91,7 @@ func (s *Session) execAlterUser(ctx context.Context, st *sql.AlterUserStmt) (*Re
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.AlterUserOp{Ident: ident, Password: pw}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.AlterUserOp{Ident: ident, Password: pw}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -102,7 +102,7 @@ func (s *Session) execDropUser(ctx context.Context, st *sql.DropUserStmt) (*Resu
 		return nil, err
 	}
 	ident := identOf(st.User)
-	if s.eng.meta.Catalog().User(ident) == nil {
+	if s.eng.cat.User(ident) == nil {
 		if st.IfExists {
 			return OK(), nil
 		}
@@ -111,7 +111,7 @@ func (s *Session) execDropUser(ctx context.Context, st *sql.DropUserStmt) (*Resu
 	if ident.User == catalog.RootUser {
 		return nil, at(st.User.At, "Operation DROP USER failed for %s : cannot drop user %s", ident, ident)
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.DropUserOp{Ident: ident}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.DropUserOp{Ident: ident}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -127,7 +127,7 @@ func (s *Session) execSetPassword(ctx context.Context, st *sql.SetPasswordStmt) 
 			}
 		}
 	}
-	if s.eng.meta.Catalog().User(ident) == nil {
+	if s.eng.cat.User(ident) == nil {
 		return nil, at(st.Pos(), "authentication info for user %s not found", ident)
 	}
 	if ident.User == catalog.RootUser && s.ident.User != catalog.RootUser {
@@ -143,7 +143,7 @@ func (s *Session) execSetPassword(ctx context.Context, st *sql.SetPasswordStmt) 
 	} else {
 		pw = catalog.HashPassword(st.Password)
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.AlterUserOp{Ident: ident, Password: pw}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.AlterUserOp{Ident: ident, Password: pw}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -154,13 +154,13 @@ func (s *Session) execCreateRole(ctx context.Context, st *sql.CreateRoleStmt) (*
 		return nil, err
 	}
 	for _, r := range st.Roles {
-		if s.eng.meta.Catalog().Role(r.Name) != nil {
+		if s.eng.cat.Role(r.Name) != nil {
 			if st.IfNotExists {
 				continue
 			}
 			return nil, at(r.At, "Operation CREATE ROLE failed for %s : role already exists", r.Name)
 		}
-		if _, err := s.eng.meta.Propose(ctx, &catalog.CreateRoleOp{Name: r.Name}); err != nil {
+		if _, err := s.eng.writer.Propose(ctx, &catalog.CreateRoleOp{Name: r.Name}); err != nil {
 			return nil, err
 		}
 	}
@@ -172,13 +172,13 @@ func (s *Session) execDropRole(ctx context.Context, st *sql.DropRoleStmt) (*Resu
 		return nil, err
 	}
 	for _, r := range st.Roles {
-		if s.eng.meta.Catalog().Role(r.Name) == nil {
+		if s.eng.cat.Role(r.Name) == nil {
 			if st.IfExists {
 				continue
 			}
 			return nil, at(r.At, "cannot find role %s!", r.Name)
 		}
-		if _, err := s.eng.meta.Propose(ctx, &catalog.DropRoleOp{Name: r.Name}); err != nil {
+		if _, err := s.eng.writer.Propose(ctx, &catalog.DropRoleOp{Name: r.Name}); err != nil {
 			return nil, err
 		}
 	}
@@ -195,7 +195,7 @@ func (s *Session) checkGrantableRole(r *sql.Ident) error {
 
 // granteeOf resolves the grantee of a GRANT/REVOKE into the op's fields.
 func (s *Session) granteeOf(g *sql.Grantee) (*catalog.UserIdent, string, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if g.User != nil {
 		id := identOf(g.User)
 		if cat.User(id) == nil {
@@ -212,7 +212,7 @@ func (s *Session) granteeOf(g *sql.Grantee) (*catalog.UserIdent, string, error) 
 // objectOf maps a GRANT's ON clause onto a catalog object, checking that
 // named databases, tables and volumes exist.
 func (s *Session) objectOf(o *sql.PrivObject) (catalog.Object, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	switch o.Type {
 	case sql.ObjSystem:
 		return catalog.Object{Type: catalog.ObjSystem}, nil
@@ -288,7 +288,7 @@ func (s *Session) execGrantPrivilege(ctx context.Context, privs []string, o *sql
 	if !grant {
 		cop = (*catalog.RevokeOp)(op)
 	}
-	if _, err := s.eng.meta.Propose(ctx, cop); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, cop); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -298,7 +298,7 @@ func (s *Session) execGrantRole(ctx context.Context, roles []*sql.Ident, g *sql.
 	if err := s.requireSystem(catalog.PrivGrant); err != nil {
 		return nil, err
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	var names []string
 	for _, r := range roles {
 		if cat.Role(r.Name) == nil {
@@ -321,14 +321,14 @@ func (s *Session) execGrantRole(ctx context.Context, roles []*sql.Ident, g *sql.
 	if !grant {
 		cop = (*catalog.RevokeOp)(op)
 	}
-	if _, err := s.eng.meta.Propose(ctx, cop); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, cop); err != nil {
 		return nil, err
 	}
 	return OK(), nil
 }
 
 func (s *Session) execSetRole(ctx context.Context, st *sql.SetRoleStmt) (*Result, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	ident := s.ident
 	if st.Default {
 		ident = identOf(st.User)
@@ -362,7 +362,7 @@ func (s *Session) execSetRole(ctx context.Context, st *sql.SetRoleStmt) (*Result
 		}
 	}
 	if st.Default {
-		if _, err := s.eng.meta.Propose(ctx, &catalog.SetDefaultRolesOp{Ident: ident, Roles: roles}); err != nil {
+		if _, err := s.eng.writer.Propose(ctx, &catalog.SetDefaultRolesOp{Ident: ident, Roles: roles}); err != nil {
 			return nil, err
 		}
 		return OK(), nil
@@ -426,7 +426,7 @@ func grantRows(who string, grantee string, roles []string, grants []catalog.Gran
 }
 
 func (s *Session) execShowGrants(st *sql.ShowGrantsStmt) (*Result, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if st.Role != nil {
 		if err := s.requireSystem(catalog.PrivGrant); err != nil {
 			return nil, err

@@ -39,7 +39,7 @@ func (s *Session) execCreateVolume(ctx context.Context, st *sql.CreateStorageVol
 	if !volumeNameRE.MatchString(name) {
 		return nil, atCode(st.Name.At, sqlerr.ErVolumeName, sqlerr.StateSyntax, "Incorrect storage volume name '%s'", name)
 	}
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	if cat.StorageVolume(name) != nil {
 		if st.IfNotExists {
 			return OK(), nil
@@ -75,7 +75,7 @@ func (s *Session) execCreateVolume(ctx context.Context, st *sql.CreateStorageVol
 		ID: uuid.NewString(), Name: name, Type: typ, Locations: st.Locations,
 		Comment: st.Comment, Properties: props, Enabled: enabled,
 	}
-	_, err = s.eng.meta.Propose(ctx, &catalog.CreateStorageVolumeOp{Volume: v})
+	_, err = s.eng.writer.Propose(ctx, &catalog.CreateStorageVolumeOp{Volume: v})
 	if err != nil && st.IfNotExists && cat.StorageVolume(name) != nil {
 		return OK(), nil
 	}
@@ -87,7 +87,7 @@ func (s *Session) execCreateVolume(ctx context.Context, st *sql.CreateStorageVol
 
 func (s *Session) execAlterVolume(ctx context.Context, st *sql.AlterStorageVolumeStmt) (*Result, error) {
 	name := st.Name.Name
-	if s.eng.meta.Catalog().StorageVolume(name) == nil {
+	if s.eng.cat.StorageVolume(name) == nil {
 		return nil, catalog.ErrUnknownVolume(name)
 	}
 	if err := s.requireVolume(name, catalog.PrivAlter); err != nil {
@@ -116,7 +116,7 @@ func (s *Session) execAlterVolume(ctx context.Context, st *sql.AlterStorageVolum
 			op.Properties = props
 		}
 	}
-	if _, err := s.eng.meta.Propose(ctx, op); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, op); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -124,7 +124,7 @@ func (s *Session) execAlterVolume(ctx context.Context, st *sql.AlterStorageVolum
 
 func (s *Session) execDropVolume(ctx context.Context, st *sql.DropStorageVolumeStmt) (*Result, error) {
 	name := st.Name.Name
-	if s.eng.meta.Catalog().StorageVolume(name) == nil {
+	if s.eng.cat.StorageVolume(name) == nil {
 		if st.IfExists {
 			return OK(), nil
 		}
@@ -133,7 +133,7 @@ func (s *Session) execDropVolume(ctx context.Context, st *sql.DropStorageVolumeS
 	if err := s.requireVolume(name, catalog.PrivDrop); err != nil {
 		return nil, err
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.DropStorageVolumeOp{Name: name}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.DropStorageVolumeOp{Name: name}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
@@ -141,20 +141,20 @@ func (s *Session) execDropVolume(ctx context.Context, st *sql.DropStorageVolumeS
 
 func (s *Session) execSetDefaultVolume(ctx context.Context, st *sql.SetDefaultStorageVolumeStmt) (*Result, error) {
 	name := st.Name.Name
-	if s.eng.meta.Catalog().StorageVolume(name) == nil {
+	if s.eng.cat.StorageVolume(name) == nil {
 		return nil, catalog.ErrUnknownVolume(name)
 	}
 	if err := s.requireVolume(name, catalog.PrivAlter); err != nil {
 		return nil, err
 	}
-	if _, err := s.eng.meta.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: name}); err != nil {
+	if _, err := s.eng.writer.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: name}); err != nil {
 		return nil, err
 	}
 	return OK(), nil
 }
 
 func (s *Session) execDescVolume(st *sql.DescStorageVolumeStmt) (*Result, error) {
-	cat := s.eng.meta.Catalog()
+	cat := s.eng.cat
 	v := cat.StorageVolume(st.Name.Name)
 	if v == nil {
 		return nil, at(st.Name.At, "Unknown storage volume: %s", st.Name.Name)

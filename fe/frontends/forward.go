@@ -1,4 +1,4 @@
-package fe
+package frontends
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/minirocks/minirocks/fe/meta"
 	"github.com/minirocks/minirocks/fe/query"
 	"github.com/minirocks/minirocks/fe/sqlerr"
 	"github.com/minirocks/minirocks/rpc"
@@ -36,14 +37,14 @@ var errNoLeader = sqlerr.New(sqlerr.ErUnknown, sqlerr.StateGeneral,
 	"No leader FE is available to run the statement: an election is under way or the frontends have lost their quorum (more than half of the followers are down). Retry once a leader is elected")
 
 // handleForward runs a forwarded statement on the leader.
-func (n *Node) handleForward(ctx context.Context, req *forwardRequest) (*forwardResponse, error) {
-	if req.ClusterID != n.meta.cat.ClusterID() {
-		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.meta.cat.ClusterID())
+func (n *Service) handleForward(ctx context.Context, req *forwardRequest) (*forwardResponse, error) {
+	if req.ClusterID != n.cat.ClusterID() {
+		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.cat.ClusterID())
 	}
-	if !n.leading.Load() {
+	if !n.cfg.Leader.Leading() {
 		return nil, rpc.Errorf(codeNoLeader, "this FE is not the leader (or is still taking over)")
 	}
-	res, err := n.eng.RunForwarded(ctx, req.Session, req.SQL)
+	res, err := n.cfg.Runner.RunForwarded(ctx, req.Session, req.SQL)
 	resp := &forwardResponse{Result: res, JournalID: n.jr.AppliedID()}
 	if err != nil {
 		resp.Result = nil
@@ -56,21 +57,21 @@ func (n *Node) handleForward(ctx context.Context, req *forwardRequest) (*forward
 	return resp, nil
 }
 
-// Forward implements query.Meta: it sends the statement to the leader,
-// waiting through an election for up to leaderWait, then waits until this
-// FE has replayed the statement's journal entries.
-func (m nodeMeta) Forward(ctx context.Context, st query.SessionState, text string) (*query.Result, error) {
-	n := m.n
+// Forward runs a statement on the leader: it sends it there, waiting
+// through an election for up to leaderWait, then waits until this FE has
+// replayed the statement's journal entries, so the session reads its own
+// writes.
+func (n *Service) Forward(ctx context.Context, st query.SessionState, text string) (*query.Result, error) {
 	deadline := time.Now().Add(leaderWait)
 	for {
-		if n.leading.Load() {
+		if n.cfg.Leader.Leading() {
 			// Leadership came here while we waited.
-			return n.eng.RunForwarded(ctx, st, text)
+			return n.cfg.Runner.RunForwarded(ctx, st, text)
 		}
 		_, addr := n.jr.Leader()
 		if addr != "" && !n.jr.IsLeader() {
 			var resp forwardResponse
-			err := n.feCall(ctx, addr, pathFEForward, &forwardRequest{ClusterID: n.meta.cat.ClusterID(), Session: st, SQL: text}, &resp)
+			err := n.cfg.Client.Call(ctx, addr, pathFEForward, &forwardRequest{ClusterID: n.cat.ClusterID(), Session: st, SQL: text}, &resp)
 			if err == nil {
 				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				werr := n.jr.WaitApplied(wctx, resp.JournalID)
@@ -105,21 +106,24 @@ func (m nodeMeta) Forward(ctx context.Context, st query.SessionState, text strin
 	}
 }
 
-// RemoveJournalMember implements query.Meta.
-func (m nodeMeta) RemoveJournalMember(ctx context.Context, name string) error {
-	servers, err := m.n.jr.Servers()
+// RemoveJournalMember takes an FE out of the journal's membership (ALTER
+// SYSTEM DROP FOLLOWER|OBSERVER); an FE that is not a member is not an
+// error.
+func (n *Service) RemoveJournalMember(ctx context.Context, name string) error {
+	servers, err := n.jr.Servers()
 	if err != nil {
-		return mapJournalErr(err)
+		return meta.JournalError(err)
 	}
 	for _, s := range servers {
 		if s.ID == name {
 			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			return mapJournalErr(m.n.jr.RemoveNode(rctx, name))
+			return meta.JournalError(n.jr.RemoveNode(rctx, name))
 		}
 	}
 	return nil
 }
 
-// IsLeader implements query.Meta.
-func (m nodeMeta) IsLeader() bool { return m.n.leading.Load() }
+// IsLeader reports whether this FE leads: statements that change metadata
+// run here, elsewhere they are forwarded.
+func (n *Service) IsLeader() bool { return n.cfg.Leader.Leading() }

@@ -1,4 +1,10 @@
-package fe
+// Package meta is the FE's replicated metadata state: the catalog and the
+// StarManager fed by the journal (State), the edit-log encoding of their
+// ops, the writer that journals ops (Writer) and the leader's id allocator
+// (IDAllocator). Every other FE package reads the state through the
+// catalog and StarManager it holds and changes it only by proposing ops
+// through a Proposer, the small interface it defines for itself.
+package meta
 
 import (
 	"bytes"
@@ -11,7 +17,7 @@ import (
 	"github.com/minirocks/minirocks/starmgr"
 )
 
-// metaState is the replicated state of an FE: the catalog and the
+// State is the replicated state of an FE: the catalog and the
 // StarManager, fed by the journal. An entry's ops are all checked before any
 // is applied, so an entry applies whole or not at all; a rejected entry
 // changes nothing on any replica, and its error goes back to the proposer.
@@ -19,17 +25,20 @@ import (
 // Ops of one entry must be independent of each other (the checks do not see
 // each other's effects); the FE never puts two ops of the same state machine
 // in one entry.
-type metaState struct {
-	cat *catalog.Catalog
-	sm  *starmgr.StarMgr
+type State struct {
+	// Catalog is the catalog replica: databases, tables, users, transactions, nodes.
+	Catalog *catalog.Catalog
+	// StarMgr is the StarManager replica: service id, shard groups, shards.
+	StarMgr *starmgr.StarMgr
 }
 
-func newMetaState() *metaState {
-	return &metaState{cat: catalog.New(), sm: starmgr.New()}
+// NewState returns an empty state, as before the first journal entry.
+func NewState() *State {
+	return &State{Catalog: catalog.New(), StarMgr: starmgr.New()}
 }
 
-// encodeOps turns catalog and StarManager ops into journal ops.
-func encodeOps(ops []any) ([]journal.Op, error) {
+// EncodeOps turns catalog and StarManager ops into journal ops.
+func EncodeOps(ops []any) ([]journal.Op, error) {
 	out := make([]journal.Op, 0, len(ops))
 	for _, op := range ops {
 		var t uint16
@@ -50,8 +59,8 @@ func encodeOps(ops []any) ([]journal.Op, error) {
 	return out, nil
 }
 
-// decodeOps is the inverse of encodeOps.
-func decodeOps(ops []journal.Op) ([]any, error) {
+// DecodeOps is the inverse of EncodeOps.
+func DecodeOps(ops []journal.Op) ([]any, error) {
 	out := make([]any, 0, len(ops))
 	for _, op := range ops {
 		t := uint16(op.Type)
@@ -77,8 +86,8 @@ func decodeOps(ops []journal.Op) ([]any, error) {
 
 // Apply implements journal.StateMachine. It returns nil or the error that
 // rejected the entry.
-func (m *metaState) Apply(_ uint64, jops []journal.Op) any {
-	ops, err := decodeOps(jops)
+func (m *State) Apply(_ uint64, jops []journal.Op) any {
+	ops, err := DecodeOps(jops)
 	if err != nil {
 		return err
 	}
@@ -91,9 +100,9 @@ func (m *metaState) Apply(_ uint64, jops []journal.Op) any {
 		// Checked above against the same state: cannot fail now.
 		switch o := op.(type) {
 		case catalog.Op:
-			err = m.cat.Apply(o)
+			err = m.Catalog.Apply(o)
 		case starmgr.Op:
-			err = m.sm.Apply(o)
+			err = m.StarMgr.Apply(o)
 		}
 		if err != nil {
 			return fmt.Errorf("apply after successful check: %w", err)
@@ -102,12 +111,12 @@ func (m *metaState) Apply(_ uint64, jops []journal.Op) any {
 	return nil
 }
 
-func (m *metaState) check(op any) error {
+func (m *State) check(op any) error {
 	switch o := op.(type) {
 	case catalog.Op:
-		return m.cat.Check(o)
+		return m.Catalog.Check(o)
 	case starmgr.Op:
-		return m.sm.Check(o)
+		return m.StarMgr.Check(o)
 	}
 	return fmt.Errorf("not an edit-log op: %T", op)
 }
@@ -134,12 +143,12 @@ func (s *metaSnapshot) Release() {}
 
 // Snapshot implements journal.StateMachine. It serialises both sections
 // while applying is paused, so they describe exactly one journal id.
-func (m *metaState) Snapshot() (journal.StateSnapshot, error) {
-	cat, err := m.cat.MarshalImage()
+func (m *State) Snapshot() (journal.StateSnapshot, error) {
+	cat, err := m.Catalog.MarshalImage()
 	if err != nil {
 		return nil, err
 	}
-	sm, err := m.sm.MarshalImage()
+	sm, err := m.StarMgr.MarshalImage()
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +156,11 @@ func (m *metaState) Snapshot() (journal.StateSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metaSnapshot{body: body, starmgrID: m.sm.JournalID()}, nil
+	return &metaSnapshot{body: body, starmgrID: m.StarMgr.JournalID()}, nil
 }
 
 // Restore implements journal.StateMachine.
-func (m *metaState) Restore(h journal.ImageHeader, body io.Reader) error {
+func (m *State) Restore(h journal.ImageHeader, body io.Reader) error {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(body); err != nil {
 		return fmt.Errorf("read image %d: %w", h.FEJournalID, err)
@@ -160,8 +169,8 @@ func (m *metaState) Restore(h journal.ImageHeader, body io.Reader) error {
 	if err := json.Unmarshal(buf.Bytes(), &img); err != nil {
 		return fmt.Errorf("decode image %d: %w", h.FEJournalID, err)
 	}
-	if err := m.cat.RestoreImage(img.Catalog); err != nil {
+	if err := m.Catalog.RestoreImage(img.Catalog); err != nil {
 		return err
 	}
-	return m.sm.RestoreImage(img.StarMgr)
+	return m.StarMgr.RestoreImage(img.StarMgr)
 }

@@ -1,4 +1,4 @@
-package fe
+package meta
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"github.com/minirocks/minirocks/starmgr"
 )
 
-func apply(t *testing.T, m *metaState, ops ...any) any {
+func apply(t *testing.T, m *State, ops ...any) any {
 	t.Helper()
-	jops, err := encodeOps(ops)
+	jops, err := EncodeOps(ops)
 	require.NoError(t, err)
 	// Round-trip through the entry encoding, as the journal does.
 	decoded, err := journal.DecodeEntry(journal.EncodeEntry(jops))
@@ -24,10 +24,10 @@ func apply(t *testing.T, m *metaState, ops ...any) any {
 // TestEntryAppliesWholeOrNotAtAll: when one op of an entry is rejected, no
 // op of the entry applies, in either state machine.
 func TestEntryAppliesWholeOrNotAtAll(t *testing.T) {
-	m := newMetaState()
+	m := NewState()
 	require.Nil(t, apply(t, m, &catalog.BootstrapOp{ClusterID: "1", Frontend: catalog.Frontend{Name: "fe"}}, &starmgr.InitOp{ServiceID: "svc"}))
 	require.Nil(t, apply(t, m, &catalog.SaveNextIDOp{NextID: catalog.FirstID + 100}))
-	require.Equal(t, uint64(1), m.sm.JournalID())
+	require.Equal(t, uint64(1), m.StarMgr.JournalID())
 
 	cases := []struct {
 		name string
@@ -60,7 +60,7 @@ func TestEntryAppliesWholeOrNotAtAll(t *testing.T) {
 }
 
 func TestMetaStateImageRoundTrip(t *testing.T) {
-	m := newMetaState()
+	m := NewState()
 	require.Nil(t, apply(t, m, &catalog.BootstrapOp{ClusterID: "1", Frontend: catalog.Frontend{Name: "fe"}}, &starmgr.InitOp{ServiceID: "svc"}))
 	require.Nil(t, apply(t, m, &catalog.SaveNextIDOp{NextID: catalog.FirstID + 100}))
 	require.Nil(t, apply(t, m, &catalog.CreateDBOp{DB: catalog.Database{ID: catalog.FirstID, Name: "d"}}))
@@ -70,9 +70,9 @@ func TestMetaStateImageRoundTrip(t *testing.T) {
 	_, err = snap.WriteTo(&body)
 	require.NoError(t, err)
 
-	m2 := newMetaState()
+	m2 := NewState()
 	require.NoError(t, m2.Restore(journal.ImageHeader{FEJournalID: 3, StarMgrJournalID: snap.StarMgrJournalID()}, &body))
-	require.NotNil(t, m2.cat.DB("d"))
-	require.Equal(t, "svc", m2.sm.ServiceID())
-	require.Equal(t, m.sm.JournalID(), m2.sm.JournalID())
+	require.NotNil(t, m2.Catalog.DB("d"))
+	require.Equal(t, "svc", m2.StarMgr.ServiceID())
+	require.Equal(t, m.StarMgr.JournalID(), m2.StarMgr.JournalID())
 }

@@ -1,4 +1,4 @@
-package fe
+package loads
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"sync/atomic"
 
 	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/lakedesc"
 	"github.com/minirocks/minirocks/fe/sqlerr"
 	"github.com/minirocks/minirocks/rpc"
 )
@@ -22,12 +22,6 @@ import (
 // --location-trusted follows it with the credentials), and the compute
 // node parses the data and calls back the leader FE's rpc_port to begin and
 // commit the transaction.
-
-// streamLoadRouter redirects Stream Loads to live compute nodes in turn.
-type streamLoadRouter struct {
-	l    *lakeService
-	next atomic.Uint64
-}
 
 // writeLoadFailure answers a Stream Load with StarRocks' JSON failure body.
 func writeLoadFailure(w http.ResponseWriter, label, status, msg string) {
@@ -51,10 +45,11 @@ func authFailure(w http.ResponseWriter, msg string) {
 	w.Write(b)
 }
 
-// handleStreamLoad checks the credentials and redirects
-// /api/{db}/{table}/_stream_load to a live compute node. A missing
-// database or table is reported by the compute node, as in StarRocks.
-func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Request) {
+// StreamLoadRedirect serves PUT /api/{db}/{table}/_stream_load on the
+// http_port: it checks the credentials and redirects to a live compute
+// node, in turn. A missing database or table is reported by the compute
+// node, as in StarRocks.
+func (l *Coordinator) StreamLoadRedirect(w http.ResponseWriter, req *http.Request) {
 	label := req.Header.Get("label")
 	user, password, ok := basicAuth(req.Header.Get("Authorization"))
 	if !ok {
@@ -62,7 +57,7 @@ func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Req
 		return
 	}
 	host, _, _ := net.SplitHostPort(req.RemoteAddr)
-	cat := r.l.n.meta.cat
+	cat := l.cat
 	u := cat.MatchUser(user, host)
 	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
 		authFailure(w, fmt.Sprintf("Access denied for %s@%s", user, host))
@@ -73,13 +68,13 @@ func (r *streamLoadRouter) handleStreamLoad(w http.ResponseWriter, req *http.Req
 		writeLoadFailure(w, label, "FAILED", fmt.Sprintf("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", table))
 		return
 	}
-	live, ids := r.l.cns.live()
-	if len(ids) == 0 {
+	live := l.cfg.Nodes.Live()
+	if live.Len() == 0 {
 		writeLoadFailure(w, label, "FAILED", "No backend or compute node alive.")
 		return
 	}
-	wk := live[ids[int(r.next.Add(1))%len(ids)]]
-	target := "http://" + wk.http + req.URL.RequestURI()
+	wk := live.Nth(l.next.Add(1))
+	target := "http://" + wk.HTTP + req.URL.RequestURI()
 	http.Redirect(w, req, target, http.StatusTemporaryRedirect)
 }
 
@@ -97,18 +92,19 @@ func basicAuth(h string) (user, password string, ok bool) {
 	return user, password, ok
 }
 
-// rpcServer serves the FE's rpc_port: the calls compute nodes make.
-func (n *Node) rpcHandler() http.Handler {
+// RPCHandler serves the FE's rpc_port: the Stream Load calls compute
+// nodes make (begin, commit, abort).
+func (l *Coordinator) RPCHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(rpc.PathLoadBegin, rpc.Handle(n.lake.loadBegin))
-	mux.Handle(rpc.PathLoadCommit, rpc.Handle(n.lake.loadCommit))
-	mux.Handle(rpc.PathLoadAbort, rpc.Handle(n.lake.loadAbort))
+	mux.Handle(rpc.PathLoadBegin, rpc.Handle(l.loadBegin))
+	mux.Handle(rpc.PathLoadCommit, rpc.Handle(l.loadCommit))
+	mux.Handle(rpc.PathLoadAbort, rpc.Handle(l.loadAbort))
 	return mux
 }
 
 // loadBegin authenticates the user, checks INSERT on the table and opens
 // the transaction.
-func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) (*rpc.LoadBeginResponse, error) {
+func (l *Coordinator) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) (*rpc.LoadBeginResponse, error) {
 	fail := func(status, format string, args ...any) (*rpc.LoadBeginResponse, error) {
 		return &rpc.LoadBeginResponse{Status: status, Label: req.Label, Message: fmt.Sprintf(format, args...)}, nil
 	}
@@ -116,7 +112,7 @@ func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	if !ok {
 		return fail("Fail", "no valid Basic authorization")
 	}
-	cat := l.n.meta.cat
+	cat := l.cat
 	host, _, _ := net.SplitHostPort(req.RemoteAddr)
 	u := cat.MatchUser(user, host)
 	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
@@ -149,25 +145,25 @@ func (l *lakeService) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	if timeout <= 0 {
 		timeout = 600 // stream_load_default_timeout_second
 	}
-	txn, err := l.beginTxn(ctx, db, t, label, catalog.TxnStreamLoad, u.Ident.String(), timeout)
+	txn, err := l.Begin(ctx, db, t, label, catalog.TxnStreamLoad, u.Ident.String(), timeout)
 	if err != nil {
 		if strings.Contains(err.Error(), "has already been used") {
 			return &rpc.LoadBeginResponse{Status: "Label Already Exists", Label: label, ExistingJobState: "RUNNING", Message: err.Error()}, nil
 		}
 		return fail("Fail", "%v", err)
 	}
-	targets, pcol, dist, err := l.targets(t, t.Partitions)
+	targets, pcol, dist, err := lakedesc.Targets(cat, t, t.Partitions)
 	if err != nil {
-		l.abortTxn(txn.ID, err.Error())
+		l.Abort(txn.ID, err.Error())
 		return fail("Fail", "%v", err)
 	}
-	return &rpc.LoadBeginResponse{Status: "OK", TxnID: txn.ID, GTID: txn.GTID, Label: label, Schema: schemaOf(t),
+	return &rpc.LoadBeginResponse{Status: "OK", TxnID: txn.ID, GTID: txn.GTID, Label: label, Schema: lakedesc.Schema(t),
 		PartitionColumn: pcol, DistColumns: dist, Partitions: targets}, nil
 }
 
 // loadCommit commits a Stream Load and waits for it to become visible.
-func (l *lakeService) loadCommit(ctx context.Context, req *rpc.LoadCommitRequest) (*rpc.LoadCommitResponse, error) {
-	status, err := l.commitAndPublish(ctx, req.TxnID, req.Writes, req.Rows, req.FilteredRows, req.Bytes)
+func (l *Coordinator) loadCommit(ctx context.Context, req *rpc.LoadCommitRequest) (*rpc.LoadCommitResponse, error) {
+	status, err := l.CommitAndPublish(ctx, req.TxnID, req.Writes, req.Rows, req.FilteredRows, req.Bytes)
 	if err != nil {
 		msg := err.Error()
 		if se, ok := sqlerr.As(err); ok {
@@ -179,7 +175,7 @@ func (l *lakeService) loadCommit(ctx context.Context, req *rpc.LoadCommitRequest
 }
 
 // loadAbort aborts a Stream Load.
-func (l *lakeService) loadAbort(_ context.Context, req *rpc.LoadAbortRequest) (*rpc.Empty, error) {
-	l.abortTxn(req.TxnID, req.Reason)
+func (l *Coordinator) loadAbort(_ context.Context, req *rpc.LoadAbortRequest) (*rpc.Empty, error) {
+	l.Abort(req.TxnID, req.Reason)
 	return &rpc.Empty{}, nil
 }

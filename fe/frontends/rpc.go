@@ -1,16 +1,27 @@
-package fe
+// Package frontends is FE membership, as StarRocks FEs practise it: joining
+// a cluster with --helper (the ROLE and VERSION files in meta_dir), the
+// FE-to-FE RPC on the edit_log_port (who am I, join, heartbeat status,
+// statement forwarding, config changes), heartbeats of the other FEs for
+// SHOW FRONTENDS, and forwarding statements that change metadata to the
+// leader with read-your-writes. Its seams: the Journal it asks about
+// leadership and membership, a Leadership signal, and the StatementRunner
+// that runs forwarded statements on the leader.
+package frontends
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/journal"
+	"github.com/minirocks/minirocks/fe/query"
 	"github.com/minirocks/minirocks/rpc"
 )
 
@@ -76,10 +87,13 @@ type feStatus struct {
 
 type statusRequest struct{}
 
-// newFEClient returns the HTTP client of the FE-to-FE RPC: every
-// connection is dialled to the peer's edit_log_port with the RPC tag.
-func newFEClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
+// Client calls other FEs over the FE-to-FE RPC: every connection is
+// dialled to the peer's edit_log_port with the RPC tag.
+type Client struct{ http *http.Client }
+
+// NewClient returns a Client.
+func NewClient() *Client {
+	return &Client{http: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			timeout := 3 * time.Second
 			if dl, ok := ctx.Deadline(); ok {
@@ -89,35 +103,115 @@ func newFEClient() *http.Client {
 		},
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
-	}}
+	}}}
 }
 
-// feCall calls another FE at addr (host:edit_log_port).
-func (n *Node) feCall(ctx context.Context, addr, path string, req, resp any) error {
-	return rpc.Call(ctx, n.feClient, "http://"+addr+path, req, resp)
+// Call calls another FE at addr (host:edit_log_port).
+func (c *Client) Call(ctx context.Context, addr, path string, req, resp any) error {
+	return rpc.Call(ctx, c.http, "http://"+addr+path, req, resp)
 }
 
-// startFERPC serves the FE-to-FE RPC on the edit_log_port.
-func (n *Node) startFERPC() {
+// Close drops idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Journal is what membership needs of the FE's journal (*journal.Journal).
+type Journal interface {
+	Leader() (id, addr string)
+	IsLeader() bool
+	Servers() ([]journal.Server, error)
+	AddFollower(ctx context.Context, id, addr string) error
+	AddObserver(ctx context.Context, id, addr string) error
+	RemoveNode(ctx context.Context, id string) error
+	AppliedID() uint64
+	ImageID() uint64
+	WaitApplied(ctx context.Context, id uint64) error
+}
+
+// Leadership tells whether this FE leads and has finished taking over.
+type Leadership interface {
+	Leading() bool
+}
+
+// StatementRunner runs a statement forwarded from another FE (the query
+// engine on the leader).
+type StatementRunner interface {
+	RunForwarded(ctx context.Context, st query.SessionState, text string) (*query.Result, error)
+}
+
+// Config is what a Service needs.
+type Config struct {
+	// Name is this FE's name (host_editlogport_timestamp), Host its address.
+	Name, Host string
+	// The ports other FEs learn from heartbeats.
+	HTTPPort, QueryPort, RPCPort int
+	StartTime                    time.Time
+	Version                      string
+	Catalog                      *catalog.Catalog
+	Journal                      Journal
+	Leader                       Leadership
+	Runner                       StatementRunner
+	Client                       *Client
+	// SetConfig applies a mutable fe.conf change sent by another FE.
+	SetConfig func(key, value string) error
+	// Interval is heartbeat_timeout_second, read at every round.
+	Interval func() time.Duration
+	Logger   *slog.Logger
+}
+
+// Service serves the FE-to-FE RPC, heartbeats the other FEs and forwards
+// statements to the leader.
+type Service struct {
+	cfg Config
+	cat *catalog.Catalog
+	jr  Journal
+	log *slog.Logger
+	srv *http.Server
+
+	mu    sync.Mutex
+	beats map[string]*feBeat // by FE name
+}
+
+// NewService returns a Service; Serve starts its RPC server and Run its
+// heartbeats.
+func NewService(cfg Config) *Service {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{cfg: cfg, cat: cfg.Catalog, jr: cfg.Journal, log: log, beats: map[string]*feBeat{}}
+}
+
+// SetRunner sets the StatementRunner; call it before Serve.
+func (n *Service) SetRunner(r StatementRunner) { n.cfg.Runner = r }
+
+// Serve serves the FE-to-FE RPC on ln (the edit_log_port's RPC listener)
+// until Close.
+func (n *Service) Serve(ln net.Listener) {
 	mux := http.NewServeMux()
 	mux.Handle(pathFERole, rpc.Handle(n.handleRole))
 	mux.Handle(pathFEJoin, rpc.Handle(n.handleJoin))
 	mux.Handle(pathFEStatus, rpc.Handle(n.handleStatus))
 	mux.Handle(pathFEForward, rpc.Handle(n.handleForward))
 	mux.Handle(pathFEConfig, rpc.Handle(n.handleConfig))
-	n.feRPC = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln := n.feLn
+	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := n.feRPC.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := n.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			n.log.Error("FE RPC server stopped", "err", err)
 		}
 	}()
 }
 
+// Close stops the RPC server.
+func (n *Service) Close() {
+	if n.srv != nil {
+		n.srv.Close()
+	}
+}
+
 // handleRole tells a starting node what it is registered as. Any FE can
 // answer from its catalog.
-func (n *Node) handleRole(_ context.Context, req *roleRequest) (*roleResponse, error) {
-	cat := n.meta.cat
+func (n *Service) handleRole(_ context.Context, req *roleRequest) (*roleResponse, error) {
+	cat := n.cat
 	for _, f := range cat.Frontends() {
 		if f.Host == req.Host && f.EditLogPort == req.Port {
 			return &roleResponse{ClusterID: cat.ClusterID(), Name: f.Name, Role: f.Role}, nil
@@ -128,12 +222,12 @@ func (n *Node) handleRole(_ context.Context, req *roleRequest) (*roleResponse, e
 
 // handleJoin adds a registered node to the journal's membership. A helper
 // that does not lead passes the request on to the leader.
-func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse, error) {
-	cat := n.meta.cat
+func (n *Service) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse, error) {
+	cat := n.cat
 	if req.ClusterID != cat.ClusterID() {
 		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, cat.ClusterID())
 	}
-	if !n.leading.Load() {
+	if !n.cfg.Leader.Leading() {
 		_, addr := n.jr.Leader()
 		if n.jr.IsLeader() {
 			return nil, rpc.Errorf(codeNoLeader, "this FE is taking over as leader; retry")
@@ -142,7 +236,7 @@ func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse,
 			return nil, rpc.Errorf(codeNoLeader, "the cluster has no leader now (an election is under way or quorum is lost)")
 		}
 		var resp joinResponse
-		if err := n.feCall(ctx, addr, pathFEJoin, req, &resp); err != nil {
+		if err := n.cfg.Client.Call(ctx, addr, pathFEJoin, req, &resp); err != nil {
 			return nil, err
 		}
 		return &resp, nil
@@ -180,21 +274,21 @@ func (n *Node) handleJoin(ctx context.Context, req *joinRequest) (*joinResponse,
 }
 
 // handleStatus answers another FE's heartbeat.
-func (n *Node) handleStatus(context.Context, *statusRequest) (*feStatus, error) {
+func (n *Service) handleStatus(context.Context, *statusRequest) (*feStatus, error) {
 	return n.localStatus(), nil
 }
 
-func (n *Node) localStatus() *feStatus {
+func (n *Service) localStatus() *feStatus {
 	return &feStatus{
-		Name:              n.name,
-		ClusterID:         n.meta.cat.ClusterID(),
-		HTTPPort:          int(n.cfg.Int(KeyHTTPPort)),
-		QueryPort:         int(n.cfg.Int(KeyQueryPort)),
-		RPCPort:           int(n.cfg.Int(KeyRPCPort)),
+		Name:              n.cfg.Name,
+		ClusterID:         n.cat.ClusterID(),
+		HTTPPort:          n.cfg.HTTPPort,
+		QueryPort:         n.cfg.QueryPort,
+		RPCPort:           n.cfg.RPCPort,
 		ReplayedJournalID: n.jr.AppliedID(),
 		ImageJournalID:    n.jr.ImageID(),
-		StartTime:         n.start.UnixMilli(),
-		Version:           Version,
+		StartTime:         n.cfg.StartTime.UnixMilli(),
+		Version:           n.cfg.Version,
 	}
 }
 
@@ -207,12 +301,12 @@ type configRequest struct {
 type configResponse struct{}
 
 // handleConfig applies another FE's ADMIN SET FRONTEND CONFIG here.
-func (n *Node) handleConfig(_ context.Context, req *configRequest) (*configResponse, error) {
-	if req.ClusterID != n.meta.cat.ClusterID() {
-		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.meta.cat.ClusterID())
+func (n *Service) handleConfig(_ context.Context, req *configRequest) (*configResponse, error) {
+	if req.ClusterID != n.cat.ClusterID() {
+		return nil, rpc.Errorf(codeClusterMismatch, "cluster id %s is not the cluster id %s of this node", req.ClusterID, n.cat.ClusterID())
 	}
 	for k, v := range req.Changes {
-		if err := n.cfg.Set(k, v); err != nil {
+		if err := n.cfg.SetConfig(k, v); err != nil {
 			return nil, rpc.Errorf("invalid", "%v", err)
 		}
 		n.log.Info("frontend config changed by another FE", "key", k)
@@ -220,16 +314,16 @@ func (n *Node) handleConfig(_ context.Context, req *configRequest) (*configRespo
 	return &configResponse{}, nil
 }
 
-// SetConfigOnOtherFEs implements query.Meta.
-func (m nodeMeta) SetConfigOnOtherFEs(ctx context.Context, changes map[string]string) error {
-	n := m.n
+// SetConfigOnOtherFEs applies mutable fe.conf changes (ADMIN SET FRONTEND
+// CONFIG) on every other FE; the error names the FEs that could not.
+func (n *Service) SetConfigOnOtherFEs(ctx context.Context, changes map[string]string) error {
 	var msg strings.Builder
-	for _, f := range n.meta.cat.Frontends() {
-		if f.Name == n.name {
+	for _, f := range n.cat.Frontends() {
+		if f.Name == n.cfg.Name {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := n.feCall(cctx, f.Addr(), pathFEConfig, &configRequest{ClusterID: n.meta.cat.ClusterID(), Changes: changes}, &configResponse{})
+		err := n.cfg.Client.Call(cctx, f.Addr(), pathFEConfig, &configRequest{ClusterID: n.cat.ClusterID(), Changes: changes}, &configResponse{})
 		cancel()
 		if err != nil {
 			fmt.Fprintf(&msg, "set config for fe[%s] failed: %v;", f.Host, err)

@@ -1,4 +1,4 @@
-package fe
+package frontends
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/computenodes"
 	"github.com/minirocks/minirocks/fe/query"
 )
 
@@ -17,35 +18,27 @@ type feBeat struct {
 	errMsg        string
 }
 
-// feMonitor heartbeats the other FEs of the cluster from every FE (not
-// only the leader), every heartbeat_timeout_second, so that SHOW FRONTENDS
-// on any FE shows every FE's liveness and replayed journal id. Nothing of
-// it is journaled.
-type feMonitor struct {
-	n     *Node
-	mu    sync.Mutex
-	beats map[string]*feBeat // by FE name
-}
-
-func newFEMonitor(n *Node) *feMonitor { return &feMonitor{n: n, beats: map[string]*feBeat{}} }
-
-func (m *feMonitor) run(ctx context.Context) {
+// Run heartbeats the other FEs of the cluster from every FE (not only the
+// leader), every heartbeat_timeout_second, so that SHOW FRONTENDS on any FE
+// shows every FE's liveness and replayed journal id. Nothing of it is
+// journaled.
+func (m *Service) Run(ctx context.Context) {
 	for {
 		m.heartbeatAll(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout)) * time.Second):
+		case <-time.After(m.cfg.Interval()):
 		}
 	}
 }
 
-func (m *feMonitor) heartbeatAll(ctx context.Context) {
-	timeout := min(time.Duration(m.n.cfg.Int(KeyHeartbeatTimeout))*time.Second, 2*time.Second)
-	fes := m.n.meta.cat.Frontends()
+func (m *Service) heartbeatAll(ctx context.Context) {
+	timeout := min(m.cfg.Interval(), 2*time.Second)
+	fes := m.cat.Frontends()
 	var wg sync.WaitGroup
 	for _, f := range fes {
-		if f.Name == m.n.name {
+		if f.Name == m.cfg.Name {
 			continue
 		}
 		wg.Add(1)
@@ -54,7 +47,7 @@ func (m *feMonitor) heartbeatAll(ctx context.Context) {
 			hctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var st feStatus
-			err := m.n.feCall(hctx, f.Addr(), pathFEStatus, &statusRequest{}, &st)
+			err := m.cfg.Client.Call(hctx, f.Addr(), pathFEStatus, &statusRequest{}, &st)
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			b := m.beats[f.Name]
@@ -95,11 +88,10 @@ func (e errNotThatFE) Error() string {
 	return "the frontend at this address is " + e.got + ", not " + e.want
 }
 
-// Frontends implements query.Meta: every registered FE with its role (the
+// Frontends describes, as SHOW FRONTENDS shows it, every registered FE with its role (the
 // journal's leader shows as LEADER), whether it is in the journal's
 // membership, and what heartbeats say of it.
-func (m nodeMeta) Frontends() []query.FrontendStatus {
-	n := m.n
+func (n *Service) Frontends() []query.FrontendStatus {
 	leaderID, _ := n.jr.Leader()
 	members := map[string]bool{}
 	if servers, err := n.jr.Servers(); err == nil {
@@ -107,27 +99,27 @@ func (m nodeMeta) Frontends() []query.FrontendStatus {
 			members[s.ID] = true
 		}
 	}
-	n.fes.mu.Lock()
-	defer n.fes.mu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	var out []query.FrontendStatus
-	for _, f := range n.meta.cat.Frontends() {
+	for _, f := range n.cat.Frontends() {
 		st := query.FrontendStatus{
 			Name: f.Name, Host: f.Host, EditLogPort: f.EditLogPort, Role: f.Role,
-			IsLeader: f.Name == leaderID, ClusterID: n.meta.cat.ClusterID(), Join: members[f.Name],
+			IsLeader: f.Name == leaderID, ClusterID: n.cat.ClusterID(), Join: members[f.Name],
 		}
 		if st.IsLeader {
 			st.Role = catalog.RoleLeader
 		}
 		var s *feStatus
-		if f.Name == n.name {
+		if f.Name == n.cfg.Name {
 			s = n.localStatus()
 			st.Alive, st.LastHeartbeat = true, time.Now()
-		} else if b := n.fes.beats[f.Name]; b != nil {
+		} else if b := n.beats[f.Name]; b != nil {
 			if !b.lastHeartbeat.IsZero() {
 				s = &b.status
 				st.LastHeartbeat = b.lastHeartbeat
 			}
-			st.Alive = !b.lastHeartbeat.IsZero() && b.failures <= heartbeatRetryTimes
+			st.Alive = !b.lastHeartbeat.IsZero() && b.failures <= computenodes.HeartbeatRetryTimes
 			st.ErrMsg = b.errMsg
 		}
 		if s != nil {

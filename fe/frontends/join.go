@@ -1,14 +1,16 @@
-package fe
+package frontends
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,24 +29,41 @@ const (
 	versionFile = "VERSION"
 )
 
-// joinPlan is what start-up learnt from the helper.
-type joinPlan struct {
-	helper    string
-	clusterID string
-	name      string
-	role      string
+// JoinPlan is what start-up learnt from the helper: the cluster to join
+// and this node's registered name and role.
+type JoinPlan struct {
+	Helper    string
+	ClusterID string
+	Name      string
+	Role      string
 }
 
-// prepareJoin runs before the journal opens. With --helper and an empty
+// JoinConfig is what PrepareJoin needs.
+type JoinConfig struct {
+	// Helper is --helper (HOST:EDIT_LOG_PORT); empty means no join.
+	Helper string
+	// Host and EditLogPort are this node's.
+	Host        string
+	EditLogPort int
+	MetaDir     string
+	// HasState: the meta dir already holds a journal.
+	HasState bool
+	Client   *Client
+	Logger   *slog.Logger
+	// Stop ends the waits for the helper (the node is stopping).
+	Stop <-chan struct{}
+}
+
+// PrepareJoin runs before the journal opens. With --helper and an empty
 // meta dir, it asks the helper what this node was registered as (ALTER
 // SYSTEM ADD FOLLOWER|OBSERVER), retrying while the node is not added or
 // the helper cannot be reached, and writes ROLE and VERSION. With state in
 // the meta dir the helper is only asked to confirm the cluster, as in
 // StarRocks (which then ignores the helper). It returns nil when there is
 // nothing to join.
-func (n *Node) prepareJoin(ctx context.Context, metaDir string, hasState bool) (*joinPlan, error) {
-	helper := n.opts.Helper
-	self := net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyEditLogPort))))
+func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
+	helper, metaDir, hasState := c.Helper, c.MetaDir, c.HasState
+	self := net.JoinHostPort(c.Host, strconv.Itoa(c.EditLogPort))
 	if helper == "" || helper == self {
 		return nil, nil
 	}
@@ -56,84 +75,84 @@ func (n *Node) prepareJoin(ctx context.Context, metaDir string, hasState bool) (
 		sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		var st feStatus
-		err := n.feCall(sctx, helper, pathFEStatus, &statusRequest{}, &st)
+		err := c.Client.Call(sctx, helper, pathFEStatus, &statusRequest{}, &st)
 		switch {
 		case err == nil && local != "" && st.ClusterID != "" && st.ClusterID != local:
 			return nil, fmt.Errorf("cluster id is not equal with helper node %s. will exit. (helper: %s, this meta dir: %s)", helper, st.ClusterID, local)
 		case err != nil:
-			n.log.Info("find ROLE and VERSION file in local, ignore helper nodes", "helper", helper, "helper_error", err)
+			c.Logger.Info("find ROLE and VERSION file in local, ignore helper nodes", "helper", helper, "helper_error", err)
 		default:
-			n.log.Info("find ROLE and VERSION file in local, ignore helper nodes", "helper", helper)
+			c.Logger.Info("find ROLE and VERSION file in local, ignore helper nodes", "helper", helper)
 		}
 		return nil, nil
 	}
-	port := int(n.cfg.Int(KeyEditLogPort))
+	port := c.EditLogPort
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		var resp roleResponse
-		err := n.feCall(rctx, helper, pathFERole, &roleRequest{Host: n.host, Port: port}, &resp)
+		err := c.Client.Call(rctx, helper, pathFERole, &roleRequest{Host: c.Host, Port: port}, &resp)
 		cancel()
 		if err == nil {
 			if resp.Name == "" || resp.ClusterID == "" {
 				return nil, fmt.Errorf("helper node %s gave no name or cluster id for this node", helper)
 			}
-			n.log.Info("got role from helper node", "helper", helper, "role", resp.Role, "name", resp.Name, "cluster_id", resp.ClusterID)
+			c.Logger.Info("got role from helper node", "helper", helper, "role", resp.Role, "name", resp.Name, "cluster_id", resp.ClusterID)
 			role := resp.Role
 			if role != catalog.RoleObserver {
 				role = catalog.RoleFollower
 			}
-			if err := writeRole(metaDir, role, resp.Name); err != nil {
+			if err := WriteRole(metaDir, role, resp.Name); err != nil {
 				return nil, err
 			}
-			if err := writeVersion(metaDir, resp.ClusterID); err != nil {
+			if err := WriteVersion(metaDir, resp.ClusterID); err != nil {
 				return nil, err
 			}
-			return &joinPlan{helper: helper, clusterID: resp.ClusterID, name: resp.Name, role: role}, nil
+			return &JoinPlan{Helper: helper, ClusterID: resp.ClusterID, Name: resp.Name, Role: role}, nil
 		}
 		var re *rpc.Error
 		switch {
 		case errors.As(err, &re) && re.Code == codeNotAdded:
-			n.log.Warn(fmt.Sprintf("current node is not added to the group. please add it first. sleep 5 seconds and retry, current helper nodes: [%s]", helper))
+			c.Logger.Warn(fmt.Sprintf("current node is not added to the group. please add it first. sleep 5 seconds and retry, current helper nodes: [%s]", helper))
 		case retryable(err):
-			n.log.Warn(fmt.Sprintf("failed to get fe node type from helper node: %s: %v. sleep 5 seconds and retry", helper, err))
+			c.Logger.Warn(fmt.Sprintf("failed to get fe node type from helper node: %s: %v. sleep 5 seconds and retry", helper, err))
 		default:
 			return nil, fmt.Errorf("helper node %s did not answer as a frontend's edit_log_port: %v", helper, err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-n.ctx.Done():
+		case <-c.Stop:
 			return nil, errors.New("stopped while waiting for the helper node")
 		case <-time.After(helperRetryInterval):
 		}
 	}
 }
 
-// finishJoin runs once the journal is open: it asks the leader, through the
+// FinishJoin runs once the journal is open: it asks the leader, through the
 // helper, to add this node to the journal's membership, retrying through
 // elections, and waits until the node has replayed what the leader had.
-func (n *Node) finishJoin(ctx context.Context, p *joinPlan) error {
+func FinishJoin(ctx context.Context, c JoinConfig, jr Journal, p *JoinPlan) error {
 	for {
 		jctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 		var resp joinResponse
-		err := n.feCall(jctx, p.helper, pathFEJoin, &joinRequest{ClusterID: p.clusterID, Name: p.name}, &resp)
+		err := c.Client.Call(jctx, p.Helper, pathFEJoin, &joinRequest{ClusterID: p.ClusterID, Name: p.Name}, &resp)
 		cancel()
 		if err == nil {
 			// Serve only once caught up with what the leader had.
-			if err := n.jr.WaitApplied(ctx, resp.JournalID); err != nil {
+			if err := jr.WaitApplied(ctx, resp.JournalID); err != nil {
 				return fmt.Errorf("catch up with the leader's journal id %d: %w", resp.JournalID, err)
 			}
 			return nil
 		}
 		var re *rpc.Error
 		if errors.As(err, &re) && (re.Code == codeClusterMismatch || re.Code == codeNotAdded) {
-			return fmt.Errorf("join the cluster through helper node %s: %v", p.helper, err)
+			return fmt.Errorf("join the cluster through helper node %s: %v", p.Helper, err)
 		}
-		n.log.Warn("join through helper node failed; retrying", "helper", p.helper, "err", err)
+		c.Logger.Warn("join through helper node failed; retrying", "helper", p.Helper, "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-n.ctx.Done():
+		case <-c.Stop:
 			return errors.New("stopped while joining")
 		case <-time.After(time.Second):
 		}
@@ -168,8 +187,8 @@ func readProps(path string) map[string]string {
 	return parseProps(string(b))
 }
 
-// writeRole writes meta_dir/ROLE.
-func writeRole(metaDir, role, name string) error {
+// WriteRole writes meta_dir/ROLE.
+func WriteRole(metaDir, role, name string) error {
 	body := "#" + time.Now().Format(time.RFC3339) + "\nrole=" + role + "\nname=" + name + "\n"
 	if err := writeFileSync(filepath.Join(metaDir, roleFile), []byte(body)); err != nil {
 		return fmt.Errorf("write %s: %w", roleFile, err)
@@ -177,10 +196,69 @@ func writeRole(metaDir, role, name string) error {
 	return nil
 }
 
-// writeVersion writes meta_dir/VERSION.
-func writeVersion(metaDir, clusterID string) error {
+// WriteVersion writes meta_dir/VERSION with the cluster id.
+func WriteVersion(metaDir, clusterID string) error {
 	if err := writeFileSync(filepath.Join(metaDir, versionFile), []byte("clusterId="+clusterID+"\n")); err != nil {
 		return fmt.Errorf("write %s: %w", versionFile, err)
 	}
 	return nil
+}
+
+// LoadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so
+// that it survives restarts (raft knows the node by it); a node without
+// one gets StarRocks' host_editlogport_createtimems as a follower.
+func LoadOrCreateName(metaDir, host string, editLogPort int) (string, error) {
+	if name := readProps(filepath.Join(metaDir, roleFile))["name"]; name != "" {
+		return name, nil
+	}
+	name := fmt.Sprintf("%s_%d_%d", host, editLogPort, time.Now().UnixMilli())
+	if err := WriteRole(metaDir, catalog.RoleFollower, name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// parseProps reads a key=value file (StarRocks' ROLE and VERSION files).
+func parseProps(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// writeFileSync writes a small file atomically: temp file, fsync, rename,
+// directory fsync.
+func writeFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -1,0 +1,458 @@
+// Package loads coordinates load transactions on the leader FE, the
+// StarRocks shared-data way: begin (a label, journaled), write on the
+// compute nodes serving the tablets, commit (partition versions assigned,
+// journaled), publish (compute nodes turn version V-1 plus the txn log into
+// V) and visible (journaled). It serves INSERT, the Stream Load calls that
+// compute nodes make on the rpc_port, and the Stream Load redirect on the
+// http_port, and lends its transactions to compaction. Its seams: a
+// Proposer, an id allocator, a Leadership signal and the compute nodes.
+package loads
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minirocks/minirocks/fe/catalog"
+	"github.com/minirocks/minirocks/fe/computenodes"
+	"github.com/minirocks/minirocks/fe/lakedesc"
+	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/rpc"
+)
+
+// insertTimeoutSec is StarRocks' insert_timeout default.
+const insertTimeoutSec = 14400
+
+// gtidEpoch is where GTIDs count milliseconds from (2020-01-01, as StarRocks).
+var gtidEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Proposer journals ops as one entry (meta.Writer).
+type Proposer interface {
+	Propose(ctx context.Context, ops ...any) (uint64, error)
+}
+
+// IDAllocator reserves catalog ids (meta.IDAllocator).
+type IDAllocator interface {
+	Alloc(ctx context.Context, n int) (int64, error)
+}
+
+// Leadership tells whether this FE leads and has finished taking over.
+type Leadership interface {
+	Leading() bool
+}
+
+// ComputeNodes is what loads need of the compute nodes (computenodes.Monitor).
+type ComputeNodes interface {
+	Live() computenodes.Live
+	Call(ctx context.Context, w computenodes.Worker, fn func() error) error
+}
+
+// Config is what a Coordinator needs.
+type Config struct {
+	Catalog  *catalog.Catalog
+	Proposer Proposer
+	IDs      IDAllocator
+	Leader   Leadership
+	Nodes    ComputeNodes
+	Logger   *slog.Logger
+}
+
+// Coordinator runs load transactions. Only the leader coordinates loads;
+// every step that changes metadata is a journal entry.
+type Coordinator struct {
+	cfg    Config
+	cat    *catalog.Catalog
+	log    *slog.Logger
+	client *http.Client
+
+	gtidMu   sync.Mutex
+	lastGTID int64
+
+	// wake nudges the publisher; visible is closed and replaced whenever a
+	// transaction becomes visible.
+	wake    chan struct{}
+	visMu   sync.Mutex
+	visible chan struct{}
+
+	next atomic.Uint64 // Stream Load redirects, round robin
+}
+
+// New returns a Coordinator; Run starts its publisher.
+func New(cfg Config) *Coordinator {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(),
+		wake: make(chan struct{}, 1), visible: make(chan struct{})}
+}
+
+// TakeOver runs when this FE becomes leader: the loads the previous leader
+// coordinated can never commit now, so they are aborted, and the publisher
+// looks for committed transactions at once.
+func (l *Coordinator) TakeOver(ctx context.Context) {
+	l.abortOrphans(ctx)
+	l.wakePublisher()
+}
+
+// newGTID returns a cluster-unique, increasing transaction token: the
+// milliseconds since 2020 shifted left 20 bits plus a sequence.
+func (l *Coordinator) newGTID() int64 {
+	l.gtidMu.Lock()
+	defer l.gtidMu.Unlock()
+	g := time.Since(gtidEpoch).Milliseconds() << 20
+	if g <= l.lastGTID {
+		g = l.lastGTID + 1
+	}
+	l.lastGTID = g
+	return g
+}
+
+// Begin journals a new transaction.
+func (l *Coordinator) Begin(ctx context.Context, db *catalog.Database, t *catalog.Table, label, kind, user string, timeoutSec int64) (*catalog.Transaction, error) {
+	if !l.cfg.Leader.Leading() {
+		return nil, sqlerr.Generic("This FE is not the leader; loads are coordinated by the leader FE")
+	}
+	id, err := l.cfg.IDs.Alloc(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	txn := catalog.Transaction{ID: id, DBID: db.ID, TableID: t.ID, Label: label, Kind: kind, GTID: l.newGTID(),
+		User: user, TimeoutSec: timeoutSec, BeginTime: time.Now().UnixMilli()}
+	if _, err := l.cfg.Proposer.Propose(ctx, &catalog.BeginTxnOp{Txn: txn}); err != nil {
+		return nil, err
+	}
+	return &txn, nil
+}
+
+// Abort journals an abort; failures to do so are logged (the txn then
+// aborts when its coordinator's leadership ends).
+func (l *Coordinator) Abort(txnID int64, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := l.cfg.Proposer.Propose(ctx, &catalog.AbortTxnOp{TxnID: txnID, Reason: reason, AbortTime: time.Now().UnixMilli()}); err != nil {
+		l.log.Warn("abort transaction failed", "txn", txnID, "err", err)
+	}
+}
+
+// Insert loads rows as one transaction: route the rows, write each tablet's rows on
+// the compute node serving it, commit, publish, and wait until visible.
+func (l *Coordinator) Insert(ctx context.Context, req query.InsertRequest) (*query.InsertResult, error) {
+	t := req.Table
+	parts := t.Partitions
+	if len(req.Partitions) > 0 {
+		parts = nil
+		for _, name := range req.Partitions {
+			parts = append(parts, t.Partition(name))
+		}
+	}
+	label := req.Label
+	if label == "" {
+		label = query.AutoLabel()
+	}
+	targets, pcol, dist, err := lakedesc.Targets(l.cat, t, parts)
+	if err != nil {
+		return nil, err
+	}
+	schema := lakedesc.Schema(t)
+	routes := make([]lake.PartitionRoute, len(targets))
+	for i, pt := range targets {
+		routes[i] = pt.Route
+	}
+	router, err := lake.NewRouter(schema, pcol, routes, dist)
+	if err != nil {
+		return nil, err
+	}
+	// Route before the transaction starts: a row outside every partition
+	// fails the statement without journaling anything.
+	type key struct{ p, t int }
+	byTablet := map[key][]lake.Row{}
+	for _, row := range req.Rows {
+		pi, ti, err := router.Route(row)
+		if err != nil {
+			return nil, sqlerr.Generic("Insert has filtered data in strict mode. Error: The row is out of partition ranges. Please add a new partition. Row: %s (%v)", fmtRow(row), err)
+		}
+		byTablet[key{pi, ti}] = append(byTablet[key{pi, ti}], row)
+	}
+	txn, err := l.Begin(ctx, req.DB, t, label, catalog.TxnInsert, req.User, insertTimeoutSec)
+	if err != nil {
+		if se, ok := sqlerr.As(err); ok && strings.Contains(se.Message, "has already been used") {
+			return nil, sqlerr.Analysis(0, 0, 0, "", "fail to begin transaction. "+se.Message)
+		}
+		return nil, err
+	}
+	live := l.cfg.Nodes.Live()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	var writes []rpc.TabletWrite
+	for k, rows := range byTablet {
+		tablet := targets[k.p].Tablets[k.t]
+		writes = append(writes, rpc.TabletWrite{PartitionID: targets[k.p].Route.ID, TabletID: tablet.ID, Rows: int64(len(rows))})
+		g.Go(func() error { return l.writeTablet(gctx, live, tablet, txn, schema, rows) })
+	}
+	if err := g.Wait(); err != nil {
+		l.Abort(txn.ID, err.Error())
+		return nil, err
+	}
+	status, err := l.CommitAndPublish(ctx, txn.ID, writes, int64(len(req.Rows)), 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &query.InsertResult{TxnID: txn.ID, Label: label, Status: status, Rows: int64(len(req.Rows))}, nil
+}
+
+// fmtRow renders a row for error messages: [v1, v2, ...].
+func fmtRow(row lake.Row) string {
+	parts := make([]string, len(row))
+	for i, v := range row {
+		parts[i] = v.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// writeTablet sends one tablet's rows to the compute node serving it.
+func (l *Coordinator) writeTablet(ctx context.Context, live computenodes.Live, tablet rpc.Tablet, txn *catalog.Transaction, schema *lake.Schema, rows []lake.Row) error {
+	w, err := live.Place(tablet.ID)
+	if err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	sw := rpc.NewStreamWriter(&body)
+	enc := lake.NewBlockEncoder(schema)
+	var buf []byte
+	for start := 0; start < len(rows); start += 4096 {
+		end := min(start+4096, len(rows))
+		if buf, err = enc.Encode(buf[:0], rows[start:end]); err != nil {
+			return err
+		}
+		if err := sw.WriteBlock(buf); err != nil {
+			return err
+		}
+	}
+	if err := sw.Finish(); err != nil {
+		return err
+	}
+	req := rpc.WriteRequest{Tablet: tablet, TxnID: txn.ID, GTID: txn.GTID, Schema: schema}
+	var resp rpc.WriteResponse
+	payload := body.Bytes()
+	err = l.cfg.Nodes.Call(ctx, w, func() error {
+		return rpc.CallWithBody(ctx, l.client, "http://"+w.Addr+rpc.PathWrite, req, bytes.NewReader(payload), &resp)
+	})
+	if err != nil {
+		return sqlerr.Generic("Failed to write tablet %d on compute node %s: %v", tablet.ID, w.Addr, err)
+	}
+	return nil
+}
+
+// CommitAndPublish commits a transaction (assigning partition versions),
+// wakes the publisher and waits up to 30 s for the transaction to become
+// visible. It returns VISIBLE, or COMMITTED when publishing takes longer
+// (the data becomes visible later, as in StarRocks).
+func (l *Coordinator) CommitAndPublish(ctx context.Context, txnID int64, writes []rpc.TabletWrite, rows, filtered, bytes int64) (string, error) {
+	var pids []int64
+	seen := map[int64]bool{}
+	for _, w := range writes {
+		if !seen[w.PartitionID] {
+			seen[w.PartitionID] = true
+			pids = append(pids, w.PartitionID)
+		}
+	}
+	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
+	op := &catalog.CommitTxnOp{TxnID: txnID, PartitionIDs: pids, Rows: rows, FilteredRows: filtered, Bytes: bytes, CommitTime: time.Now().UnixMilli()}
+	if _, err := l.cfg.Proposer.Propose(ctx, op); err != nil {
+		l.Abort(txnID, err.Error())
+		return "", err
+	}
+	l.wakePublisher()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		l.visMu.Lock()
+		ch := l.visible
+		l.visMu.Unlock()
+		if t := l.cat.Txn(txnID); t == nil || t.State == catalog.TxnVisible {
+			return string(catalog.TxnVisible), nil
+		}
+		select {
+		case <-ch:
+		case <-wctx.Done():
+			return string(catalog.TxnCommitted), nil
+		}
+	}
+}
+
+func (l *Coordinator) wakePublisher() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run publishes committed transactions while this FE leads: a
+// transaction is ready when every partition it wrote is at the version
+// just before the one its commit assigned, so versions publish in order.
+func (l *Coordinator) Run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		case <-t.C:
+		}
+		if !l.cfg.Leader.Leading() {
+			continue
+		}
+		l.abortTimedOut(ctx)
+		for l.publishReady(ctx) > 0 {
+		}
+	}
+}
+
+// publishReady publishes every ready transaction once and returns how many
+// became visible.
+func (l *Coordinator) publishReady(ctx context.Context) int {
+	cat := l.cat
+	var ready []*catalog.Transaction
+	for _, txn := range cat.Txns(catalog.TxnCommitted) {
+		t := cat.TableByID(txn.TableID)
+		ok := true
+		if t != nil {
+			for _, tp := range txn.Partitions {
+				for _, p := range t.Partitions {
+					if p.ID == tp.PartitionID && p.VisibleVersion != tp.Version-1 {
+						ok = false
+					}
+				}
+			}
+		}
+		if ok {
+			ready = append(ready, txn)
+		}
+	}
+	done := 0
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, txn := range ready {
+		g.Go(func() error {
+			if err := l.publish(gctx, txn); err != nil {
+				l.log.Warn("publish failed; will retry", "txn", txn.ID, "label", txn.Label, "err", err)
+				return nil
+			}
+			mu.Lock()
+			done++
+			mu.Unlock()
+			return nil
+		})
+	}
+	g.Wait()
+	return done
+}
+
+// publish asks the compute nodes to make the transaction's versions of
+// every tablet of its partitions, then journals it visible.
+func (l *Coordinator) publish(ctx context.Context, txn *catalog.Transaction) error {
+	t := l.cat.TableByID(txn.TableID)
+	// One entry per partition, appended before its goroutines start and
+	// never reallocated (the capacity is fixed), so they may add to it.
+	stats := make([]catalog.PartitionStats, 0, len(txn.Partitions))
+	if t != nil && len(txn.Partitions) > 0 {
+		live := l.cfg.Nodes.Live()
+		vid, err := lakedesc.VolumeID(l.cat, t)
+		if err != nil {
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		var statsMu sync.Mutex
+		for _, tp := range txn.Partitions {
+			var p *catalog.Partition
+			for _, x := range t.Partitions {
+				if x.ID == tp.PartitionID {
+					p = x
+				}
+			}
+			if p == nil {
+				continue
+			}
+			byWorker := map[int64][]rpc.Tablet{}
+			workers := map[int64]computenodes.Worker{}
+			for _, tb := range p.Tablets {
+				w, err := live.Place(tb)
+				if err != nil {
+					return err
+				}
+				byWorker[w.ID] = append(byWorker[w.ID], lakedesc.Tablet(t, p, tb, vid))
+				workers[w.ID] = w
+			}
+			stats = append(stats, catalog.PartitionStats{PartitionID: p.ID})
+			ps := &stats[len(stats)-1]
+			for wid, tablets := range byWorker {
+				w := workers[wid]
+				req := rpc.PublishRequest{Tablets: tablets, TxnID: txn.ID, GTID: txn.GTID, Version: tp.Version}
+				g.Go(func() error {
+					var resp rpc.PublishResponse
+					if err := l.cfg.Nodes.Call(gctx, w, func() error {
+						return rpc.Call(gctx, l.client, "http://"+w.Addr+rpc.PathPublish, req, &resp)
+					}); err != nil {
+						return fmt.Errorf("publish version %d on compute node %s: %w", req.Version, w.Addr, err)
+					}
+					statsMu.Lock()
+					for _, ts := range resp.Tablets {
+						ps.Rows += ts.Rows
+						ps.DataSize += ts.DataSize
+					}
+					statsMu.Unlock()
+					return nil
+				})
+			}
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	if _, err := l.cfg.Proposer.Propose(ctx, &catalog.VisibleTxnOp{TxnID: txn.ID, VisibleTime: time.Now().UnixMilli(), Stats: stats}); err != nil {
+		return err
+	}
+	l.visMu.Lock()
+	close(l.visible)
+	l.visible = make(chan struct{})
+	l.visMu.Unlock()
+	return nil
+}
+
+// abortTimedOut aborts prepared transactions older than their timeout (a
+// Stream Load whose compute node died, say), freeing their labels.
+func (l *Coordinator) abortTimedOut(ctx context.Context) {
+	now := time.Now().UnixMilli()
+	for _, txn := range l.cat.Txns(catalog.TxnPrepare) {
+		if txn.TimeoutSec > 0 && txn.BeginTime+txn.TimeoutSec*1000 < now {
+			reason := fmt.Sprintf("timeout by txn manager: the transaction did not finish within %d seconds", txn.TimeoutSec)
+			if _, err := l.cfg.Proposer.Propose(ctx, &catalog.AbortTxnOp{TxnID: txn.ID, Reason: reason, AbortTime: now}); err != nil {
+				l.log.Warn("abort timed-out transaction failed", "txn", txn.ID, "err", err)
+			}
+		}
+	}
+}
+
+// abortOrphans aborts the transactions left in PREPARE by a previous
+// leader: their coordinator is gone, so they can never commit.
+func (l *Coordinator) abortOrphans(ctx context.Context) {
+	for _, txn := range l.cat.Txns(catalog.TxnPrepare) {
+		if _, err := l.cfg.Proposer.Propose(ctx, &catalog.AbortTxnOp{TxnID: txn.ID, Reason: "coordinator FE restarted or lost leadership", AbortTime: time.Now().UnixMilli()}); err != nil {
+			l.log.Warn("abort orphan transaction failed", "txn", txn.ID, "err", err)
+		}
+	}
+}
