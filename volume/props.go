@@ -1,7 +1,7 @@
 // Package volume is minirocks' storage-volume layer: the property keys of a
-// StarRocks storage volume and their checks, how secrets are masked, the
-// object path layout of the lake (DESIGN.md §5), and the S3 client the
-// compute nodes and snapshot code use.
+// StarRocks storage volume and their checks, how secrets are masked, and
+// the S3 client the compute nodes and snapshot code use. The keys it
+// stores objects under come from package volume/layout.
 package volume
 
 import (
