@@ -123,7 +123,11 @@ type metaSnapshot struct {
 	starmgrID uint64
 }
 
-func (s *metaSnapshot) StarMgrJournalID() uint64 { return s.starmgrID }
+// JournalIDs implements journal.StateSnapshot: the StarManager journal id,
+// written into the image header as starmgr_journal_id.
+func (s *metaSnapshot) JournalIDs() map[string]uint64 {
+	return map[string]uint64{"starmgr": s.starmgrID}
+}
 
 func (s *metaSnapshot) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(s.body)

@@ -63,7 +63,7 @@ func (s *testSM) Apply(id uint64, ops []Op) any {
 
 type testSnap struct{ img testImage }
 
-func (s *testSnap) StarMgrJournalID() uint64 { return s.img.StarMgr }
+func (s *testSnap) JournalIDs() map[string]uint64 { return map[string]uint64{"starmgr": s.img.StarMgr} }
 func (s *testSnap) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(s.img)
 	if err != nil {

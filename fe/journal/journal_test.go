@@ -203,7 +203,7 @@ func TestImageFileVerifies(t *testing.T) {
 	require.NoError(t, body.Close())
 	require.Equal(t, ImageFormatVersion, h.FormatVersion)
 	require.Equal(t, id, h.FEJournalID)
-	require.Equal(t, uint64(10), h.StarMgrJournalID)
+	require.Equal(t, uint64(10), h.JournalIDs["starmgr"])
 	require.Len(t, img.Ops, 50)
 	require.WithinDuration(t, time.Now(), h.Created, time.Minute)
 	require.NotZero(t, h.Term)
