@@ -71,8 +71,9 @@ func TestCluster(t *testing.T) {
 		cLast := c.j.Stats().LastIndex
 		c.stop()
 		proposeN(t, a.j, 600, 16, "while-c-down")
-		imgID, err := a.j.Checkpoint(ctx)
+		img, err := a.j.Checkpoint(ctx)
 		require.NoError(t, err)
+		imgID := img.JournalID
 		require.Greater(t, a.j.Stats().FirstIndex, cLast+1, "leader trimmed the log c needs")
 		leaderImg, _, err := OpenImage(filepath.Join(a.dir, "image", "image."+strconv.FormatUint(imgID, 10)))
 		require.NoError(t, err)

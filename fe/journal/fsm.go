@@ -152,6 +152,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	// The state machine had applied everything up to index when the
 	// snapshot was captured (index may be a no-op entry raft never showed us).
 	s.f.j.applied.advance(index)
+	s.f.j.lastImage.Store(index)
 	return nil
 }
 

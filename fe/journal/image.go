@@ -41,6 +41,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // or header do not verify.
 var ErrCorruptImage = errors.New("journal: corrupt image")
 
+// ErrImageNotFound is wrapped by errors about an image that does not exist
+// (never taken, or already deleted by retention), and by Checkpoint's error
+// when nothing was ever applied, so that there is no image to return.
+var ErrImageNotFound = errors.New("journal: image not found")
+
 // Server is one member of the raft configuration: a follower (Voter) or an
 // observer (non-voter), identified by its FE name and edit_log address.
 type Server struct {
@@ -453,6 +458,12 @@ func peekImage(path string) (ImageHeader, int64, error) {
 		return ImageHeader{}, 0, err
 	}
 	defer f.Close()
+	return peekFile(f)
+}
+
+// peekFile reads header and footer of an open image file without the
+// checksum, and returns the header and the file size.
+func peekFile(f *os.File) (ImageHeader, int64, error) {
 	ft, err := readFooter(f)
 	if err != nil {
 		return ImageHeader{}, ft.fileSize, err

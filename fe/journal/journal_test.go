@@ -158,8 +158,9 @@ func TestCheckpointAndRestart(t *testing.T) {
 	proposeN(t, n.j, 100, 4, "b")
 	require.Eventually(t, func() bool { return n.j.AppliedID()-n.j.ImageID() < 40 }, 10*time.Second, 10*time.Millisecond)
 
-	forced, err := n.j.Checkpoint(context.Background())
+	img, err := n.j.Checkpoint(context.Background())
 	require.NoError(t, err)
+	forced := img.JournalID
 	require.Equal(t, n.j.ImageID(), forced)
 	imgs, err := ListImages(n.dir)
 	require.NoError(t, err)
@@ -188,11 +189,13 @@ func TestImageFileVerifies(t *testing.T) {
 	defer n.stop()
 	n.waitReady()
 	proposeN(t, n.j, 50, 1, "a") // k%5==0 -> 10 StarMgr ops
-	id, err := n.j.Checkpoint(context.Background())
+	info, err := n.j.Checkpoint(context.Background())
 	require.NoError(t, err)
+	id := info.JournalID
 	require.Equal(t, n.j.AppliedID(), id)
 
 	path := filepath.Join(n.dir, "image", "image."+strconv.FormatUint(id, 10))
+	require.Equal(t, path, info.Path)
 	h, body, err := OpenImage(path)
 	require.NoError(t, err)
 	var img testImage
@@ -237,9 +240,9 @@ func TestCorruptImageFallsBack(t *testing.T) {
 	var images []uint64
 	for i := 0; i < 3; i++ {
 		proposeN(t, n.j, 300, 16, fmt.Sprint("r", i))
-		id, err := n.j.Checkpoint(ctx)
+		img, err := n.j.Checkpoint(ctx)
 		require.NoError(t, err)
-		images = append(images, id)
+		images = append(images, img.JournalID)
 	}
 	// Trailing-logs rule: the log was trimmed, but never past the oldest
 	// retained image (images[1]).
@@ -274,9 +277,9 @@ func TestCorruptImageFallsBack(t *testing.T) {
 
 	// The next checkpoint works and retention applies again.
 	proposeN(t, n.j, 10, 1, "more")
-	id, err := n.j.Checkpoint(ctx)
+	img, err := n.j.Checkpoint(ctx)
 	require.NoError(t, err)
-	require.Greater(t, id, images[2])
+	require.Greater(t, img.JournalID, images[2])
 }
 
 func TestTornTempImageRemoved(t *testing.T) {
