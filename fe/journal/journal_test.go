@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minirocks/minirocks/internal/poll"
 	"github.com/stretchr/testify/require"
 )
 
@@ -154,9 +155,19 @@ func TestCheckpointAndRestart(t *testing.T) {
 	n.waitReady()
 
 	proposeN(t, n.j, 100, 1, "a")
-	require.Eventually(t, func() bool { return n.j.ImageID() > 0 }, 10*time.Second, 10*time.Millisecond)
+	poll.For(t, 10*time.Second, func() error {
+		if n.j.ImageID() == 0 {
+			return fmt.Errorf("no image yet at applied id %d", n.j.AppliedID())
+		}
+		return nil
+	})
 	proposeN(t, n.j, 100, 4, "b")
-	require.Eventually(t, func() bool { return n.j.AppliedID()-n.j.ImageID() < 40 }, 10*time.Second, 10*time.Millisecond)
+	poll.For(t, 10*time.Second, func() error {
+		if applied, image := n.j.AppliedID(), n.j.ImageID(); applied-image >= 40 {
+			return fmt.Errorf("applied id %d, newest image %d: RollNum 40 passed without a checkpoint", applied, image)
+		}
+		return nil
+	})
 
 	img, err := n.j.Checkpoint(context.Background())
 	require.NoError(t, err)
