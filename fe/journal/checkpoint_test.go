@@ -367,3 +367,30 @@ func TestOldFormatImageLoads(t *testing.T) {
 	require.Equal(t, map[string]uint64{"starmgr": 6}, imgs[0].Header.JournalIDs)
 	require.Contains(t, n.logs.String(), "starmgr_journal_id=6")
 }
+
+// TestSnapshotAtSameIndexKeepsImage: a raft snapshot at the index of an
+// image on disk (nothing applied since) leaves that file as it is, so that
+// the path of a held image always names the same bytes.
+func TestSnapshotAtSameIndexKeepsImage(t *testing.T) {
+	n := newNode(t, "fe1", t.TempDir(), nil)
+	n.start()
+	defer n.stop()
+	n.waitReady()
+	proposeN(t, n.j, 10, 1, "a")
+	info, err := n.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	raw, err := os.ReadFile(info.Path)
+	require.NoError(t, err)
+	before, err := os.Stat(info.Path)
+	require.NoError(t, err)
+
+	require.NoError(t, n.j.raft.Snapshot().Error(), "raft snapshots again at the same index")
+	after, err := os.Stat(info.Path)
+	require.NoError(t, err)
+	require.True(t, os.SameFile(before, after), "the file was not replaced")
+	again, err := os.ReadFile(info.Path)
+	require.NoError(t, err)
+	require.Equal(t, raw, again)
+	require.Equal(t, []uint64{info.JournalID}, imageIDsOnDisk(t, n.dir))
+	require.Equal(t, info.JournalID, n.j.ImageID())
+}

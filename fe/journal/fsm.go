@@ -127,6 +127,8 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	var index uint64
 	if k, ok := sink.(*imageSink); ok {
 		index = k.index
+	} else if k, ok := sink.(*existingSink); ok {
+		index = k.index
 	} else if id, ok := parseImageName(sink.ID()); ok {
 		index = id
 	}

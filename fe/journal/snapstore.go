@@ -93,6 +93,11 @@ func (s *imageStore) Create(version raft.SnapshotVersion, index, term uint64, co
 	if version != 1 {
 		return nil, fmt.Errorf("journal: unsupported raft snapshot version %d", version)
 	}
+	// An image is never rewritten: a snapshot at the index of a valid image
+	// (the same state) keeps the file, which may be held and read meanwhile.
+	if _, err := s.check(index); err == nil {
+		return &existingSink{s: s, index: index}, nil
+	}
 	f, err := os.CreateTemp(s.dir, imageName(index)+".*"+tmpSuffix)
 	if err != nil {
 		return nil, err
@@ -485,6 +490,45 @@ func (k *imageSink) Close() error {
 	fi, err := os.Stat(final)
 	if err != nil {
 		return err
+	}
+	k.s.finalised(k.index, fi)
+	return nil
+}
+
+// existingSink stands for a snapshot at the index of a valid image already
+// on disk: it discards what is written and leaves the file as it is.
+type existingSink struct {
+	s     *imageStore
+	index uint64
+	done  bool
+}
+
+// ID implements raft.SnapshotSink.
+func (k *existingSink) ID() string { return imageName(k.index) }
+
+// Write implements raft.SnapshotSink.
+func (k *existingSink) Write(p []byte) (int, error) {
+	if k.done {
+		return 0, errors.New("journal: write to a closed image sink")
+	}
+	return len(p), nil
+}
+
+// Cancel implements raft.SnapshotSink.
+func (k *existingSink) Cancel() error {
+	k.done = true
+	return nil
+}
+
+// Close implements raft.SnapshotSink: the existing image counts as written.
+func (k *existingSink) Close() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	fi, err := os.Stat(k.s.path(k.index))
+	if err != nil {
+		return fmt.Errorf("journal: keeping image %s: %w", k.s.path(k.index), err)
 	}
 	k.s.finalised(k.index, fi)
 	return nil
