@@ -81,7 +81,8 @@ type ImageHeader struct {
 	Servers []Server
 }
 
-// ImageInfo describes an image file found by ListImages.
+// ImageInfo describes an image file: one found by ListImages, the one a
+// Checkpoint wrote, or a held one (HeldImage.Info).
 type ImageInfo struct {
 	// Path is the image file's path.
 	Path string
@@ -91,8 +92,8 @@ type ImageInfo struct {
 	Size int64
 	// Header is the image header (valid when Err is nil).
 	Header ImageHeader
-	// Err is set when the header or footer cannot be read; the checksum is
-	// only verified by OpenImage.
+	// Err is set (by ListImages) when the header or footer cannot be read;
+	// the checksum is only verified by OpenImage and HeldImage.Verify.
 	Err error
 }
 
