@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// StateMachine is the replicated state (the catalog plus StarManager) that
+// StateMachine is the replicated state (in the FE, catalog and StarManager) that
 // the journal feeds with committed entries. The journal never interprets
 // ops; it only orders, persists and replicates them.
 type StateMachine interface {
