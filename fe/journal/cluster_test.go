@@ -2,11 +2,13 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/minirocks/minirocks/internal/poll"
 	"github.com/stretchr/testify/require"
 )
 
@@ -71,8 +73,9 @@ func TestCluster(t *testing.T) {
 		cLast := c.j.Stats().LastIndex
 		c.stop()
 		proposeN(t, a.j, 600, 16, "while-c-down")
-		imgID, err := a.j.Checkpoint(ctx)
+		img, err := a.j.Checkpoint(ctx)
 		require.NoError(t, err)
+		imgID := img.JournalID
 		require.Greater(t, a.j.Stats().FirstIndex, cLast+1, "leader trimmed the log c needs")
 		leaderImg, _, err := OpenImage(filepath.Join(a.dir, "image", "image."+strconv.FormatUint(imgID, 10)))
 		require.NoError(t, err)
@@ -91,8 +94,8 @@ func TestCluster(t *testing.T) {
 		require.NoError(t, err, "received image verifies")
 		require.NoError(t, body.Close())
 		require.Equal(t, imgID, h.FEJournalID)
-		require.Equal(t, leaderImg.StarMgrJournalID, h.StarMgrJournalID)
-		require.NotZero(t, h.StarMgrJournalID)
+		require.Equal(t, leaderImg.JournalIDs["starmgr"], h.JournalIDs["starmgr"])
+		require.NotZero(t, h.JournalIDs["starmgr"])
 		require.Equal(t, leaderImg.Created, h.Created, "header travels with the stream")
 		require.Len(t, h.Servers, 4)
 	})
@@ -103,15 +106,16 @@ func TestCluster(t *testing.T) {
 		require.False(t, <-cch)
 		a.stop()
 		var leader *node
-		require.Eventually(t, func() bool {
+		poll.For(t, 15*time.Second, func() error {
 			for _, n := range []*node{b, c} {
 				if n.j.IsLeader() {
 					leader = n
-					return true
+					return nil
 				}
 			}
-			return false
-		}, 15*time.Second, 20*time.Millisecond, "a new leader is elected")
+			return fmt.Errorf("no new leader elected: %s is %s, %s is %s",
+				b.id, b.j.Stats().State, c.id, c.j.Stats().State)
+		})
 		require.False(t, d.j.IsLeader(), "an observer never leads")
 		leaderCh := bch
 		if leader == c {
@@ -129,7 +133,12 @@ func TestCluster(t *testing.T) {
 		for _, n := range []*node{b, c, d} {
 			waitApplied(t, n.j, id)
 			require.Equal(t, leader.sm.digest(), n.sm.digest(), n.id)
-			require.Eventually(t, func() bool { lid, _ := n.j.Leader(); return lid == leader.id }, 5*time.Second, 10*time.Millisecond)
+			poll.For(t, 5*time.Second, func() error {
+				if lid, _ := n.j.Leader(); lid != leader.id {
+					return fmt.Errorf("%s sees leader %q, want %s", n.id, lid, leader.id)
+				}
+				return nil
+			})
 		}
 
 		// The old leader rejoins as a follower and catches up from the log.

@@ -3,12 +3,14 @@ package journal
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// StateMachine is the replicated state (the catalog plus StarManager) that
+// StateMachine is the replicated state (in the FE, catalog and StarManager) that
 // the journal feeds with committed entries. The journal never interprets
 // ops; it only orders, persists and replicates them.
 type StateMachine interface {
@@ -30,9 +32,13 @@ type StateMachine interface {
 // StateSnapshot is a point-in-time capture taken by StateMachine.Snapshot
 // and written out as an image body.
 type StateSnapshot interface {
-	// StarMgrJournalID is the StarManager journal id as of the snapshot; it
-	// goes into the image header.
-	StarMgrJournalID() uint64
+	// JournalIDs are named journal ids as of the snapshot that the state
+	// machine keeps besides the journal's own (e.g. {"starmgr": id} for a
+	// state that includes a StarManager with its own journal id). They go
+	// into the image header as "<name>_journal_id" (ImageHeader.JournalIDs),
+	// so a reader learns them without reading the body. Names are lower-case
+	// letters, digits and '_', and not "fe"; nil means none.
+	JournalIDs() map[string]uint64
 	// WriteTo writes the image body; it may run concurrently with Apply.
 	WriteTo(w io.Writer) (int64, error)
 	// Release is called when the snapshot is no longer needed (always, also
@@ -107,7 +113,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("journal: restoring image %d: %w", h.FEJournalID, err)
 	}
 	f.j.applied.set(h.FEJournalID)
-	f.j.log.Info("journal: state restored from image", "journal_id", h.FEJournalID, "starmgr_journal_id", h.StarMgrJournalID)
+	f.j.log.Info("journal: state restored from image", journalIDAttrs(h)...)
 	return nil
 }
 
@@ -121,14 +127,18 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	var index uint64
 	if k, ok := sink.(*imageSink); ok {
 		index = k.index
+	} else if k, ok := sink.(*existingSink); ok {
+		index = k.index
 	} else if id, ok := parseImageName(sink.ID()); ok {
 		index = id
 	}
 	h := ImageHeader{
-		FormatVersion:    ImageFormatVersion,
-		FEJournalID:      index,
-		StarMgrJournalID: s.ss.StarMgrJournalID(),
-		Created:          time.Now().UTC(),
+		FormatVersion: ImageFormatVersion,
+		FEJournalID:   index,
+		Created:       time.Now().UTC(),
+	}
+	if ids := s.ss.JournalIDs(); len(ids) > 0 {
+		h.JournalIDs = maps.Clone(ids)
 	}
 	if err := writeImageHeader(sink, h); err != nil {
 		sink.Cancel()
@@ -136,7 +146,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	}
 	if _, err := s.ss.WriteTo(sink); err != nil {
 		sink.Cancel()
-		return err
+		return fmt.Errorf("journal: writing body of image %d: %w", index, err)
 	}
 	if err := sink.Close(); err != nil {
 		return err
@@ -144,7 +154,18 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	// The state machine had applied everything up to index when the
 	// snapshot was captured (index may be a no-op entry raft never showed us).
 	s.f.j.applied.advance(index)
+	s.f.j.lastImage.Store(index)
 	return nil
+}
+
+// journalIDAttrs are log attributes for the ids in h: journal_id and one
+// "<name>_journal_id" per named id, sorted by name.
+func journalIDAttrs(h ImageHeader) []any {
+	attrs := []any{"journal_id", h.FEJournalID}
+	for _, name := range slices.Sorted(maps.Keys(h.JournalIDs)) {
+		attrs = append(attrs, name+journalIDSuffix, h.JournalIDs[name])
+	}
+	return attrs
 }
 
 // Release implements raft.FSMSnapshot.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minirocks/minirocks/internal/poll"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,7 +64,7 @@ func (s *testSM) Apply(id uint64, ops []Op) any {
 
 type testSnap struct{ img testImage }
 
-func (s *testSnap) StarMgrJournalID() uint64 { return s.img.StarMgr }
+func (s *testSnap) JournalIDs() map[string]uint64 { return map[string]uint64{"starmgr": s.img.StarMgr} }
 func (s *testSnap) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(s.img)
 	if err != nil {
@@ -108,6 +109,27 @@ func (s *testSM) restoredFrom() uint64 {
 		return 0
 	}
 	return s.restored.FEJournalID
+}
+
+// restoredHeader is the header of the image the state was restored from.
+func (s *testSM) restoredHeader() *ImageHeader {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restored
+}
+
+// starMgrOpsUpTo counts the StarMgr ops applied at journal ids <= id: the
+// StarMgr journal id of the state as of id.
+func (s *testSM) starMgrOpsUpTo(id uint64) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n uint64
+	for _, op := range s.ops {
+		if op.ID <= id && op.Type == opStarMgr {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *testSM) calls() int {
@@ -161,16 +183,12 @@ func (n *node) start() {
 	t := n.t
 	t.Helper()
 	var ln net.Listener
-	var err error
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// The old socket may still be closing.
+	poll.For(t, 5*time.Second, func() (err error) {
 		ln, err = net.Listen("tcp", n.addr)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the old socket may still be closing
-	}
-	require.NoError(t, err)
+		return err
+	})
+	var err error
 	n.addr = ln.Addr().String()
 	n.mux = NewMux(ln)
 	n.sm = &testSM{}

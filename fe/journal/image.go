@@ -41,6 +41,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // or header do not verify.
 var ErrCorruptImage = errors.New("journal: corrupt image")
 
+// ErrImageNotFound is wrapped by errors about an image that does not exist
+// (never taken, or already deleted by retention), and by Checkpoint's error
+// when nothing was ever applied, so that there is no image to return.
+var ErrImageNotFound = errors.New("journal: image not found")
+
 // Server is one member of the raft configuration: a follower (Voter) or an
 // observer (non-voter), identified by its FE name and edit_log address.
 type Server struct {
@@ -49,18 +54,23 @@ type Server struct {
 	Voter bool   // true for a follower, false for an observer
 }
 
-// ImageHeader describes an image. FormatVersion, FEJournalID,
-// StarMgrJournalID and Created travel at the start of the image body (and so
-// in the InstallSnapshot stream too); Term, ConfigurationIndex and Servers are
-// raft metadata from the image file's footer (zero when unknown).
+// ImageHeader describes an image. FormatVersion, FEJournalID, JournalIDs
+// and Created travel at the start of the image body (and so in the
+// InstallSnapshot stream too); Term, ConfigurationIndex and Servers are raft
+// metadata from the image file's footer (zero when unknown).
 type ImageHeader struct {
 	// FormatVersion is the image format version (ImageFormatVersion).
 	FormatVersion int
 	// FEJournalID is the journal id (raft index) the state is as of; it is
 	// also the <id> in the file name image.<id>.
 	FEJournalID uint64
-	// StarMgrJournalID is the StarManager journal id as of the same point.
-	StarMgrJournalID uint64
+	// JournalIDs are the named journal ids the state machine reported for
+	// the same point (StateSnapshot.JournalIDs), e.g. the FE's
+	// {"starmgr": <StarManager journal id>}. Each is stored in the header
+	// JSON as "<name>_journal_id", so an image written before names were
+	// generic ("starmgr_journal_id") reads back as {"starmgr": ...}. Nil
+	// when the header carries none.
+	JournalIDs map[string]uint64
 	// Created is when the image was taken (on the node that took it).
 	Created time.Time
 	// Term is the raft term of the entry at FEJournalID.
@@ -71,7 +81,8 @@ type ImageHeader struct {
 	Servers []Server
 }
 
-// ImageInfo describes an image file found by ListImages.
+// ImageInfo describes an image file: one found by ListImages, the one a
+// Checkpoint wrote, or a held one (HeldImage.Info).
 type ImageInfo struct {
 	// Path is the image file's path.
 	Path string
@@ -81,17 +92,111 @@ type ImageInfo struct {
 	Size int64
 	// Header is the image header (valid when Err is nil).
 	Header ImageHeader
-	// Err is set when the header or footer cannot be read; the checksum is
-	// only verified by OpenImage.
+	// Err is set (by ListImages) when the header or footer cannot be read;
+	// the checksum is only verified by OpenImage and HeldImage.Verify.
 	Err error
 }
 
-// headerJSON is the JSON form of the header inside the image stream.
-type headerJSON struct {
-	FormatVersion    int       `json:"format_version"`
-	FEJournalID      uint64    `json:"fe_journal_id"`
-	StarMgrJournalID uint64    `json:"starmgr_journal_id"`
-	Created          time.Time `json:"created"`
+// Keys of the header JSON. Named journal ids use "<name>" + journalIDSuffix;
+// fe_journal_id is the journal's own, so "fe" is not a valid name.
+const (
+	keyFormatVersion = "format_version"
+	keyFEJournalID   = "fe_journal_id"
+	keyCreated       = "created"
+	journalIDSuffix  = "_journal_id"
+	reservedIDName   = "fe"
+)
+
+// checkJournalIDName accepts the names a state machine may give its journal
+// ids: non-empty, lower-case letters, digits and '_', and not "fe" (whose
+// key fe_journal_id is the journal's own).
+func checkJournalIDName(name string) error {
+	if name == "" {
+		return errors.New("empty journal id name")
+	}
+	if name == reservedIDName {
+		return fmt.Errorf("journal id name %q is reserved for the journal's own id", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return fmt.Errorf("journal id name %q: only a-z, 0-9 and _ are allowed", name)
+		}
+	}
+	return nil
+}
+
+// encodeHeaderJSON is the JSON of the header inside the image stream:
+//
+//	{"format_version":1,"fe_journal_id":N,"<name>_journal_id":M,...,"created":"..."}
+//
+// with the named ids sorted by name. With JournalIDs {"starmgr": M} the bytes
+// are exactly those of the format before ids were named generically.
+func encodeHeaderJSON(h ImageHeader) ([]byte, error) {
+	names := make([]string, 0, len(h.JournalIDs))
+	for name := range h.JournalIDs {
+		if err := checkJournalIDName(name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	created, err := json.Marshal(h.Created)
+	if err != nil {
+		return nil, fmt.Errorf("created time: %w", err)
+	}
+	b := make([]byte, 0, 96+32*len(names))
+	b = append(b, `{"`+keyFormatVersion+`":`...)
+	b = strconv.AppendInt(b, int64(h.FormatVersion), 10)
+	b = append(b, `,"`+keyFEJournalID+`":`...)
+	b = strconv.AppendUint(b, h.FEJournalID, 10)
+	for _, name := range names {
+		b = append(b, `,"`...)
+		b = append(b, name...)
+		b = append(b, journalIDSuffix+`":`...)
+		b = strconv.AppendUint(b, h.JournalIDs[name], 10)
+	}
+	b = append(b, `,"`+keyCreated+`":`...)
+	b = append(b, created...)
+	b = append(b, '}')
+	return b, nil
+}
+
+// decodeHeaderJSON parses the header JSON. Every key "<name>_journal_id"
+// other than fe_journal_id becomes JournalIDs[name]; unknown keys are
+// ignored so that a newer writer's additions do not break an older reader.
+func decodeHeaderJSON(js []byte) (ImageHeader, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return ImageHeader{}, err
+	}
+	var h ImageHeader
+	for key, v := range raw {
+		var err error
+		switch key {
+		case keyFormatVersion:
+			err = json.Unmarshal(v, &h.FormatVersion)
+		case keyFEJournalID:
+			err = json.Unmarshal(v, &h.FEJournalID)
+		case keyCreated:
+			err = json.Unmarshal(v, &h.Created)
+		default:
+			name, ok := strings.CutSuffix(key, journalIDSuffix)
+			if !ok || name == "" {
+				continue
+			}
+			var id uint64
+			if err = json.Unmarshal(v, &id); err == nil {
+				if h.JournalIDs == nil {
+					h.JournalIDs = make(map[string]uint64)
+				}
+				h.JournalIDs[name] = id
+			}
+		}
+		if err != nil {
+			return ImageHeader{}, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return h, nil
 }
 
 // footerJSON is the raft metadata in the image file's footer.
@@ -142,12 +247,9 @@ func (f *footerJSON) servers() []Server {
 
 // writeImageHeader writes the header that starts every image stream.
 func writeImageHeader(w io.Writer, h ImageHeader) error {
-	js, err := json.Marshal(headerJSON{
-		FormatVersion: h.FormatVersion, FEJournalID: h.FEJournalID,
-		StarMgrJournalID: h.StarMgrJournalID, Created: h.Created,
-	})
+	js, err := encodeHeaderJSON(h)
 	if err != nil {
-		return err
+		return fmt.Errorf("journal: image header: %w", err)
 	}
 	buf := make([]byte, 0, headerPrefixLen+len(js))
 	buf = append(buf, headerMagic...)
@@ -176,12 +278,11 @@ func readImageHeader(r io.Reader) (ImageHeader, int64, error) {
 	if _, err := io.ReadFull(r, js); err != nil {
 		return ImageHeader{}, 0, fmt.Errorf("%w: reading header: %v", ErrCorruptImage, err)
 	}
-	var hj headerJSON
-	if err := json.Unmarshal(js, &hj); err != nil {
+	h, err := decodeHeaderJSON(js)
+	if err != nil {
 		return ImageHeader{}, 0, fmt.Errorf("%w: header: %v", ErrCorruptImage, err)
 	}
-	return ImageHeader{FormatVersion: hj.FormatVersion, FEJournalID: hj.FEJournalID,
-		StarMgrJournalID: hj.StarMgrJournalID, Created: hj.Created}, int64(headerPrefixLen) + int64(n), nil
+	return h, int64(headerPrefixLen) + int64(n), nil
 }
 
 // imageFooter is what the trailer and footer of an image file say.
@@ -268,7 +369,7 @@ func fillRaftMeta(h *ImageHeader, m *footerJSON) {
 //
 // Image file format (all integers big-endian):
 //
-//	header:  "MRIMAGE\n" | uint32 n | n bytes JSON {format_version, fe_journal_id, starmgr_journal_id, created}
+//	header:  "MRIMAGE\n" | uint32 n | n bytes JSON {format_version, fe_journal_id, <name>_journal_id..., created}
 //	body:    state machine image (StateSnapshot.WriteTo)
 //	footer:  m bytes JSON raft metadata {snapshot_version, index, term, configuration_index, servers}
 //	trailer: uint32 m | uint64 len(header+body) | uint32 CRC32-C (Castagnoli) of all preceding bytes | "MRIMGEND"
@@ -358,6 +459,12 @@ func peekImage(path string) (ImageHeader, int64, error) {
 		return ImageHeader{}, 0, err
 	}
 	defer f.Close()
+	return peekFile(f)
+}
+
+// peekFile reads header and footer of an open image file without the
+// checksum, and returns the header and the file size.
+func peekFile(f *os.File) (ImageHeader, int64, error) {
 	ft, err := readFooter(f)
 	if err != nil {
 		return ImageHeader{}, ft.fileSize, err

@@ -103,6 +103,14 @@ type Journal struct {
 	applied appliedTracker
 	rptr    atomic.Pointer[raft.Raft]
 
+	// ckSem (capacity 1) is held while a checkpoint is taken, by the
+	// periodic loop and by CheckpointAndHold: one raft snapshot at a time,
+	// so the image that lastImage names after a snapshot is that snapshot's.
+	ckSem chan struct{}
+	// lastImage is the journal id of the image the last raft snapshot
+	// taken on this node wrote (set by fsmSnapshot.Persist).
+	lastImage atomic.Uint64
+
 	subMu sync.Mutex
 	subs  []chan bool
 
@@ -228,7 +236,7 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 	} else if lock, err = lockMetaDir(cfg.MetaDir); err != nil {
 		return nil, err
 	}
-	j = &Journal{cfg: cfg, log: cfg.Logger, lock: lock, stop: make(chan struct{})}
+	j = &Journal{cfg: cfg, log: cfg.Logger, lock: lock, stop: make(chan struct{}), ckSem: make(chan struct{}, 1)}
 	var cleanup []func()
 	defer func() {
 		if err != nil {
@@ -379,12 +387,18 @@ func (j *Journal) checkpointLoop() {
 	for {
 		select {
 		case <-t.C:
+			select {
+			case j.ckSem <- struct{}{}:
+			default:
+				continue // a forced checkpoint is being taken; look again next tick
+			}
 			applied, image := j.AppliedID(), j.ImageID()
 			if applied > image && applied-image >= j.cfg.RollNum {
 				if err := j.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrRaftShutdown) {
 					j.log.Warn("journal: checkpoint failed", "applied_id", applied, "image_id", image, "err", err)
 				}
 			}
+			<-j.ckSem
 		case <-j.stop:
 			return
 		}
@@ -562,13 +576,76 @@ func (j *Journal) AppliedID() uint64 { return j.applied.get() }
 // ImageID returns the journal id of the newest valid image on disk, 0 if none.
 func (j *Journal) ImageID() uint64 { return j.images.newest.Load() }
 
-// Checkpoint takes an image now and returns the newest image's journal id.
-func (j *Journal) Checkpoint(ctx context.Context) (uint64, error) {
-	if err := waitFuture(ctx, j.raft.Snapshot()); err != nil {
-		return 0, j.mapErr(err)
+// Checkpoint takes an image now and describes the image it wrote: path,
+// size and the header read back from that file (FE journal id, the state
+// machine's named journal ids, created time, raft metadata). The ids are
+// exactly those of the state as of the image: everything applied when
+// Checkpoint was called is in it.
+//
+// When nothing was applied since the newest image, no image is written and
+// Checkpoint describes the newest image as it is on disk (an existing image
+// is never rewritten). When nothing was ever applied and there is no image,
+// the error wraps ErrImageNotFound.
+//
+// Checkpoint runs on any node (each FE writes its own images). It is safe to
+// call concurrently with Propose, with the periodic checkpoint loop and with
+// itself: checkpoints are taken one at a time. If ctx ends first, the
+// checkpoint may still complete. The image may be deleted by retention once
+// ImagesRetained newer ones exist; to read it later, use CheckpointAndHold.
+func (j *Journal) Checkpoint(ctx context.Context) (ImageInfo, error) {
+	h, err := j.CheckpointAndHold(ctx)
+	if err != nil {
+		return ImageInfo{}, err
 	}
-	return j.ImageID(), nil
+	info := h.Info()
+	if err := h.Release(); err != nil {
+		return ImageInfo{}, err
+	}
+	return info, nil
 }
+
+// CheckpointAndHold is Checkpoint, and it holds the image it describes (see
+// HoldImage) before any other checkpoint can run, so retention cannot delete
+// the image between the checkpoint and the hold. The caller must Release
+// the returned image.
+func (j *Journal) CheckpointAndHold(ctx context.Context) (*HeldImage, error) {
+	select {
+	case j.ckSem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("journal: checkpoint: %w", ctx.Err())
+	case <-j.stop:
+		return nil, fmt.Errorf("journal: checkpoint: %w", ErrClosed)
+	}
+	defer func() { <-j.ckSem }()
+
+	id := j.ImageID()
+	if applied := j.AppliedID(); applied > id || id == 0 {
+		err := waitFuture(ctx, j.raft.Snapshot())
+		switch {
+		case errors.Is(err, raft.ErrNothingNewToSnapshot):
+			return nil, fmt.Errorf("journal: checkpoint: nothing applied yet: %w", ErrImageNotFound)
+		case err != nil:
+			return nil, fmt.Errorf("journal: checkpoint at applied id %d: %w", applied, j.mapErr(err))
+		}
+		// Snapshots are taken one at a time (ckSem) and raft's own are
+		// disabled, so the last one persisted is this one.
+		id = j.lastImage.Load()
+	}
+	h, err := j.images.hold(id)
+	if err != nil {
+		return nil, fmt.Errorf("journal: checkpoint: %w", err)
+	}
+	return h, nil
+}
+
+// HoldImage holds image id (its journal id, as in image.<id>) open for
+// reading: until the returned HeldImage is released, image retention does
+// not delete the file, however many newer images are taken. Holds nest: the
+// file is kept while any is outstanding. A missing image (never taken, or
+// already deleted by retention) is an error wrapping ErrImageNotFound; a
+// file whose header or footer cannot be read is one wrapping
+// ErrCorruptImage. Use HeldImage.Verify to check the checksum.
+func (j *Journal) HoldImage(id uint64) (*HeldImage, error) { return j.images.hold(id) }
 
 // AddFollower adds node id at addr (its edit_log address) as a voter. Only
 // the leader can do it; the new node then starts with no state and no

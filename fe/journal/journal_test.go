@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minirocks/minirocks/internal/poll"
 	"github.com/stretchr/testify/require"
 )
 
@@ -154,12 +155,23 @@ func TestCheckpointAndRestart(t *testing.T) {
 	n.waitReady()
 
 	proposeN(t, n.j, 100, 1, "a")
-	require.Eventually(t, func() bool { return n.j.ImageID() > 0 }, 10*time.Second, 10*time.Millisecond)
+	poll.For(t, 10*time.Second, func() error {
+		if n.j.ImageID() == 0 {
+			return fmt.Errorf("no image yet at applied id %d", n.j.AppliedID())
+		}
+		return nil
+	})
 	proposeN(t, n.j, 100, 4, "b")
-	require.Eventually(t, func() bool { return n.j.AppliedID()-n.j.ImageID() < 40 }, 10*time.Second, 10*time.Millisecond)
+	poll.For(t, 10*time.Second, func() error {
+		if applied, image := n.j.AppliedID(), n.j.ImageID(); applied-image >= 40 {
+			return fmt.Errorf("applied id %d, newest image %d: RollNum 40 passed without a checkpoint", applied, image)
+		}
+		return nil
+	})
 
-	forced, err := n.j.Checkpoint(context.Background())
+	img, err := n.j.Checkpoint(context.Background())
 	require.NoError(t, err)
+	forced := img.JournalID
 	require.Equal(t, n.j.ImageID(), forced)
 	imgs, err := ListImages(n.dir)
 	require.NoError(t, err)
@@ -188,11 +200,13 @@ func TestImageFileVerifies(t *testing.T) {
 	defer n.stop()
 	n.waitReady()
 	proposeN(t, n.j, 50, 1, "a") // k%5==0 -> 10 StarMgr ops
-	id, err := n.j.Checkpoint(context.Background())
+	info, err := n.j.Checkpoint(context.Background())
 	require.NoError(t, err)
+	id := info.JournalID
 	require.Equal(t, n.j.AppliedID(), id)
 
 	path := filepath.Join(n.dir, "image", "image."+strconv.FormatUint(id, 10))
+	require.Equal(t, path, info.Path)
 	h, body, err := OpenImage(path)
 	require.NoError(t, err)
 	var img testImage
@@ -203,7 +217,7 @@ func TestImageFileVerifies(t *testing.T) {
 	require.NoError(t, body.Close())
 	require.Equal(t, ImageFormatVersion, h.FormatVersion)
 	require.Equal(t, id, h.FEJournalID)
-	require.Equal(t, uint64(10), h.StarMgrJournalID)
+	require.Equal(t, uint64(10), h.JournalIDs["starmgr"])
 	require.Len(t, img.Ops, 50)
 	require.WithinDuration(t, time.Now(), h.Created, time.Minute)
 	require.NotZero(t, h.Term)
@@ -237,9 +251,9 @@ func TestCorruptImageFallsBack(t *testing.T) {
 	var images []uint64
 	for i := 0; i < 3; i++ {
 		proposeN(t, n.j, 300, 16, fmt.Sprint("r", i))
-		id, err := n.j.Checkpoint(ctx)
+		img, err := n.j.Checkpoint(ctx)
 		require.NoError(t, err)
-		images = append(images, id)
+		images = append(images, img.JournalID)
 	}
 	// Trailing-logs rule: the log was trimmed, but never past the oldest
 	// retained image (images[1]).
@@ -274,9 +288,9 @@ func TestCorruptImageFallsBack(t *testing.T) {
 
 	// The next checkpoint works and retention applies again.
 	proposeN(t, n.j, 10, 1, "more")
-	id, err := n.j.Checkpoint(ctx)
+	img, err := n.j.Checkpoint(ctx)
 	require.NoError(t, err)
-	require.Greater(t, id, images[2])
+	require.Greater(t, img.JournalID, images[2])
 }
 
 func TestTornTempImageRemoved(t *testing.T) {

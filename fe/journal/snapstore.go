@@ -29,6 +29,7 @@ type imageStore struct {
 	mu       sync.Mutex
 	verified map[string]fileStamp // images whose checksum verified, by name
 	reported map[string]bool      // corrupt images already logged
+	holds    map[uint64]int       // outstanding HeldImages by journal id; retention skips these
 
 	newest atomic.Uint64 // journal id of the newest valid image, 0 if none
 
@@ -54,7 +55,7 @@ func newImageStore(dir string, retain int, log *slog.Logger) (*imageStore, error
 		return nil, err
 	}
 	s := &imageStore{dir: dir, retain: retain, log: log,
-		verified: make(map[string]fileStamp), reported: make(map[string]bool)}
+		verified: make(map[string]fileStamp), reported: make(map[string]bool), holds: make(map[uint64]int)}
 	// Torn temp files from a crash mid-checkpoint are never valid images.
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -91,6 +92,11 @@ func (s *imageStore) Create(version raft.SnapshotVersion, index, term uint64, co
 	configurationIndex uint64, _ raft.Transport) (raft.SnapshotSink, error) {
 	if version != 1 {
 		return nil, fmt.Errorf("journal: unsupported raft snapshot version %d", version)
+	}
+	// An image is never rewritten: a snapshot at the index of a valid image
+	// (the same state) keeps the file, which may be held and read meanwhile.
+	if _, err := s.check(index); err == nil {
+		return &existingSink{s: s, index: index}, nil
 	}
 	f, err := os.CreateTemp(s.dir, imageName(index)+".*"+tmpSuffix)
 	if err != nil {
@@ -249,8 +255,9 @@ func (s *imageStore) finalised(index uint64, fi os.FileInfo) {
 	}
 }
 
-// applyRetention deletes all but the newest retain images, and corrupt
-// images older than the oldest retained one.
+// applyRetention deletes all but the newest retain images, except those
+// held (hold), and corrupt images older than the oldest retained one. A held
+// image left in place is deleted by the first run after its last release.
 func (s *imageStore) applyRetention() {
 	ids, err := listImageIDs(s.dir)
 	if err != nil {
@@ -261,12 +268,19 @@ func (s *imageStore) applyRetention() {
 		return
 	}
 	for _, id := range ids[s.retain:] {
-		if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("image retention: cannot delete image", "path", s.path(id), "err", err)
-		}
+		// Checked and deleted under mu, so that hold either sees the file
+		// gone or keeps it from being deleted.
 		s.mu.Lock()
+		if s.holds[id] > 0 {
+			s.mu.Unlock()
+			continue
+		}
+		err := os.Remove(s.path(id))
 		delete(s.verified, imageName(id))
 		s.mu.Unlock()
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("image retention: cannot delete image", "path", s.path(id), "err", err)
+		}
 	}
 	oldest := ids[s.retain-1]
 	ents, err := os.ReadDir(s.dir)
@@ -282,6 +296,104 @@ func (s *imageStore) applyRetention() {
 			_ = os.Remove(filepath.Join(s.dir, e.Name()))
 		}
 	}
+}
+
+// hold opens image id and keeps retention from deleting it until the
+// returned HeldImage is released. It fails with ErrImageNotFound when there
+// is no such image.
+func (s *imageStore) hold(id uint64) (*HeldImage, error) {
+	p := s.path(id)
+	s.mu.Lock()
+	f, err := os.Open(p)
+	if err == nil {
+		s.holds[id]++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("journal: hold image %s: %w", p, ErrImageNotFound)
+		}
+		return nil, fmt.Errorf("journal: hold image %s: %w", p, err)
+	}
+	hdr, size, err := peekFile(f)
+	if err != nil {
+		f.Close()
+		s.unhold(id)
+		return nil, fmt.Errorf("journal: hold image %s: %w", p, err)
+	}
+	return &HeldImage{s: s, f: f, info: ImageInfo{Path: p, JournalID: id, Size: size, Header: hdr}}, nil
+}
+
+// unhold ends one hold on image id.
+func (s *imageStore) unhold(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds[id] <= 1 {
+		delete(s.holds, id)
+	} else {
+		s.holds[id]--
+	}
+}
+
+// HeldImage is an image file held open for reading: while any hold on an
+// image is outstanding, the journal's image retention does not delete it,
+// so it can be read at leisure (copied, uploaded) while checkpoints go on.
+// The hold also keeps the file open, so its bytes stay readable even if the
+// file is renamed or removed by other means. Get one from
+// Journal.HoldImage or Journal.CheckpointAndHold and Release it when done;
+// retention deletes the file, if it is no longer among the retained ones,
+// at the first checkpoint after the last release. A HeldImage is safe for
+// concurrent use.
+type HeldImage struct {
+	s    *imageStore
+	f    *os.File
+	info ImageInfo
+
+	releaseOnce sync.Once
+}
+
+// Info describes the held image: path, journal id, size and header (read
+// from the file itself; the checksum is checked by Verify).
+func (h *HeldImage) Info() ImageInfo { return h.info }
+
+// Header is the held image's header, including its named journal ids.
+func (h *HeldImage) Header() ImageHeader { return h.info.Header }
+
+// JournalID is the journal id of the held image (the <id> of image.<id>).
+func (h *HeldImage) JournalID() uint64 { return h.info.JournalID }
+
+// Path is the held image file's path, meta/image/image.<id>.
+func (h *HeldImage) Path() string { return h.info.Path }
+
+// Size is the held image file's size in bytes.
+func (h *HeldImage) Size() int64 { return h.info.Size }
+
+// Reader returns a new reader of the whole image file (header, body, footer
+// and trailer: the bytes to copy to make another image.<id>). Readers are
+// independent of each other and may be used concurrently; they fail with
+// os.ErrClosed once the image is released.
+func (h *HeldImage) Reader() *io.SectionReader { return io.NewSectionReader(h.f, 0, h.info.Size) }
+
+// Verify checks the held image's framing and checksum (it reads the whole
+// file). Errors wrapping ErrCorruptImage mean the content is bad.
+func (h *HeldImage) Verify() error {
+	if _, _, err := verifyImageFile(h.f); err != nil {
+		return fmt.Errorf("image %s: %w", h.info.Path, err)
+	}
+	return nil
+}
+
+// Release ends the hold and closes the file. Calling it again does nothing.
+func (h *HeldImage) Release() error {
+	var err error
+	h.releaseOnce.Do(func() {
+		err = h.f.Close()
+		h.s.unhold(h.info.JournalID)
+		if err != nil {
+			err = fmt.Errorf("journal: release image %s: %w", h.info.Path, err)
+		}
+	})
+	return err
 }
 
 // floor is the journal id of the oldest image that retention keeps, or 0
@@ -378,6 +490,45 @@ func (k *imageSink) Close() error {
 	fi, err := os.Stat(final)
 	if err != nil {
 		return err
+	}
+	k.s.finalised(k.index, fi)
+	return nil
+}
+
+// existingSink stands for a snapshot at the index of a valid image already
+// on disk: it discards what is written and leaves the file as it is.
+type existingSink struct {
+	s     *imageStore
+	index uint64
+	done  bool
+}
+
+// ID implements raft.SnapshotSink.
+func (k *existingSink) ID() string { return imageName(k.index) }
+
+// Write implements raft.SnapshotSink.
+func (k *existingSink) Write(p []byte) (int, error) {
+	if k.done {
+		return 0, errors.New("journal: write to a closed image sink")
+	}
+	return len(p), nil
+}
+
+// Cancel implements raft.SnapshotSink.
+func (k *existingSink) Cancel() error {
+	k.done = true
+	return nil
+}
+
+// Close implements raft.SnapshotSink: the existing image counts as written.
+func (k *existingSink) Close() error {
+	if k.done {
+		return nil
+	}
+	k.done = true
+	fi, err := os.Stat(k.s.path(k.index))
+	if err != nil {
+		return fmt.Errorf("journal: keeping image %s: %w", k.s.path(k.index), err)
 	}
 	k.s.finalised(k.index, fi)
 	return nil

@@ -132,7 +132,20 @@ type metaSnapshot struct {
 	starmgrID uint64
 }
 
-func (s *metaSnapshot) StarMgrJournalID() uint64 { return s.starmgrID }
+// starMgrIDName names the StarManager's journal id in image headers
+// (written as starmgr_journal_id, StarRocks' name).
+const starMgrIDName = "starmgr"
+
+// StarMgrJournalID is the StarManager journal id an image header carries:
+// with its FEJournalID, the exact state the image holds (what a cluster
+// snapshot records).
+func StarMgrJournalID(h journal.ImageHeader) uint64 { return h.JournalIDs[starMgrIDName] }
+
+// JournalIDs implements journal.StateSnapshot: the StarManager journal id,
+// written into the image header as starmgr_journal_id.
+func (s *metaSnapshot) JournalIDs() map[string]uint64 {
+	return map[string]uint64{starMgrIDName: s.starmgrID}
+}
 
 func (s *metaSnapshot) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(s.body)

@@ -54,7 +54,7 @@ func TestEntryAppliesWholeOrNotAtAll(t *testing.T) {
 			before.WriteTo(&b1)
 			after.WriteTo(&b2)
 			require.Equal(t, b1.String(), b2.String())
-			require.Equal(t, uint64(1), after.StarMgrJournalID())
+			require.Equal(t, uint64(1), after.JournalIDs()["starmgr"])
 		})
 	}
 }
@@ -71,8 +71,9 @@ func TestMetaStateImageRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 
 	m2 := NewState()
-	require.NoError(t, m2.Restore(journal.ImageHeader{FEJournalID: 3, StarMgrJournalID: snap.StarMgrJournalID()}, &body))
+	require.NoError(t, m2.Restore(journal.ImageHeader{FEJournalID: 3, JournalIDs: snap.JournalIDs()}, &body))
 	require.NotNil(t, m2.Catalog.DB("d"))
 	require.Equal(t, "svc", m2.StarMgr.ServiceID())
 	require.Equal(t, m.StarMgr.JournalID(), m2.StarMgr.JournalID())
+	require.Equal(t, m.StarMgr.JournalID(), StarMgrJournalID(journal.ImageHeader{JournalIDs: snap.JournalIDs()}))
 }
