@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"testing"
 )
 
 // StandardPorts are the StarRocks default ports every node binds on its
@@ -33,19 +32,11 @@ func (h *Host) Release() {
 	}
 }
 
-// ReserveHost picks a free 127.x.y.z address whose standard ports are free
-// and holds it until the test ends.
-func ReserveHost(tb testing.TB) *Host {
-	tb.Helper()
-	h, err := reserveHost()
-	if err != nil {
-		tb.Fatalf("reserve a loopback host: %v", err)
-	}
-	tb.Cleanup(h.Release)
-	return h
-}
-
-func reserveHost() (*Host, error) {
+// ReserveHost picks a free 127.x.y.z address whose standard ports are
+// free and holds it until Release (or until the process exits). Backends
+// that run nodes as processes give every node one, so nodes never share
+// ports and tests never hard-code addresses.
+func ReserveHost() (*Host, error) {
 	dir := filepath.Join(os.TempDir(), "minirocks-hosts")
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
