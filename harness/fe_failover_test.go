@@ -114,35 +114,31 @@ func TestFEFailover(t *testing.T) {
 	leader, err := c.Leader(context.Background())
 	require.NoError(t, err)
 	ldb := leader.DB(t)
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	_ = WaitFor(context.Background(), 90*time.Second, func() error {
 		pending := queryStrings(t, ldb, "SELECT COUNT(*) FROM information_schema.loads WHERE state NOT IN ('FINISHED', 'CANCELLED')")
-		if pending[0][0] == "0" {
-			break
+		if pending[0][0] != "0" {
+			return fmt.Errorf("%s loads pending", pending[0][0])
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	}) // the checks below say what is wrong when some stay pending
 	var acked, total int
 	for _, f := range c.FEs() {
 		db := f.DB(t)
 		// This FE has replayed everything the leader had once it shows the
 		// leader's newest database.
 		var dbs map[string]bool
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		_ = WaitFor(context.Background(), 30*time.Second, func() error {
 			dbs = map[string]bool{}
 			for _, r := range queryStrings(t, db, "SHOW DATABASES") {
 				dbs[r[0]] = true
 			}
-			caught := true
 			for _, o := range outcomes {
-				caught = caught && (o.kind != "db" || !o.acked || dbs[o.name])
+				if o.kind == "db" && o.acked && !dbs[o.name] {
+					return fmt.Errorf("%s lacks database %s", f.Host(), o.name)
+				}
 			}
-			if caught || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		}) // the checks below say what is missing when it never catches up
 		counts := map[string]int{}
 		for _, r := range queryStrings(t, db, "SELECT label, COUNT(*) FROM d.t GROUP BY label") {
 			var n int
@@ -200,18 +196,15 @@ func TestFEFailover(t *testing.T) {
 func waitRole(t *testing.T, fe *FE, host, role string, seed uint64) {
 	t.Helper()
 	db := fe.DB(t)
-	deadline := time.Now().Add(60 * time.Second)
-	var rows [][]string
-	for time.Now().Before(deadline) {
-		rows = queryStrings(t, db, "SHOW FRONTENDS")
+	waitFor(t, 60*time.Second, func() error {
+		rows := queryStrings(t, db, "SHOW FRONTENDS")
 		for _, r := range rows {
 			if r[1] == host && r[6] == role && r[9] == "true" {
-				return
+				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s never showed %s as an alive %s (seed %d): %v", fe.Host(), host, role, seed, rows)
+		return fmt.Errorf("%s does not show %s as an alive %s (seed %d): %v", fe.Host(), host, role, seed, rows)
+	})
 }
 
 // TestFEFollowersServeData: a follower and an observer take the whole data
@@ -233,31 +226,27 @@ func TestFEFollowersServeData(t *testing.T) {
 	// The Stream Load was acknowledged by the leader through a compute
 	// node, not on these FEs' connections: they show it once replayed.
 	for i, f := range c.FEs() {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got := queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k")
-			if len(got) == len(want) || time.Now().After(deadline) {
-				require.Equal(t, want, got, "rows read through FE %d (%s)", i, f.Host())
-				break
+		db := f.DB(t)
+		waitFor(t, 10*time.Second, func() error {
+			if got := queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"); len(got) != len(want) {
+				return fmt.Errorf("rows read through FE %d (%s): %v", i, f.Host(), got)
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
+		require.Equal(t, want, queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"), "rows read through FE %d (%s)", i, f.Host())
 	}
 	// A dead compute node is seen dead everywhere; its tablets move.
 	c.CNs()[1].Kill()
-	deadline := time.Now().Add(30 * time.Second)
 	for _, f := range c.FEs() {
-		for {
-			alive := queryStrings(t, f.DB(t), "SELECT 1") // keep the pool warm
-			_ = alive
-			n, err := aliveComputeNodes(context.Background(), f.DB(t))
+		db := f.DB(t)
+		waitFor(t, 30*time.Second, func() error {
+			n, err := aliveComputeNodes(context.Background(), db)
 			require.NoError(t, err)
-			if n == 1 || time.Now().After(deadline) {
-				require.Equal(t, 1, n, "live compute nodes as %s sees them", f.Host())
-				break
+			if n != 1 {
+				return fmt.Errorf("%d live compute nodes as %s sees them, want 1", n, f.Host())
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
 		require.Equal(t, want, queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k"), "rows through %s with one compute node", f.Host())
 	}
 }

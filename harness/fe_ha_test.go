@@ -27,23 +27,24 @@ func TestFEFollowersAndObserver(t *testing.T) {
 		fes = append(fes, f)
 	}
 	want := map[string]string{leader.Host(): "LEADER", fes[1].Host(): "FOLLOWER", fes[2].Host(): "FOLLOWER", fes[3].Host(): "OBSERVER"}
-	deadline := time.Now().Add(30 * time.Second)
 	for _, f := range fes {
-		for {
-			rows := queryStrings(t, f.DB(t), "SHOW FRONTENDS")
+		db := f.DB(t)
+		waitFor(t, 30*time.Second, func() error {
+			rows := queryStrings(t, db, "SHOW FRONTENDS")
 			got := map[string]string{}
 			allAlive := true
 			for _, r := range rows {
 				got[r[1]] = r[6]
 				allAlive = allAlive && r[9] == "true" && r[8] == "true"
 			}
-			if (allAlive && len(rows) == 4 && mapsEqual(got, want)) || time.Now().After(deadline) {
-				require.Equal(t, want, got, "roles as %s sees them", f.Host())
-				require.True(t, allAlive, "every FE alive and joined as %s sees it: %v", f.Host(), rows)
-				break
+			if !mapsEqual(got, want) {
+				return fmt.Errorf("roles as %s sees them: %v, want %v", f.Host(), got, want)
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			if !allAlive || len(rows) != 4 {
+				return fmt.Errorf("not every FE alive and joined as %s sees it: %v", f.Host(), rows)
+			}
+			return nil
+		})
 	}
 	// Writes through any FE are forwarded to the leader and read back at once.
 	for i, f := range fes {
@@ -52,15 +53,13 @@ func TestFEFollowersAndObserver(t *testing.T) {
 		require.Equal(t, [][]string{{"db_via_fe" + string(rune('1'+i))}}, queryStrings(t, conn, "SHOW DATABASES LIKE 'db_via_fe"+string(rune('1'+i))+"'"))
 	}
 	for _, f := range fes {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n := len(queryStrings(t, f.DB(t), "SHOW DATABASES LIKE 'db_via_fe%'"))
-			if n == 4 || time.Now().After(deadline) {
-				require.Equal(t, 4, n, "databases on %s", f.Host())
-				break
+		db := f.DB(t)
+		waitFor(t, 10*time.Second, func() error {
+			if n := len(queryStrings(t, db, "SHOW DATABASES LIKE 'db_via_fe%'")); n != 4 {
+				return fmt.Errorf("%d databases on %s, want 4", n, f.Host())
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	// ADMIN SET FRONTEND CONFIG sent to the observer changes every FE.
 	mustExec(t, fes[3].DB(t), `ADMIN SET FRONTEND CONFIG ("edit_log_roll_num" = "777")`)
@@ -91,13 +90,12 @@ func mapsEqual(a, b map[string]string) bool {
 // waitLog waits until an FE's fe.log contains s.
 func waitLog(t *testing.T, f *FE, s string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(f.ReadLog(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("fe.log of %s never said %q:\n%s", f.Host(), s, f.LogTail(30))
+	waitFor(t, timeout, func() error {
+		if !strings.Contains(f.ReadLog(), s) {
+			return fmt.Errorf("fe.log of %s does not say %q:\n%s", f.Host(), s, f.LogTail(30))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestFEJoinRefusals: each wrong way to join is refused with a clear
@@ -189,23 +187,22 @@ func TestFEFollowerCatchesUpFromImage(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			mustExec(t, db, fmt.Sprintf("CREATE DATABASE while_down_%d", batches*100+i))
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for newest() == before {
-			require.True(t, time.Now().Before(deadline), "the leader checkpoints")
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitFor(t, 30*time.Second, func() error {
+			if newest() == before {
+				return fmt.Errorf("the leader has not checkpointed past image %d", before)
+			}
+			return nil
+		})
 	}
 	restart(t, behind)
 	waitLog(t, behind, "journal: state restored from image", 30*time.Second)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n := len(queryStrings(t, behind.DB(t), "SHOW DATABASES LIKE 'while_down_%'"))
-		if n == batches*100 || time.Now().After(deadline) {
-			require.Equal(t, batches*100, n)
-			break
+	bdb := behind.DB(t)
+	waitFor(t, 30*time.Second, func() error {
+		if n := len(queryStrings(t, bdb, "SHOW DATABASES LIKE 'while_down_%'")); n != batches*100 {
+			return fmt.Errorf("%d databases on the follower, want %d", n, batches*100)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestFEQuorumLoss: with two of three followers' machines lost (killed,
@@ -246,17 +243,17 @@ func TestFEQuorumLoss(t *testing.T) {
 	}
 	mustExec(t, db, "CREATE DATABASE after_loss")
 	for _, f := range append([]*FE{leader}, followers...) {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got := queryStrings(t, f.DB(t), "SHOW DATABASES LIKE '%_loss%'")
-			if slices.ContainsFunc(got, func(r []string) bool { return r[0] == "after_loss" }) || time.Now().After(deadline) {
-				require.Contains(t, got, []string{"before_loss"}, f.Host())
-				require.Contains(t, got, []string{"after_loss"}, f.Host())
-				require.NotContains(t, got, []string{"during_loss_1"}, "a refused write never appears (%s)", f.Host())
-				break
+		fdb := f.DB(t)
+		var got [][]string
+		waitFor(t, 20*time.Second, func() error {
+			got = queryStrings(t, fdb, "SHOW DATABASES LIKE '%_loss%'")
+			if !slices.ContainsFunc(got, func(r []string) bool { return r[0] == "after_loss" }) {
+				return fmt.Errorf("%s shows %v, without after_loss", f.Host(), got)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
+		require.Contains(t, got, []string{"before_loss"}, f.Host())
+		require.NotContains(t, got, []string{"during_loss_1"}, "a refused write never appears (%s)", f.Host())
 	}
 	t.Logf("errors while quorum was lost: %q", errs)
 }

@@ -193,9 +193,9 @@ func TestFEStartStopScripts(t *testing.T) {
 	pid, err := os.ReadFile(layout(t, fe.Node()).FEPidFile())
 	require.NoError(t, err)
 	require.NotEmpty(t, strings.TrimSpace(string(pid)))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	require.NoError(t, waitQuery(ctx, fe.DSN("root", "", "")), fe.LogTail(30))
+	require.NoError(t, WaitFor(context.Background(), 60*time.Second, func() error {
+		return pingSQL(context.Background(), fe.DSN("root", "", ""))
+	}), fe.LogTail(30))
 
 	// A second start through the script is refused by the pid file.
 	out, err = exec.Command(filepath.Join(home, "bin", "start_fe.sh"), "--daemon").CombinedOutput()
@@ -215,23 +215,6 @@ func TestFEStartStopScripts(t *testing.T) {
 	_, err = os.Stat(layout(t, fe.Node()).FEPidFile())
 	require.True(t, os.IsNotExist(err))
 	require.Contains(t, fe.ReadLog(), "stopping frontend")
-}
-
-func waitQuery(ctx context.Context, dsn string) error {
-	var last error
-	for ctx.Err() == nil {
-		db, err := sql.Open("mysql", dsn)
-		if err == nil {
-			err = db.PingContext(ctx)
-			db.Close()
-		}
-		if err == nil {
-			return nil
-		}
-		last = err
-		time.Sleep(50 * time.Millisecond)
-	}
-	return last
 }
 
 // TestFEBadConfig: malformed fe.conf values stop the FE with a message that

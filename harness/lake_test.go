@@ -277,16 +277,12 @@ func TestLakeVacuum(t *testing.T) {
 		mustExec(t, db, fmt.Sprintf("INSERT INTO d.t VALUES (1, %d), (%d, 1)", i, i+10))
 	}
 	// Automatic compaction (4 versions since the last) and vacuum run in the background.
-	deadline := time.Now().Add(60 * time.Second)
-	var parts [][]string
-	for {
-		parts = queryStrings(t, db, "SHOW PARTITIONS FROM d.t")
-		if parts[0][2] != "0" || time.Now().After(deadline) {
-			break
+	waitFor(t, 60*time.Second, func() error {
+		if parts := queryStrings(t, db, "SHOW PARTITIONS FROM d.t"); parts[0][2] == "0" {
+			return fmt.Errorf("no compaction ran yet (CompactVersion 0): %v", parts[0])
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.NotEqual(t, "0", parts[0][2], "a compaction ran (CompactVersion)")
+		return nil
+	})
 	require.Equal(t, [][]string{{"1", "15"}, {"10", "1"}, {"15", "1"}},
 		queryStrings(t, db, "SELECT k, v FROM d.t WHERE k IN (1, 10, 15) ORDER BY k"))
 
@@ -312,15 +308,14 @@ func TestLakeVacuum(t *testing.T) {
 		return want
 	}
 	var got, want []string
-	for time.Now().Before(deadline) {
+	waitFor(t, 60*time.Second, func() error {
 		got, want = c.objects(t), expected()
 		sort.Strings(got)
-		if strings.Join(got, "\n") == strings.Join(want, "\n") {
-			break
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			return fmt.Errorf("vacuum leaves %v, the visible version references %v", got, want)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	require.Equal(t, want, got, "vacuum leaves exactly what the visible version references")
+		return nil
+	})
 	require.Len(t, want, 2+2, "two tablets: one meta and one compacted segment each")
 }
 
@@ -355,11 +350,12 @@ func TestLakeRecycleBin(t *testing.T) {
 	mustExec(t, db, "DROP TABLE d.t")
 	_, err = db.Exec("RECOVER TABLE d.nope")
 	requireMySQLError(t, err, 5502, "Unknown table 'nope'")
-	deadline := time.Now().Add(60 * time.Second)
-	for len(c.objects(t)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	require.Empty(t, c.objects(t), "erased tables leave no objects")
+	waitFor(t, 60*time.Second, func() error {
+		if objs := c.objects(t); len(objs) > 0 {
+			return fmt.Errorf("erased tables leave objects: %v", objs)
+		}
+		return nil
+	})
 	_, err = db.Exec("RECOVER TABLE d.t")
 	requireMySQLError(t, err, 5502, "Unknown table 't'")
 }

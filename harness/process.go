@@ -78,6 +78,7 @@ type processNode struct {
 	exited chan struct{}
 }
 
+// Name, Host and Addr implement Node: a process is reached on its own loopback host.
 func (n *processNode) Name() string         { return n.spec.Name }
 func (n *processNode) Host() string         { return n.host.Addr }
 func (n *processNode) Addr(port int) string { return n.host.Addr + ":" + strconv.Itoa(port) }
@@ -97,6 +98,7 @@ func (n *processNode) pidFile() string {
 	return n.layout.CNPidFile()
 }
 
+// LogNames implements Node: the start script's output and the node's own log.
 func (n *processNode) LogNames() []string {
 	if n.fe {
 		return []string{"fe.out", "fe.log"}
@@ -104,10 +106,12 @@ func (n *processNode) LogNames() []string {
 	return []string{"cn.out", "cn.log"}
 }
 
+// ReadLog implements Node: a file of the install tree's log dir.
 func (n *processNode) ReadLog(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(n.home(), "log", filepath.Base(name)))
 }
 
+// ListDir implements Node on the install tree's fe/ or be/ directory.
 func (n *processNode) ListDir(rel string) ([]string, error) {
 	ents, err := os.ReadDir(filepath.Join(n.home(), filepath.FromSlash(rel)))
 	if errors.Is(err, os.ErrNotExist) {
@@ -177,12 +181,14 @@ func (n *processNode) runningLocked() bool {
 	}
 }
 
+// Running implements Node.
 func (n *processNode) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.runningLocked()
 }
 
+// Wait implements Node.
 func (n *processNode) Wait(ctx context.Context) (int, error) {
 	n.mu.Lock()
 	cmd, exited := n.cmd, n.exited
@@ -198,6 +204,7 @@ func (n *processNode) Wait(ctx context.Context) (int, error) {
 	}
 }
 
+// Kill and Stop implement Node with SIGKILL and SIGTERM.
 func (n *processNode) Kill() error { return n.signal(syscall.SIGKILL) }
 func (n *processNode) Stop() error { return n.signal(syscall.SIGTERM) }
 
@@ -227,6 +234,7 @@ func (n *processNode) signal(sig syscall.Signal) error {
 	return nil
 }
 
+// Pause and Resume implement Node with SIGSTOP and SIGCONT.
 func (n *processNode) Pause() error  { return n.sendRunning(syscall.SIGSTOP) }
 func (n *processNode) Resume() error { return n.sendRunning(syscall.SIGCONT) }
 
@@ -239,6 +247,7 @@ func (n *processNode) sendRunning(sig syscall.Signal) error {
 	return n.cmd.Process.Signal(sig)
 }
 
+// Wipe implements Node: an FE's meta dir, a CN's storage_root_path.
 func (n *processNode) Wipe() error {
 	if n.Running() {
 		return fmt.Errorf("%s is running; stop or kill it before wiping", n.spec.Name)
@@ -249,6 +258,7 @@ func (n *processNode) Wipe() error {
 	return os.RemoveAll(filepath.Join(n.layout.BEHome(), "storage"))
 }
 
+// Close implements Node: the process is killed and its host released.
 func (n *processNode) Close() error {
 	err := n.Kill()
 	n.host.Release()
