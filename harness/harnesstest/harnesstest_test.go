@@ -79,3 +79,73 @@ func TestLaunchOptionsValidated(t *testing.T) {
 	require.ErrorContains(t, err, "negative node counts")
 	require.ErrorContains(t, err, "the cluster needs a name")
 }
+
+// TestDSNFollowsLeader: with three FEs, a pool opened on Cluster.DSN
+// keeps writing after the leader is killed (its new connections reach the
+// new leader), and Close removes the temp dir Launch made.
+func TestDSNFollowsLeader(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, err := harness.Launch(ctx, harness.WithName("dsn-follows"), harness.WithFollowers(2), harness.WithComputeNodes(0), harness.WithLogger(t.Logf))
+	require.NoError(t, err)
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+	}()
+	dir := c.Dir()
+	require.DirExists(t, dir)
+	require.Len(t, c.FEs(), 3)
+
+	db, err := sql.Open("mysql", c.DSN())
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "CREATE DATABASE before_failover")
+	require.NoError(t, err)
+
+	old, err := c.Leader(ctx)
+	require.NoError(t, err)
+	require.NoError(t, old.Kill())
+	harnesstest.WaitFor(t, time.Minute, func() error {
+		_, err := db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS after_failover")
+		return err
+	})
+	next, err := c.Leader(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, old.Host(), next.Host(), "a new leader")
+	var name string
+	require.NoError(t, db.QueryRowContext(ctx, "SHOW DATABASES LIKE 'before_failover'").Scan(&name))
+	require.Equal(t, "before_failover", name)
+
+	require.NoError(t, c.Close())
+	closed = true
+	require.NoDirExists(t, dir, "Close removes the dir Launch made")
+	_, err = sql.Open("mysql", c.DSN())
+	require.NoError(t, err)
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err = db.ExecContext(qctx, "SELECT 1")
+	require.Error(t, err, "nothing answers once the cluster is closed")
+}
+
+// TestPauseResume: a paused FE answers nothing, and everything once resumed.
+func TestPauseResume(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := harnesstest.Start(t, harness.WithComputeNodes(0))
+	fe := c.FEs()[0]
+	db := harnesstest.DB(t, fe.DSN("root", "", ""))
+	db.SetMaxIdleConns(0)
+	require.NoError(t, fe.Pause())
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := db.ExecContext(pctx, "SELECT 1")
+	cancel()
+	require.Error(t, err, "a paused FE does not answer")
+	require.True(t, fe.Running(), "paused is not dead")
+	require.NoError(t, fe.Resume())
+	harnesstest.WaitFor(t, 30*time.Second, func() error {
+		_, err := db.ExecContext(ctx, "SELECT 1")
+		return err
+	})
+}
