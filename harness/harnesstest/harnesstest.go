@@ -66,3 +66,39 @@ func DB(t testing.TB, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// StartMinIO starts a MinIO of the test's own (harness.LaunchMinIO, with
+// its drive under t.TempDir()); the cleanup kills it and releases its host.
+func StartMinIO(t testing.TB) *harness.MinIO {
+	t.Helper()
+	m, err := harness.LaunchMinIO(t.TempDir(), "", "")
+	if err != nil {
+		t.Fatalf("start MinIO: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// NewBucket creates a bucket on m named after the test.
+func NewBucket(t testing.TB, m *harness.MinIO) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name, err := m.NewBucket(ctx, t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// ReserveHost reserves a loopback host (harness.ReserveHost) until the
+// test ends.
+func ReserveHost(t testing.TB) *harness.Host {
+	t.Helper()
+	h, err := harness.ReserveHost()
+	if err != nil {
+		t.Fatalf("reserve a loopback host: %v", err)
+	}
+	t.Cleanup(h.Release)
+	return h
+}
