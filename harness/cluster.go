@@ -429,7 +429,8 @@ func (c *Cluster) Logs(n int) string {
 
 // Close stops every node and the MinIO, releases their hosts, and removes
 // the cluster's dir when Launch made it (not one given with WithDir). The
-// DSN fails from then on. Closing twice is harmless.
+// DSN's network is deregistered from the driver: connections on it fail
+// from then on. Closing twice is harmless.
 func (c *Cluster) Close() error {
 	if c.closed.Swap(true) {
 		return nil
@@ -443,6 +444,9 @@ func (c *Cluster) Close() error {
 	}
 	if c.minio != nil {
 		c.minio.Close()
+	}
+	if c.netName != "" {
+		mysql.DeregisterDialContext(c.netName)
 	}
 	if c.ownDir && c.dir != "" {
 		errs = append(errs, os.RemoveAll(c.dir))
