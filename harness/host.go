@@ -10,14 +10,18 @@ import (
 	"syscall"
 )
 
-// StandardPorts are the StarRocks default ports every node binds on its
-// own host: FE query, http, rpc, edit log; CN heartbeat, be, webserver, brpc.
-var StandardPorts = []int{9030, 8030, 9020, 9010, 9050, 9060, 8040, 8060}
+// StandardPorts returns the StarRocks default ports every node binds on
+// its own host: FE query, http, rpc, edit log; CN heartbeat, be,
+// webserver, brpc. ReserveHost checks that all of them are free.
+func StandardPorts() []int {
+	return []int{FEQueryPort, FEHTTPPort, FERPCPort, FEEditLogPort, CNHeartbeatPort, CNBEPort, CNHTTPPort, CNBRPCPort}
+}
 
 // Host is a reserved loopback address. The reservation is an flock on a
 // file in the system temp dir, so concurrent test processes never pick the
 // same address; it ends when Release is called or the process exits.
 type Host struct {
+	// Addr is the address, e.g. 127.4.5.6.
 	Addr string
 	lock *os.File
 }
@@ -61,7 +65,7 @@ func ReserveHost() (*Host, error) {
 }
 
 func portsFree(addr string) bool {
-	for _, p := range StandardPorts {
+	for _, p := range StandardPorts() {
 		l, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(p)))
 		if err != nil {
 			return false
