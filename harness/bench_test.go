@@ -12,7 +12,8 @@ import (
 // BenchmarkMySQLDDL measures DDL statements per second through the MySQL
 // protocol against a real FE process: CREATE DATABASE with unique names,
 // each acknowledged only once its journal entry is durable. Compare with
-// fe/journal's BenchmarkRawRaftApply (make bench prints them side by side).
+// the journal package's BenchmarkRawRaftApply (make bench prints them side
+// by side).
 func BenchmarkMySQLDDL(b *testing.B) { benchDDL(b, StartFE(b, FEOptions{})) }
 
 // benchDDL runs CREATE DATABASE through fe with 1 and 16 clients, each on

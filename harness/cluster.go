@@ -3,178 +3,390 @@ package harness
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
-
-// ClusterOptions describes a cluster: a MinIO, FEs and CNs.
-type ClusterOptions struct {
-	// Dir holds every node's install tree; empty means a test temp dir.
-	Dir string
-	// Binary is the minirocks executable; empty means Binary(tb).
-	Binary string
-	// Followers and Observers are FEs beyond the first, added with ALTER
-	// SYSTEM ADD FOLLOWER|OBSERVER and started with --helper.
-	Followers, Observers int
-	// CNs is the number of compute nodes (default 1).
-	CNs int
-	// FEConf and CNConf are appended to every fe.conf / cn.conf.
-	FEConf, CNConf string
-	// Name labels the cluster (and its S3 prefix).
-	Name string
-}
-
-// Cluster is a running cluster with its object storage.
-type Cluster struct {
-	MinIO  *MinIO
-	Bucket string
-	// FE is the first FE (the leader when the cluster starts); FEs are all
-	// of them, the first first, then the followers, then the observers.
-	FE  *FE
-	FEs []*FE
-	CNs []*CN
-}
 
 // DefaultFEConf makes clusters react quickly for tests and drills:
 // heartbeats every second (a CN is dead after four missed ones), and the
-// background lake work every two seconds.
+// background lake work every two seconds. WithFEConf adds to it.
 const DefaultFEConf = "heartbeat_timeout_second = 1\nlake_autovacuum_partition_naptime_seconds = 2\n"
 
-// LaunchCluster starts MinIO, creates a bucket, starts the FE with its
-// builtin storage volume there, starts the CNs, registers them and waits
-// until every CN is alive.
-func LaunchCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err error) {
-	if opts.CNs == 0 {
-		opts.CNs = 1
+// ObjectStorage is the S3-compatible storage a cluster's builtin storage
+// volume lives on: the cluster's own MinIO, or what WithObjectStorage gave.
+type ObjectStorage struct {
+	// Endpoint is host:port of the S3 API (plain HTTP).
+	Endpoint string
+	// AccessKey and SecretKey are the credentials the cluster uses.
+	AccessKey, SecretKey string
+	// Bucket holds the cluster's data under the prefix named after the cluster.
+	Bucket string
+}
+
+// Cluster is a running minirocks cluster: its FEs and CNs on a Backend and
+// its object storage. DSN follows the leader across failovers. Close stops
+// everything and removes what Launch created. Methods are safe for
+// concurrent use.
+type Cluster struct {
+	cfg     config
+	dir     string
+	ownDir  bool // dir was made by Launch and goes with Close
+	binary  string
+	feConf  string // appended to every FE's fe.conf
+	minio   *MinIO
+	storage ObjectStorage
+	netName string // go-sql-driver network that dials the leader
+
+	mu     sync.Mutex
+	fes    []*FE
+	cns    []*CN
+	nextFE int
+	nextCN int
+	closed atomic.Bool
+}
+
+// Launch starts a cluster: object storage (a MinIO of its own unless
+// WithObjectStorage), the first FE, the followers and observers (each
+// added with ALTER SYSTEM ADD and started with --helper), the compute
+// nodes (added with ALTER SYSTEM ADD COMPUTE NODE), and waits until every
+// compute node is alive. On error everything started is stopped again.
+func Launch(ctx context.Context, opts ...Option) (_ *Cluster, err error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
 	}
-	c := &Cluster{}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	c, err := newCluster(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
-	mbin, err := MinIOBinary()
+	first, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
 	if err != nil {
 		return nil, err
 	}
-	if c.MinIO, err = LaunchMinIO(filepath.Join(opts.Dir, "minio"), mbin, ""); err != nil {
+	if err := first.Start(ctx); err != nil {
 		return nil, err
 	}
-	c.Bucket = "minirocks"
-	if err := c.MinIO.CreateBucket(ctx, c.Bucket); err != nil {
-		return nil, err
-	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(opts.Name)
-	if name == "" {
-		name = "cluster"
-	}
-	c.FE, err = DeployFE(FEOptions{Dir: filepath.Join(opts.Dir, "fe1"), Binary: opts.Binary, Name: name,
-		S3Path: c.Bucket + "/" + name, S3Endpoint: c.MinIO.Endpoint, S3AccessKey: c.MinIO.AccessKey, S3SecretKey: c.MinIO.SecretKey,
-		Conf: DefaultFEConf + opts.FEConf})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.FE.Start(ctx); err != nil {
-		return nil, err
-	}
-	c.FEs = []*FE{c.FE}
-	db, err := sql.Open("mysql", c.FE.DSN("root", "", ""))
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	for i := 0; i < opts.Followers+opts.Observers; i++ {
-		role := "FOLLOWER"
-		if i >= opts.Followers {
-			role = "OBSERVER"
+	c.cfg.logf("harness: %s: FE %s leads on %s", c.cfg.name, first.Name(), first.Host())
+	for i := 0; i < cfg.followers+cfg.observers; i++ {
+		role := RoleFollower
+		if i >= cfg.followers {
+			role = RoleObserver
 		}
-		f, err := DeployFE(FEOptions{Dir: filepath.Join(opts.Dir, "fe"+strconv.Itoa(i+2)), Binary: opts.Binary, Name: name,
-			S3Path: c.Bucket + "/" + name, S3Endpoint: c.MinIO.Endpoint, S3AccessKey: c.MinIO.AccessKey, S3SecretKey: c.MinIO.SecretKey,
-			Conf: DefaultFEConf + opts.FEConf, Helper: c.FE.EditLogAddr()})
-		if err != nil {
-			return nil, err
-		}
-		c.FEs = append(c.FEs, f)
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`ALTER SYSTEM ADD %s "%s"`, role, f.EditLogAddr())); err != nil {
-			return nil, fmt.Errorf("add %s: %w", strings.ToLower(role), err)
-		}
-		if err := f.Start(ctx); err != nil {
+		if _, err := c.AddFE(ctx, role); err != nil {
 			return nil, err
 		}
 	}
-	for i := 0; i < opts.CNs; i++ {
-		cn, err := DeployCN(CNOptions{Dir: filepath.Join(opts.Dir, "cn"+strconv.Itoa(i+1)), Binary: opts.Binary, Conf: opts.CNConf})
-		if err != nil {
+	for i := 0; i < cfg.computeNodes; i++ {
+		if _, err := c.AddComputeNode(ctx); err != nil {
 			return nil, err
-		}
-		c.CNs = append(c.CNs, cn)
-		if err := cn.Start(ctx); err != nil {
-			return nil, err
-		}
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`ALTER SYSTEM ADD COMPUTE NODE "%s"`, cn.HeartbeatAddr())); err != nil {
-			return nil, fmt.Errorf("add compute node: %w", err)
 		}
 	}
-	if err := c.WaitComputeNodes(ctx, opts.CNs); err != nil {
+	if err := c.WaitComputeNodes(ctx, cfg.computeNodes); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// StartCluster launches a cluster for a test; its cleanup stops everything.
-func StartCluster(tb testing.TB, opts ClusterOptions) *Cluster {
-	tb.Helper()
-	if opts.Dir == "" {
-		opts.Dir = tb.TempDir()
+// newCluster prepares a cluster without nodes: its dir, its binary, its
+// object storage and its leader-following DSN.
+func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
+	c := &Cluster{cfg: cfg, dir: cfg.dir, binary: cfg.binary, feConf: DefaultFEConf + cfg.feConf}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	if c.dir == "" {
+		if c.dir, err = os.MkdirTemp("", "minirocks-"+cfg.name+"-"); err != nil {
+			return nil, err
+		}
+		c.ownDir = true
 	}
-	if opts.Binary == "" {
-		opts.Binary = Binary(tb)
+	if c.dir, err = filepath.Abs(c.dir); err != nil {
+		return nil, err
 	}
-	if opts.Name == "" {
-		opts.Name = tb.Name()
+	if c.binary == "" {
+		if c.binary, err = ResolveBinary(ctx); err != nil {
+			return nil, err
+		}
 	}
-	c, err := LaunchCluster(context.Background(), opts)
-	if err != nil {
-		tb.Fatal(err)
+	if cfg.storage != nil {
+		c.storage = *cfg.storage
+	} else {
+		if c.minio, err = NewMinIO(filepath.Join(c.dir, "minio"), cfg.minioBinary, ""); err != nil {
+			return nil, err
+		}
+		if cfg.minioAccessKey != "" {
+			c.minio.AccessKey, c.minio.SecretKey = cfg.minioAccessKey, cfg.minioSecretKey
+		}
+		mctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := c.minio.Start(mctx); err != nil {
+			return nil, err
+		}
+		c.storage = ObjectStorage{Endpoint: c.minio.Endpoint, AccessKey: c.minio.AccessKey, SecretKey: c.minio.SecretKey, Bucket: "minirocks"}
+		if err := c.minio.CreateBucket(ctx, c.storage.Bucket); err != nil {
+			return nil, err
+		}
+		c.cfg.logf("harness: %s: MinIO on %s", cfg.name, c.minio.Endpoint)
 	}
-	tb.Cleanup(c.Close)
-	return c
+	c.netName = "minirocks-" + cfg.name + "-" + minioRandomHex(6)
+	mysql.RegisterDialContext(c.netName, c.dialLeader)
+	return c, nil
 }
 
-// WaitComputeNodes waits until SHOW COMPUTE NODES has n alive nodes.
-func (c *Cluster) WaitComputeNodes(ctx context.Context, n int) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	db, err := sql.Open("mysql", c.FE.DSN("root", "", ""))
+// Name is the cluster's name (WithName).
+func (c *Cluster) Name() string { return c.cfg.name }
+
+// Dir is the directory holding the cluster's nodes.
+func (c *Cluster) Dir() string { return c.dir }
+
+// Binary is the minirocks executable the cluster runs.
+func (c *Cluster) Binary() string { return c.binary }
+
+// Backend is the backend running the cluster's nodes.
+func (c *Cluster) Backend() Backend { return c.cfg.backend }
+
+// MinIO is the cluster's own MinIO, nil with WithObjectStorage.
+func (c *Cluster) MinIO() *MinIO { return c.minio }
+
+// ObjectStorage is where the builtin storage volume lives.
+func (c *Cluster) ObjectStorage() ObjectStorage { return c.storage }
+
+// Bucket is the bucket of the builtin storage volume.
+func (c *Cluster) Bucket() string { return c.storage.Bucket }
+
+// FEs are the cluster's FEs in the order they were deployed: the first,
+// then followers and observers.
+func (c *Cluster) FEs() []*FE {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*FE(nil), c.fes...)
+}
+
+// CNs are the cluster's compute nodes.
+func (c *Cluster) CNs() []*CN {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*CN(nil), c.cns...)
+}
+
+// DSN is a go-sql-driver DSN for root that always reaches the current
+// leader: every new connection asks the live FEs (SHOW FRONTENDS) which
+// one leads and dials its query port, so sql.Open("mysql", c.DSN()) keeps
+// working after a failover (connections to a dead leader fail once and are
+// replaced). A connection attempt waits up to 15 s for a leader.
+func (c *Cluster) DSN() string { return c.DSNFor("root", "", "") }
+
+// DSNFor is DSN for user with password, on database db ("" for none).
+func (c *Cluster) DSNFor(user, password, db string) string {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, c.netName, "leader", db
+	cfg.Timeout = 15 * time.Second
+	cfg.InterpolateParams = true
+	return cfg.FormatDSN()
+}
+
+// dialLeader is the DSN's dialer.
+func (c *Cluster) dialLeader(ctx context.Context, _ string) (net.Conn, error) {
+	if c.closed.Load() {
+		return nil, fmt.Errorf("cluster %s is closed", c.cfg.name)
+	}
+	f, err := c.Leader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", f.QueryAddr())
+}
+
+// Leader returns the FE that leads now, as the live FEs' SHOW FRONTENDS
+// say, waiting up to 30 s (or until ctx ends) for one: an election may be
+// under way.
+func (c *Cluster) Leader(ctx context.Context) (*FE, error) {
+	var leader *FE
+	err := WaitFor(ctx, 30*time.Second, func() error {
+		fes := c.FEs()
+		last := errors.New("no FE is running")
+		for _, f := range fes {
+			if !f.Running() {
+				continue
+			}
+			host, err := f.leaderHost(ctx)
+			if err != nil {
+				last = err
+				continue
+			}
+			for _, g := range fes {
+				if g.Host() == host && g.Running() {
+					leader = g
+					return nil
+				}
+			}
+			last = fmt.Errorf("the leader %s is not a running FE of the cluster", host)
+		}
+		return last
+	})
+	if err != nil {
+		return nil, fmt.Errorf("no leader FE: %w", err)
+	}
+	return leader, nil
+}
+
+// DeployFE lays out a new FE of the cluster on its backend (fe.conf with
+// the cluster's object storage, DefaultFEConf, WithFEConf and spec.Conf,
+// in that order), neither added to the membership nor started. The
+// cluster fills spec's NodeSpec; an empty Name gets the next "feN". Use
+// it for FEs a scenario adds, or expects to be refused, by hand;
+// AddFE does the whole join.
+func (c *Cluster) DeployFE(ctx context.Context, spec FESpec) (*FE, error) {
+	if c.closed.Load() {
+		return nil, errors.New("cluster is closed")
+	}
+	c.mu.Lock()
+	c.nextFE++
+	n := c.nextFE
+	c.mu.Unlock()
+	if spec.Name == "" {
+		spec.Name = "fe" + strconv.Itoa(n)
+	}
+	if spec.Role == "" {
+		spec.Role = RoleFollower
+	}
+	spec.Cluster, spec.Binary = c.cfg.name, c.binary
+	spec.Dir = filepath.Join(c.dir, spec.Name)
+	spec.Conf = fmt.Sprintf(`
+aws_s3_path = %s/%s
+aws_s3_endpoint = %s
+aws_s3_region = %s
+aws_s3_access_key = %s
+aws_s3_secret_key = %s
+`, c.storage.Bucket, c.cfg.name, c.storage.Endpoint, MinIORegion, c.storage.AccessKey, c.storage.SecretKey) + c.feConf + spec.Conf
+	node, err := c.cfg.backend.NewFE(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	f := &FE{node: node, spec: spec, helper: spec.Helper}
+	c.mu.Lock()
+	c.fes = append(c.fes, f)
+	c.mu.Unlock()
+	c.cfg.logf("harness: %s: deployed FE %s (%s) on %s", c.cfg.name, spec.Name, strings.ToLower(string(spec.Role)), node.Host())
+	return f, nil
+}
+
+// AddFE adds a follower or an observer: deploys it with the leader as its
+// --helper, runs ALTER SYSTEM ADD FOLLOWER|OBSERVER on the leader, starts
+// it and waits until it answers queries.
+func (c *Cluster) AddFE(ctx context.Context, role FERole) (*FE, error) {
+	if role != RoleFollower && role != RoleObserver {
+		return nil, fmt.Errorf("AddFE: role %q is neither %s nor %s", role, RoleFollower, RoleObserver)
+	}
+	leader, err := c.Leader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.DeployFE(ctx, FESpec{Role: role, Helper: leader.EditLogAddr()})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.exec(ctx, fmt.Sprintf(`ALTER SYSTEM ADD %s "%s"`, role, f.EditLogAddr())); err != nil {
+		return nil, fmt.Errorf("add %s: %w", strings.ToLower(string(role)), err)
+	}
+	if err := f.Start(ctx); err != nil {
+		return nil, err
+	}
+	c.cfg.logf("harness: %s: FE %s joined as %s", c.cfg.name, f.Name(), strings.ToLower(string(role)))
+	return f, nil
+}
+
+// AddComputeNode deploys and starts a compute node, waits until it is
+// healthy and registers it with ALTER SYSTEM ADD COMPUTE NODE. It does not
+// wait for the first heartbeat (WaitComputeNodes does).
+func (c *Cluster) AddComputeNode(ctx context.Context) (*CN, error) {
+	if c.closed.Load() {
+		return nil, errors.New("cluster is closed")
+	}
+	c.mu.Lock()
+	c.nextCN++
+	n := c.nextCN
+	c.mu.Unlock()
+	spec := CNSpec{NodeSpec: NodeSpec{Cluster: c.cfg.name, Name: "cn" + strconv.Itoa(n), Binary: c.binary}, Conf: c.cfg.cnConf}
+	spec.Dir = filepath.Join(c.dir, spec.Name)
+	node, err := c.cfg.backend.NewCN(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	cn := &CN{node: node, spec: spec}
+	c.mu.Lock()
+	c.cns = append(c.cns, cn)
+	c.mu.Unlock()
+	if err := cn.Start(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.exec(ctx, fmt.Sprintf(`ALTER SYSTEM ADD COMPUTE NODE "%s"`, cn.HeartbeatAddr())); err != nil {
+		return nil, fmt.Errorf("add compute node: %w", err)
+	}
+	c.cfg.logf("harness: %s: compute node %s added on %s", c.cfg.name, cn.Name(), cn.Host())
+	return cn, nil
+}
+
+// exec runs one statement as root on the leader.
+func (c *Cluster) exec(ctx context.Context, q string) error {
+	db, err := sql.Open("mysql", c.DSN())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var last error
-	for {
-		alive, err := aliveComputeNodes(ctx, db)
-		if err == nil && alive == n {
-			return nil
-		}
-		if err != nil {
-			last = err
-		} else {
-			last = fmt.Errorf("%d compute nodes alive, want %d", alive, n)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("compute nodes: %w (%v)", ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
+	_, err = db.ExecContext(ctx, q)
+	return err
+}
+
+// WaitComputeNodes waits, up to a minute, until SHOW COMPUTE NODES on the
+// leader lists n alive nodes.
+func (c *Cluster) WaitComputeNodes(ctx context.Context, n int) error {
+	db, err := sql.Open("mysql", c.DSN())
+	if err != nil {
+		return err
 	}
+	defer db.Close()
+	err = WaitFor(ctx, time.Minute, func() error {
+		alive, err := aliveComputeNodes(ctx, db)
+		if err != nil {
+			return err
+		}
+		if alive != n {
+			return fmt.Errorf("%d compute nodes alive, want %d", alive, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("compute nodes: %w", err)
+	}
+	return nil
 }
 
 func aliveComputeNodes(ctx context.Context, db *sql.DB) (int, error) {
-	rows, err := db.QueryContext(ctx, "SHOW COMPUTE NODES")
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rows, err := db.QueryContext(qctx, "SHOW COMPUTE NODES")
 	if err != nil {
 		return 0, err
 	}
@@ -199,48 +411,46 @@ func aliveComputeNodes(ctx context.Context, db *sql.DB) (int, error) {
 	return alive, rows.Err()
 }
 
-// Leader returns the FE that leads now, as the live FEs' SHOW FRONTENDS
-// say, waiting up to 30 s for one (an election may be under way).
-func (c *Cluster) Leader(ctx context.Context) (*FE, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var last error
-	for {
-		for _, f := range c.FEs {
-			if f.proc.hasExited() || f.proc.cmd == nil {
-				continue
-			}
-			host, err := f.leaderHost(ctx)
-			if err != nil {
-				last = err
-				continue
-			}
-			for _, g := range c.FEs {
-				if g.Host == host && !g.proc.hasExited() {
-					return g, nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no leader FE: %w (%v)", ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
+// Logs returns the tail (last n lines) of every node's logs, for failure
+// reports.
+func (c *Cluster) Logs(n int) string {
+	var b strings.Builder
+	for _, f := range c.FEs() {
+		fmt.Fprintf(&b, "=== FE %s (%s)\n%s", f.Name(), f.Host(), f.LogTail(n))
 	}
+	for _, cn := range c.CNs() {
+		fmt.Fprintf(&b, "=== CN %s (%s)\n%s", cn.Name(), cn.Host(), cn.LogTail(n))
+	}
+	if c.minio != nil {
+		fmt.Fprintf(&b, "=== MinIO (%s)\n%s", c.minio.Endpoint, c.minio.LogTail(n))
+	}
+	return b.String()
 }
 
-// Close stops every process.
-func (c *Cluster) Close() {
-	for _, cn := range c.CNs {
-		cn.Close()
+// Close stops every node and the MinIO, releases their hosts, and removes
+// the cluster's dir when Launch made it (not one given with WithDir). The
+// DSN's network is deregistered from the driver: connections on it fail
+// from then on. Closing twice is harmless.
+func (c *Cluster) Close() error {
+	if c.closed.Swap(true) {
+		return nil
 	}
-	for _, f := range c.FEs {
-		f.Close()
+	var errs []error
+	for _, cn := range c.CNs() {
+		errs = append(errs, cn.node.Close())
 	}
-	if c.FE != nil && len(c.FEs) == 0 {
-		c.FE.Close()
+	for _, f := range c.FEs() {
+		errs = append(errs, f.node.Close())
 	}
-	if c.MinIO != nil {
-		c.MinIO.Close()
+	if c.minio != nil {
+		c.minio.Close()
 	}
+	if c.netName != "" {
+		mysql.DeregisterDialContext(c.netName)
+	}
+	if c.ownDir && c.dir != "" {
+		errs = append(errs, os.RemoveAll(c.dir))
+	}
+	c.cfg.logf("harness: %s: closed", c.cfg.name)
+	return errors.Join(errs...)
 }

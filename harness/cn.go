@@ -2,111 +2,106 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"syscall"
+	"strconv"
 	"time"
-
-	"github.com/minirocks/minirocks/deploy"
 )
 
-// CNOptions configures a compute node started by the harness.
-type CNOptions struct {
-	// Dir is the install root; Binary the minirocks executable.
-	Dir, Binary string
-	// Host is the loopback address to use; empty reserves a fresh one.
-	Host string
-	// Conf is appended to cn.conf.
-	Conf string
-}
+// The StarRocks standard ports of a compute node.
+const (
+	CNHeartbeatPort = 9050
+	CNBEPort        = 9060
+	CNHTTPPort      = 8040
+	CNBRPCPort      = 8060
+)
 
-// CN is one compute node process with its install tree (DIR/be).
+// CN is one compute node of a cluster: a Node of the cluster's backend
+// plus its readiness check (/api/health).
 type CN struct {
-	Layout deploy.Layout
-	Host   string
-	host   *Host
-	proc   process
+	node Node
+	spec CNSpec
 }
 
-// DeployCN lays out an install tree for a compute node and writes cn.conf.
-func DeployCN(opts CNOptions) (*CN, error) {
-	c := &CN{}
-	if opts.Host == "" {
-		h, err := reserveHost()
-		if err != nil {
-			return nil, err
-		}
-		c.host, opts.Host = h, h.Addr
-	}
-	c.Host = opts.Host
-	l, err := deploy.Deploy(opts.Dir, deploy.Options{Binary: opts.Binary,
-		CNConfExtra: fmt.Sprintf("\npriority_networks = %s/32\n", opts.Host) + opts.Conf})
-	if err != nil {
-		c.host.Release()
-		return nil, fmt.Errorf("deploy CN: %w", err)
-	}
-	c.Layout = l
-	return c, nil
-}
+// Node is the backend's handle on this CN.
+func (c *CN) Node() Node { return c.node }
+
+// Name is the CN's name in its cluster ("cn1").
+func (c *CN) Name() string { return c.spec.Name }
+
+// Host is the address the CN is known by in the cluster.
+func (c *CN) Host() string { return c.node.Host() }
 
 // HeartbeatAddr is host:heartbeat_service_port, what ALTER SYSTEM ADD
 // COMPUTE NODE takes.
-func (c *CN) HeartbeatAddr() string { return c.Host + ":9050" }
+func (c *CN) HeartbeatAddr() string { return c.node.Host() + ":" + strconv.Itoa(CNHeartbeatPort) }
 
-// StorageRoot is storage_root_path (the cache).
-func (c *CN) StorageRoot() string { return filepath.Join(c.Layout.BEHome(), "storage") }
+// HTTPURL is the base URL of the CN's webserver port.
+func (c *CN) HTTPURL() string { return "http://" + c.node.Addr(CNHTTPPort) }
 
-// Start runs be/bin/start_cn.sh in the foreground and waits until the node
-// answers /api/health.
+// Start starts the CN (again, after Kill or Stop) and waits, up to 30 s,
+// until it answers /api/health.
 func (c *CN) Start(ctx context.Context) error {
-	if err := c.proc.start(filepath.Join(c.Layout.BEHome(), "bin", "start_cn.sh"), nil, filepath.Join(c.Layout.BEHome(), "log", "cn.out")); err != nil {
-		return fmt.Errorf("start CN: %w", err)
+	if err := c.node.Start(ctx, StartOptions{}); err != nil {
+		return fmt.Errorf("start CN %s: %w", c.Name(), err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		if c.proc.hasExited() {
-			return fmt.Errorf("CN %s exited before it was ready:\n%s", c.Host, c.LogTail(20))
+	gone := func() error {
+		if c.node.Running() {
+			return nil
 		}
-		resp, err := http.Get("http://" + c.Host + ":8040/api/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("CN %s not ready: %w", c.Host, errors.Join(ctx.Err(), err))
-		case <-time.After(20 * time.Millisecond):
-		}
+		return fmt.Errorf("CN %s exited before it was ready:\n%s", c.Name(), c.LogTail(20))
 	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	err := waitReady(ctx, 30*time.Second, gone, func() error {
+		resp, err := hc.Get(c.HTTPURL() + "/api/health")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/api/health: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("CN %s (%s) not ready: %w", c.Name(), c.Host(), err)
+	}
+	return nil
 }
 
-// Kill sends SIGKILL and waits for the process to be gone.
-func (c *CN) Kill() { c.signal(syscall.SIGKILL) }
-
-// Stop sends SIGTERM and waits for the process to end.
-func (c *CN) Stop() { c.signal(syscall.SIGTERM) }
-
-func (c *CN) signal(sig syscall.Signal) { c.proc.signal(sig, 30*time.Second, c.Layout.CNPidFile()) }
-
-// Close kills the process and releases the host.
-func (c *CN) Close() {
-	c.Kill()
-	c.host.Release()
+// Restart stops the CN cleanly when it runs, then starts it and waits
+// until it is healthy.
+func (c *CN) Restart(ctx context.Context) error {
+	if c.node.Running() {
+		if err := c.node.Stop(); err != nil {
+			return err
+		}
+	}
+	return c.Start(ctx)
 }
 
-// WipeStorage deletes storage_root_path (the node must be stopped).
-func (c *CN) WipeStorage() error { return os.RemoveAll(c.StorageRoot()) }
+// Running reports whether the CN is up.
+func (c *CN) Running() bool { return c.node.Running() }
+
+// Kill ends the CN at once (kill -9).
+func (c *CN) Kill() error { return c.node.Kill() }
+
+// Stop shuts the CN down cleanly (SIGTERM).
+func (c *CN) Stop() error { return c.node.Stop() }
+
+// Pause freezes the CN (SIGSTOP for a process).
+func (c *CN) Pause() error { return c.node.Pause() }
+
+// Resume continues a paused CN.
+func (c *CN) Resume() error { return c.node.Resume() }
+
+// WipeStorage deletes storage_root_path, the node's cache (the node must
+// be stopped): a compute node's disk lost.
+func (c *CN) WipeStorage() error { return c.node.Wipe() }
 
 // LogTail returns the end of cn.out and cn.log.
-func (c *CN) LogTail(n int) string {
-	return logTail(filepath.Join(c.Layout.BEHome(), "log"), n, "cn.out", "cn.log")
-}
+func (c *CN) LogTail(n int) string { return logTail(c.node, n) }
 
-// PID is the node's process id (0 when not running).
-func (c *CN) PID() int { return c.proc.pid() }
+// PID is the node's process id when the backend runs processes (0
+// otherwise or when it is not running).
+func (c *CN) PID() int { return pidOf(c.node) }

@@ -7,249 +7,237 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
-	"syscall"
-	"testing"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/minirocks/minirocks/deploy"
 )
 
-// FEOptions configures an FE started by the harness.
-type FEOptions struct {
-	// Dir is the install root (deploy DIR); empty means a test temp dir.
-	Dir string
-	// Host is the loopback address to use; empty reserves a fresh one.
-	Host string
-	// Conf is appended to fe.conf (after the harness' own keys, so it wins).
-	Conf string
-	// Helper is passed as --helper.
-	Helper string
-	// Binary is the minirocks executable; empty means Binary(tb).
-	Binary string
-	// S3Path is aws_s3_path (bucket/prefix); empty derives one from the name.
-	S3Path string
-	// Name labels the node in messages and the default S3 path.
-	Name string
-	// S3Endpoint, S3AccessKey and S3SecretKey configure the builtin storage
-	// volume; empty means the Test* constants (an endpoint nothing serves).
-	S3Endpoint, S3AccessKey, S3SecretKey string
-}
-
-// FE is one frontend process with its install tree.
-type FE struct {
-	Layout deploy.Layout
-	Host   string
-	opts   FEOptions
-	host   *Host
-	proc   process
-}
-
-// S3 settings written into every harness fe.conf. Nothing talks to this
-// endpoint until compute nodes exist; the secret is recognisable so tests
-// can check that it never leaks into logs or SHOW output.
+// The StarRocks standard ports of a frontend.
 const (
-	TestS3Endpoint  = "127.0.0.1:1"
-	TestS3AccessKey = "minirocks-test-access"
-	TestS3SecretKey = "minirocks-test-SECRET-do-not-print"
+	FEQueryPort   = 9030
+	FEHTTPPort    = 8030
+	FERPCPort     = 9020
+	FEEditLogPort = 9010
 )
 
-// DeployFE lays out an install tree for an FE and writes its fe.conf; it
-// does not start the process. opts.Dir and opts.Binary must be set.
-func DeployFE(opts FEOptions) (*FE, error) {
-	f := &FE{opts: opts}
-	if opts.Host == "" {
-		h, err := reserveHost()
-		if err != nil {
-			return nil, err
-		}
-		f.host = h
-		opts.Host = h.Addr
-	}
-	f.Host = opts.Host
-	s3path := opts.S3Path
-	if s3path == "" {
-		s3path = "minirocks-test/" + strings.NewReplacer("/", "_", " ", "_").Replace(opts.Name)
-	}
-	endpoint, ak, sk := TestS3Endpoint, TestS3AccessKey, TestS3SecretKey
-	if opts.S3Endpoint != "" {
-		endpoint, ak, sk = opts.S3Endpoint, opts.S3AccessKey, opts.S3SecretKey
-	}
-	conf := fmt.Sprintf(`
-priority_networks = %s/32
-aws_s3_path = %s
-aws_s3_endpoint = %s
-aws_s3_region = us-east-1
-aws_s3_access_key = %s
-aws_s3_secret_key = %s
-`, opts.Host, s3path, endpoint, ak, sk) + opts.Conf
-	l, err := deploy.Deploy(opts.Dir, deploy.Options{Binary: opts.Binary, FEConfExtra: conf})
-	if err != nil {
-		f.host.Release()
-		return nil, fmt.Errorf("deploy FE: %w", err)
-	}
-	f.Layout = l
-	f.opts = opts
-	return f, nil
+// FE is one frontend of a cluster: a Node of the cluster's backend plus
+// what the harness knows to do with a frontend (wait until it answers SQL,
+// ask it who leads, read its metrics and the names of its images).
+type FE struct {
+	node Node
+	spec FESpec
+
+	mu     sync.Mutex
+	helper string // --helper for the next start
 }
 
-// NewFE deploys an FE under a test temp dir; the test's cleanup kills it.
-func NewFE(tb testing.TB, opts FEOptions) *FE {
-	tb.Helper()
-	if opts.Dir == "" {
-		opts.Dir = tb.TempDir()
-	}
-	if opts.Binary == "" {
-		opts.Binary = Binary(tb)
-	}
-	if opts.Name == "" {
-		opts.Name = tb.Name()
-	}
-	f, err := DeployFE(opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(f.Close)
-	return f
-}
+// Node is the backend's handle on this FE, for what FE does not wrap.
+func (f *FE) Node() Node { return f.node }
 
-// StartFE deploys and starts an FE for a test and waits until it answers
-// queries.
-func StartFE(tb testing.TB, opts FEOptions) *FE {
-	tb.Helper()
-	f := NewFE(tb, opts)
-	if err := f.Start(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return f
-}
+// Name is the FE's name in its cluster ("fe1").
+func (f *FE) Name() string { return f.spec.Name }
 
-// Close kills the process and releases the host reservation.
-func (f *FE) Close() {
-	f.Kill()
-	f.host.Release()
-}
+// Role is the role the FE was added with.
+func (f *FE) Role() FERole { return f.spec.Role }
 
-// Start runs bin/start_fe.sh in the foreground (the script execs the
-// binary, so the harness holds the FE process itself) and waits, up to a
-// minute, until the FE answers queries.
-func (f *FE) Start(ctx context.Context) error {
-	if err := f.StartNoWait(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := f.WaitReady(ctx); err != nil {
-		return fmt.Errorf("FE %s not ready: %w\n%s", f.Host, err, f.LogTail(40))
-	}
-	return nil
-}
+// Host is the address the FE is known by in the cluster (SHOW FRONTENDS' IP).
+func (f *FE) Host() string { return f.node.Host() }
 
-// StartNoWait starts the process and returns at once.
-func (f *FE) StartNoWait() error {
-	args := []string{}
-	if f.opts.Helper != "" {
-		args = append(args, "--helper", f.opts.Helper)
-	}
-	return f.proc.start(filepath.Join(f.Layout.FEHome(), "bin", "start_fe.sh"), args, filepath.Join(f.Layout.FEHome(), "log", "fe.out"))
-}
+// QueryAddr is host:port of the MySQL protocol port (query_port).
+func (f *FE) QueryAddr() string { return f.node.Addr(FEQueryPort) }
 
-// Exited reports whether the process has ended, and is closed when it does.
-func (f *FE) Exited() <-chan struct{} { return f.proc.exited }
+// EditLogAddr is host:edit_log_port as the other nodes reach it, what
+// ALTER SYSTEM ADD FOLLOWER and --helper take.
+func (f *FE) EditLogAddr() string { return f.node.Host() + ":" + strconv.Itoa(FEEditLogPort) }
 
-// ExitCode waits for the process to end and returns its exit code.
-func (f *FE) ExitCode(timeout time.Duration) (int, error) {
-	select {
-	case <-f.proc.exited:
-		return f.proc.exitCode(), nil
-	case <-time.After(timeout):
-		return 0, errors.New("FE still running")
-	}
-}
+// HTTPURL is the base URL of the FE's http_port.
+func (f *FE) HTTPURL() string { return "http://" + f.node.Addr(FEHTTPPort) }
 
-// WaitReady waits until the FE answers SELECT 1 as root.
-func (f *FE) WaitReady(ctx context.Context) error {
-	var last error
-	for {
-		if f.proc.hasExited() {
-			return fmt.Errorf("FE exited (code %d) before it was ready", f.proc.exitCode())
-		}
-		db, err := sql.Open("mysql", f.DSN("root", "", ""))
-		if err == nil {
-			c, cancel := context.WithTimeout(ctx, 2*time.Second)
-			err = db.PingContext(c)
-			if err == nil {
-				_, err = db.ExecContext(c, "SELECT 1")
-			}
-			cancel()
-			db.Close()
-		}
-		if err == nil {
-			return nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// Kill sends SIGKILL and waits for the process to be gone.
-func (f *FE) Kill() { f.signal(syscall.SIGKILL) }
-
-// Stop sends SIGTERM (a clean shutdown) and waits for the process to end.
-func (f *FE) Stop() { f.signal(syscall.SIGTERM) }
-
-func (f *FE) signal(sig syscall.Signal) { f.proc.signal(sig, 60*time.Second, f.Layout.FEPidFile()) }
-
-// Restart starts the process again after it ended (Kill or Stop first).
-func (f *FE) Restart(tb testing.TB) {
-	tb.Helper()
-	if err := f.Start(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// DSN is a go-sql-driver DSN for user on this FE's query port.
+// DSN is a go-sql-driver DSN for user on this FE's query port (this FE
+// only; Cluster.DSN follows the leader).
 func (f *FE) DSN(user, password, db string) string {
 	c := mysql.NewConfig()
-	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, password, "tcp", f.Host+":9030", db
+	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, password, "tcp", f.QueryAddr(), db
 	c.Timeout = 5 * time.Second
 	c.InterpolateParams = true
 	return c.FormatDSN()
 }
 
-// DB opens a connection pool as root.
-func (f *FE) DB(tb testing.TB) *sql.DB {
-	tb.Helper()
-	db, err := sql.Open("mysql", f.DSN("root", "", ""))
-	if err != nil {
-		tb.Fatal(err)
+// Start starts the FE (again, after Kill or Stop) and waits, up to a
+// minute, until it answers queries.
+func (f *FE) Start(ctx context.Context) error {
+	if err := f.StartNoWait(ctx); err != nil {
+		return err
 	}
-	tb.Cleanup(func() { db.Close() })
-	return db
+	if err := f.WaitReady(ctx, time.Minute); err != nil {
+		return fmt.Errorf("FE %s (%s) not ready: %w\n%s", f.Name(), f.Host(), err, f.LogTail(40))
+	}
+	return nil
 }
 
-// LogTail returns the last n lines of fe.log and fe.out, for failure messages.
-func (f *FE) LogTail(n int) string {
-	return logTail(filepath.Join(f.Layout.FEHome(), "log"), n, "fe.out", "fe.log")
+// StartNoWait starts the FE and returns at once: for FEs expected to
+// refuse to start, or to be waited for later.
+func (f *FE) StartNoWait(ctx context.Context) error {
+	f.mu.Lock()
+	helper := f.helper
+	f.mu.Unlock()
+	return f.node.Start(ctx, StartOptions{Helper: helper})
 }
+
+// Restart stops the FE cleanly when it runs, then starts it and waits
+// until it answers queries.
+func (f *FE) Restart(ctx context.Context) error {
+	if f.node.Running() {
+		if err := f.node.Stop(); err != nil {
+			return err
+		}
+	}
+	return f.Start(ctx)
+}
+
+// WaitReady waits up to timeout until the FE answers SELECT 1 as root; it
+// fails at once when the FE ends meanwhile.
+func (f *FE) WaitReady(ctx context.Context, timeout time.Duration) error {
+	return waitReady(ctx, timeout, f.gone, func() error {
+		return pingSQL(ctx, f.DSN("root", "", ""))
+	})
+}
+
+// gone reports an FE that is not running.
+func (f *FE) gone() error {
+	if f.node.Running() {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	code, err := f.node.Wait(wctx)
+	if err != nil {
+		return fmt.Errorf("FE %s is not running", f.Name())
+	}
+	return fmt.Errorf("FE %s exited (code %d) before it was ready", f.Name(), code)
+}
+
+// pingSQL opens a connection and runs SELECT 1, within two seconds.
+func pingSQL(ctx context.Context, dsn string) error {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = db.ExecContext(c, "SELECT 1")
+	return err
+}
+
+// Running reports whether the FE process (or container) is up.
+func (f *FE) Running() bool { return f.node.Running() }
+
+// ExitCode waits up to timeout for the FE to end and returns its exit code.
+func (f *FE) ExitCode(timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return f.node.Wait(ctx)
+}
+
+// Kill ends the FE at once (kill -9), as a crash would.
+func (f *FE) Kill() error { return f.node.Kill() }
+
+// Stop shuts the FE down cleanly (SIGTERM).
+func (f *FE) Stop() error { return f.node.Stop() }
+
+// Pause freezes the FE (SIGSTOP for a process): a hung node, not a dead one.
+func (f *FE) Pause() error { return f.node.Pause() }
+
+// Resume continues a paused FE.
+func (f *FE) Resume() error { return f.node.Resume() }
+
+// WipeMeta deletes the FE's meta dir (the FE must be stopped): a machine
+// lost with its metadata. Start it again with SetHelper to rejoin.
+func (f *FE) WipeMeta() error { return f.node.Wipe() }
+
+// SetHelper sets the --helper the next start passes (host:edit_log_port of
+// a live FE), as for an FE rejoining with an empty meta dir.
+func (f *FE) SetHelper(addr string) {
+	f.mu.Lock()
+	f.helper = addr
+	f.mu.Unlock()
+}
+
+// LogTail returns the last n lines of fe.out and fe.log, for failure messages.
+func (f *FE) LogTail(n int) string { return logTail(f.node, n) }
 
 // ReadLog returns fe.log.
 func (f *FE) ReadLog() string {
-	data, _ := os.ReadFile(filepath.Join(f.Layout.FEHome(), "log", "fe.log"))
+	data, _ := f.node.ReadLog("fe.log")
 	return string(data)
 }
 
-// MetaDir is the FE's meta_dir.
-func (f *FE) MetaDir() string { return f.Layout.FEMetaDir() }
+// PID is the FE's process id when the backend runs processes (0 otherwise
+// or when it is not running).
+func (f *FE) PID() int { return pidOf(f.node) }
+
+func pidOf(n Node) int {
+	if p, ok := n.(interface{ PID() int }); ok {
+		return p.PID()
+	}
+	return 0
+}
+
+// Image is one checkpoint file of an FE, known by its name only
+// (meta/image/image.<journal id>); the harness never reads its contents.
+type Image struct {
+	// Name is the file name, image.<JournalID>.
+	Name string
+	// JournalID is the journal id the image covers.
+	JournalID uint64
+}
+
+// Images lists the FE's images (meta/image/image.<id>), newest first.
+func (f *FE) Images() ([]Image, error) {
+	names, err := f.node.ListDir("meta/image")
+	if err != nil {
+		return nil, err
+	}
+	var out []Image
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, "image.")
+		if !ok {
+			continue
+		}
+		id, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, Image{Name: n, JournalID: id})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].JournalID > out[j].JournalID })
+	return out, nil
+}
+
+// Metric reads one unlabelled gauge or counter from /metrics, e.g.
+// starrocks_fe_max_journal_id or starrocks_fe_image_journal_id.
+func (f *FE) Metric(name string) (float64, error) {
+	resp, err := http.Get(f.HTTPURL() + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		}
+	}
+	return 0, fmt.Errorf("metric %s not found", name)
+}
 
 // leaderHost asks this FE which FE leads (SHOW FRONTENDS' LEADER row).
 func (f *FE) leaderHost(ctx context.Context) (string, error) {
@@ -291,41 +279,5 @@ func (f *FE) leaderHost(ctx context.Context) (string, error) {
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
-	return "", fmt.Errorf("FE %s knows no leader", f.Host)
+	return "", errors.New("FE " + f.Name() + " knows no leader")
 }
-
-// WipeMeta deletes the FE's meta_dir (the FE must be stopped): a machine
-// lost with its metadata.
-func (f *FE) WipeMeta() error { return os.RemoveAll(f.MetaDir()) }
-
-// EditLogAddr is host:edit_log_port, what ALTER SYSTEM ADD FOLLOWER and
-// --helper take.
-func (f *FE) EditLogAddr() string { return f.Host + ":9010" }
-
-// SetHelper sets the --helper the next Start passes.
-func (f *FE) SetHelper(addr string) { f.opts.Helper = addr }
-
-// HTTPURL is the base URL of the FE's http_port.
-func (f *FE) HTTPURL() string { return "http://" + f.Host + ":8030" }
-
-// Metric reads one unlabelled gauge or counter from /metrics.
-func (f *FE) Metric(name string) (float64, error) {
-	resp, err := http.Get(f.HTTPURL() + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		}
-	}
-	return 0, fmt.Errorf("metric %s not found", name)
-}
-
-// PID is the FE's process id (0 when not running).
-func (f *FE) PID() int { return f.proc.pid() }

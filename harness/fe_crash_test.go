@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/minirocks/minirocks/fe/journal"
 )
 
 // testSeed returns the seed for randomised tests: $MINIROCKS_SEED or the
@@ -253,7 +251,7 @@ func TestFECrashDuringDDL(t *testing.T) {
 		t.Logf("round %d: killed after %v with %d statements acknowledged", round, killAfter, n)
 		history = append(history, results...)
 
-		fe.Restart(t)
+		restart(t, fe)
 		db := fe.DB(t)
 		// Check this round's statements now and every round's at the end.
 		check := results
@@ -307,7 +305,7 @@ func TestFECrashDuringDDL(t *testing.T) {
 		dropped := metric("starrocks_fe_recycle_bin_partitions") + metric("starrocks_fe_purge_queue_partitions")
 		require.Equal(t, float64(parts)+dropped, groups, "shard groups vs partitions (seed %d)", seed)
 	}
-	images, err := journal.ListImages(fe.MetaDir())
+	images, err := fe.Images()
 	require.NoError(t, err)
 	require.NotEmpty(t, images, "checkpoints ran during the test")
 }
@@ -326,7 +324,7 @@ func TestFECorruptNewestImage(t *testing.T) {
 		name := fmt.Sprintf("img_db_%d", i)
 		mustExec(t, db, "CREATE DATABASE "+name)
 		created = append(created, name)
-		images, err := journal.ListImages(fe.MetaDir())
+		images, err := fe.Images()
 		require.NoError(t, err)
 		if len(images) >= 2 && i%7 == 6 {
 			break
@@ -334,16 +332,17 @@ func TestFECorruptNewestImage(t *testing.T) {
 		require.NoError(t, ctx.Err(), "no second image appeared")
 	}
 	fe.Kill()
-	images, err := journal.ListImages(fe.MetaDir())
+	images, err := fe.Images()
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(images), 2)
 	newest := images[0]
-	data, err := os.ReadFile(newest.Path)
+	newestPath := filepath.Join(metaDir(t, fe), "image", newest.Name)
+	data, err := os.ReadFile(newestPath)
 	require.NoError(t, err)
 	data[len(data)/2] ^= 0xff
-	require.NoError(t, os.WriteFile(newest.Path, data, 0o644))
+	require.NoError(t, os.WriteFile(newestPath, data, 0o644))
 
-	fe.Restart(t)
+	restart(t, fe)
 	db = fe.DB(t)
 	got := queryStrings(t, db, "SHOW DATABASES LIKE 'img_db_%'")
 	var names []string
@@ -354,7 +353,7 @@ func TestFECorruptNewestImage(t *testing.T) {
 	want := slices.Clone(created)
 	slices.Sort(want)
 	require.Equal(t, want, names)
-	require.Contains(t, fe.ReadLog(), "image "+newest.Path+" is corrupt")
-	_, err = os.Stat(filepath.Join(fe.MetaDir(), "image", filepath.Base(newest.Path)+".corrupt"))
+	require.Contains(t, fe.ReadLog(), "image "+newestPath+" is corrupt")
+	_, err = os.Stat(filepath.Join(metaDir(t, fe), "image", newest.Name+".corrupt"))
 	require.NoError(t, err, "the corrupt image is kept aside for inspection")
 }

@@ -22,9 +22,9 @@ func TestFEFailover(t *testing.T) {
 	t.Parallel()
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b9))
-	c := StartCluster(t, ClusterOptions{Followers: 2, CNs: 1, FEConf: "edit_log_roll_num = 100\ncheckpoint_interval_second = 1\n"})
-	mustExec(t, c.FE.DB(t), "CREATE DATABASE d")
-	mustExec(t, c.FE.DB(t), "CREATE TABLE d.t (label VARCHAR(64), seq INT) DUPLICATE KEY(label) DISTRIBUTED BY HASH(seq) BUCKETS 3")
+	c := StartCluster(t, WithFollowers(2), WithComputeNodes(1), WithFEConf("edit_log_roll_num = 100\ncheckpoint_interval_second = 1\n"))
+	mustExec(t, c.FEs()[0].DB(t), "CREATE DATABASE d")
+	mustExec(t, c.FEs()[0].DB(t), "CREATE TABLE d.t (label VARCHAR(64), seq INT) DUPLICATE KEY(label) DISTRIBUTED BY HASH(seq) BUCKETS 3")
 	const rowsPerLoad = 10
 
 	var mu sync.Mutex
@@ -33,7 +33,7 @@ func TestFEFailover(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		var up []*FE
-		for _, f := range c.FEs {
+		for _, f := range c.FEs() {
 			if !down[f] {
 				up = append(up, f)
 			}
@@ -97,52 +97,48 @@ func TestFEFailover(t *testing.T) {
 		old.Kill()
 		killed := time.Now()
 		next, err := c.Leader(context.Background())
-		require.NoError(t, err, "a new leader after killing %s (seed %d)", old.Host, seed)
-		require.NotEqual(t, old.Host, next.Host)
-		t.Logf("round %d: killed leader %s; %s leads after %v", round, old.Host, next.Host, time.Since(killed).Round(10*time.Millisecond))
+		require.NoError(t, err, "a new leader after killing %s (seed %d)", old.Host(), seed)
+		require.NotEqual(t, old.Host(), next.Host())
+		t.Logf("round %d: killed leader %s; %s leads after %v", round, old.Host(), next.Host(), time.Since(killed).Round(10*time.Millisecond))
 		time.Sleep(time.Duration(500+rng.IntN(1000)) * time.Millisecond) // writes go on without it
 		cancel()
 		wg.Wait()
 		// The old leader comes back as a follower.
-		old.Restart(t)
+		restart(t, old)
 		mu.Lock()
 		down[old] = false
 		mu.Unlock()
-		waitRole(t, next, old.Host, "FOLLOWER", seed)
+		waitRole(t, next, old.Host(), "FOLLOWER", seed)
 	}
 
 	leader, err := c.Leader(context.Background())
 	require.NoError(t, err)
 	ldb := leader.DB(t)
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	_ = WaitFor(context.Background(), 90*time.Second, func() error {
 		pending := queryStrings(t, ldb, "SELECT COUNT(*) FROM information_schema.loads WHERE state NOT IN ('FINISHED', 'CANCELLED')")
-		if pending[0][0] == "0" {
-			break
+		if pending[0][0] != "0" {
+			return fmt.Errorf("%s loads pending", pending[0][0])
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	}) // the checks below say what is wrong when some stay pending
 	var acked, total int
-	for _, f := range c.FEs {
+	for _, f := range c.FEs() {
 		db := f.DB(t)
 		// This FE has replayed everything the leader had once it shows the
 		// leader's newest database.
 		var dbs map[string]bool
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		_ = WaitFor(context.Background(), 30*time.Second, func() error {
 			dbs = map[string]bool{}
 			for _, r := range queryStrings(t, db, "SHOW DATABASES") {
 				dbs[r[0]] = true
 			}
-			caught := true
 			for _, o := range outcomes {
-				caught = caught && (o.kind != "db" || !o.acked || dbs[o.name])
+				if o.kind == "db" && o.acked && !dbs[o.name] {
+					return fmt.Errorf("%s lacks database %s", f.Host(), o.name)
+				}
 			}
-			if caught || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		}) // the checks below say what is missing when it never catches up
 		counts := map[string]int{}
 		for _, r := range queryStrings(t, db, "SELECT label, COUNT(*) FROM d.t GROUP BY label") {
 			var n int
@@ -156,16 +152,16 @@ func TestFEFailover(t *testing.T) {
 			}
 			switch {
 			case o.kind == "db" && o.acked:
-				require.True(t, dbs[o.name], "acknowledged CREATE DATABASE %s missing on %s (seed %d)", o.name, f.Host, seed)
+				require.True(t, dbs[o.name], "acknowledged CREATE DATABASE %s missing on %s (seed %d)", o.name, f.Host(), seed)
 			case o.kind == "load" && o.acked:
-				require.Equal(t, rowsPerLoad, counts[o.name], "acknowledged load %s on %s (seed %d)", o.name, f.Host, seed)
+				require.Equal(t, rowsPerLoad, counts[o.name], "acknowledged load %s on %s (seed %d)", o.name, f.Host(), seed)
 			case o.kind == "load":
-				require.Contains(t, []int{0, rowsPerLoad}, counts[o.name], "unacknowledged load %s is partly visible on %s (seed %d)", o.name, f.Host, seed)
+				require.Contains(t, []int{0, rowsPerLoad}, counts[o.name], "unacknowledged load %s is partly visible on %s (seed %d)", o.name, f.Host(), seed)
 			}
 		}
 		for label, n := range counts {
 			require.True(t, n == rowsPerLoad && slices.ContainsFunc(outcomes, func(o outcome) bool { return o.name == label }),
-				"label %s has %d rows on %s (seed %d)", label, n, f.Host, seed)
+				"label %s has %d rows on %s (seed %d)", label, n, f.Host(), seed)
 		}
 	}
 	// A re-sent label is refused or loads once, never twice.
@@ -200,18 +196,15 @@ func TestFEFailover(t *testing.T) {
 func waitRole(t *testing.T, fe *FE, host, role string, seed uint64) {
 	t.Helper()
 	db := fe.DB(t)
-	deadline := time.Now().Add(60 * time.Second)
-	var rows [][]string
-	for time.Now().Before(deadline) {
-		rows = queryStrings(t, db, "SHOW FRONTENDS")
+	waitFor(t, 60*time.Second, func() error {
+		rows := queryStrings(t, db, "SHOW FRONTENDS")
 		for _, r := range rows {
 			if r[1] == host && r[6] == role && r[9] == "true" {
-				return
+				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s never showed %s as an alive %s (seed %d): %v", fe.Host, host, role, seed, rows)
+		return fmt.Errorf("%s does not show %s as an alive %s (seed %d): %v", fe.Host(), host, role, seed, rows)
+	})
 }
 
 // TestFEFollowersServeData: a follower and an observer take the whole data
@@ -220,8 +213,8 @@ func waitRole(t *testing.T, fe *FE, host, role string, seed uint64) {
 // and they see compute nodes die and come back as the leader does.
 func TestFEFollowersServeData(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{Followers: 1, Observers: 1, CNs: 2})
-	follower, observer := c.FEs[1], c.FEs[2]
+	c := StartCluster(t, WithFollowers(1), WithObservers(1), WithComputeNodes(2))
+	follower, observer := c.FEs()[1], c.FEs()[2]
 	fdb, odb := follower.DB(t), observer.DB(t)
 	mustExec(t, fdb, "CREATE DATABASE d")
 	mustExec(t, fdb, "CREATE TABLE d.t (k INT, v VARCHAR(16)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4")
@@ -232,32 +225,28 @@ func TestFEFollowersServeData(t *testing.T) {
 	want := [][]string{{"1", "observer"}, {"2", "observer"}, {"3", "follower"}, {"4", "follower"}}
 	// The Stream Load was acknowledged by the leader through a compute
 	// node, not on these FEs' connections: they show it once replayed.
-	for i, f := range c.FEs {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got := queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k")
-			if len(got) == len(want) || time.Now().After(deadline) {
-				require.Equal(t, want, got, "rows read through FE %d (%s)", i, f.Host)
-				break
+	for i, f := range c.FEs() {
+		db := f.DB(t)
+		waitFor(t, 10*time.Second, func() error {
+			if got := queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"); len(got) != len(want) {
+				return fmt.Errorf("rows read through FE %d (%s): %v", i, f.Host(), got)
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
+		require.Equal(t, want, queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"), "rows read through FE %d (%s)", i, f.Host())
 	}
 	// A dead compute node is seen dead everywhere; its tablets move.
-	c.CNs[1].Kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, f := range c.FEs {
-		for {
-			alive := queryStrings(t, f.DB(t), "SELECT 1") // keep the pool warm
-			_ = alive
-			n, err := aliveComputeNodes(context.Background(), f.DB(t))
+	c.CNs()[1].Kill()
+	for _, f := range c.FEs() {
+		db := f.DB(t)
+		waitFor(t, 30*time.Second, func() error {
+			n, err := aliveComputeNodes(context.Background(), db)
 			require.NoError(t, err)
-			if n == 1 || time.Now().After(deadline) {
-				require.Equal(t, 1, n, "live compute nodes as %s sees them", f.Host)
-				break
+			if n != 1 {
+				return fmt.Errorf("%d live compute nodes as %s sees them, want 1", n, f.Host())
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		require.Equal(t, want, queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k"), "rows through %s with one compute node", f.Host)
+			return nil
+		})
+		require.Equal(t, want, queryStrings(t, f.DB(t), "SELECT * FROM d.t ORDER BY k"), "rows through %s with one compute node", f.Host())
 	}
 }

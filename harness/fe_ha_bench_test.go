@@ -15,12 +15,23 @@ import (
 
 // startFEs starts a leader and followers (ALTER SYSTEM ADD FOLLOWER, then
 // --helper) for a benchmark.
-func startFEs(b *testing.B, followers int, conf string) []*FE {
-	leader := StartFE(b, FEOptions{Name: "leader", Conf: conf})
+func startFEs(b *testing.B, followers int, conf string) (*Cluster, []*FE) {
+	c := newBareCluster(b, b.Name())
+	ctx := context.Background()
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst, Conf: conf})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := leader.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
 	db := leader.DB(b)
 	fes := []*FE{leader}
 	for i := 0; i < followers; i++ {
-		f := NewFE(b, FEOptions{Name: "follower", Helper: leader.EditLogAddr(), Conf: conf})
+		f, err := c.DeployFE(ctx, FESpec{Role: RoleFollower, Helper: leader.EditLogAddr(), Conf: conf})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if _, err := db.Exec(`ALTER SYSTEM ADD FOLLOWER "` + f.EditLogAddr() + `"`); err != nil {
 			b.Fatal(err)
 		}
@@ -29,20 +40,22 @@ func startFEs(b *testing.B, followers int, conf string) []*FE {
 		}
 		fes = append(fes, f)
 	}
-	return fes
+	return c, fes
 }
 
 // BenchmarkMySQLDDL3 is BenchmarkMySQLDDL on a cluster of three FEs: every
 // CREATE DATABASE is committed by a quorum of two fsynced journals.
-func BenchmarkMySQLDDL3(b *testing.B) { benchDDL(b, startFEs(b, 2, "")[0]) }
+func BenchmarkMySQLDDL3(b *testing.B) {
+	_, fes := startFEs(b, 2, "")
+	benchDDL(b, fes[0])
+}
 
 // BenchmarkFEFailover kills the leader of three FEs with SIGKILL and times
 // until a write through the MySQL protocol to a surviving FE succeeds (the
 // client retries every 20 ms), then brings the old leader back. It reports
 // the mean and the worst time.
 func BenchmarkFEFailover(b *testing.B) {
-	fes := startFEs(b, 2, "")
-	c := &Cluster{FE: fes[0], FEs: fes}
+	c, fes := startFEs(b, 2, "")
 	var total, worst time.Duration
 	for i := 0; i < b.N; i++ {
 		leader, err := c.Leader(context.Background())
@@ -81,7 +94,7 @@ func BenchmarkFEFailover(b *testing.B) {
 		total += d
 		worst = max(worst, d)
 		b.StopTimer()
-		leader.Restart(b)
+		restart(b, leader)
 		b.StartTimer()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/failover")
@@ -97,7 +110,7 @@ func BenchmarkFEJoin(b *testing.B) {
 	if s, err := strconv.ParseInt(os.Getenv("MINIROCKS_BENCH_JOIN_ENTRIES"), 10, 64); err == nil && s > 0 {
 		entries = s
 	}
-	fes := startFEs(b, 0, "")
+	c, fes := startFEs(b, 0, "")
 	db := fes[0].DB(b)
 	db.SetMaxOpenConns(32)
 	var seq atomic.Int64
@@ -125,7 +138,10 @@ func BenchmarkFEJoin(b *testing.B) {
 	b.ResetTimer()
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		f := NewFE(b, FEOptions{Name: "joiner", Helper: fes[0].EditLogAddr()})
+		f, err := c.DeployFE(context.Background(), FESpec{Role: RoleFollower, Helper: fes[0].EditLogAddr()})
+		if err != nil {
+			b.Fatal(err)
+		}
 		start := time.Now()
 		if _, err := db.Exec(`ALTER SYSTEM ADD FOLLOWER "` + f.EditLogAddr() + `"`); err != nil {
 			b.Fatal(err)

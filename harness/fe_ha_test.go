@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/minirocks/minirocks/fe/journal"
 )
 
 // TestFEFollowersAndObserver deploys three followers and an observer the
@@ -28,24 +26,25 @@ func TestFEFollowersAndObserver(t *testing.T) {
 		require.NoError(t, f.Start(context.Background()))
 		fes = append(fes, f)
 	}
-	want := map[string]string{leader.Host: "LEADER", fes[1].Host: "FOLLOWER", fes[2].Host: "FOLLOWER", fes[3].Host: "OBSERVER"}
-	deadline := time.Now().Add(30 * time.Second)
+	want := map[string]string{leader.Host(): "LEADER", fes[1].Host(): "FOLLOWER", fes[2].Host(): "FOLLOWER", fes[3].Host(): "OBSERVER"}
 	for _, f := range fes {
-		for {
-			rows := queryStrings(t, f.DB(t), "SHOW FRONTENDS")
+		db := f.DB(t)
+		waitFor(t, 30*time.Second, func() error {
+			rows := queryStrings(t, db, "SHOW FRONTENDS")
 			got := map[string]string{}
 			allAlive := true
 			for _, r := range rows {
 				got[r[1]] = r[6]
 				allAlive = allAlive && r[9] == "true" && r[8] == "true"
 			}
-			if (allAlive && len(rows) == 4 && mapsEqual(got, want)) || time.Now().After(deadline) {
-				require.Equal(t, want, got, "roles as %s sees them", f.Host)
-				require.True(t, allAlive, "every FE alive and joined as %s sees it: %v", f.Host, rows)
-				break
+			if !mapsEqual(got, want) {
+				return fmt.Errorf("roles as %s sees them: %v, want %v", f.Host(), got, want)
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			if !allAlive || len(rows) != 4 {
+				return fmt.Errorf("not every FE alive and joined as %s sees it: %v", f.Host(), rows)
+			}
+			return nil
+		})
 	}
 	// Writes through any FE are forwarded to the leader and read back at once.
 	for i, f := range fes {
@@ -54,20 +53,18 @@ func TestFEFollowersAndObserver(t *testing.T) {
 		require.Equal(t, [][]string{{"db_via_fe" + string(rune('1'+i))}}, queryStrings(t, conn, "SHOW DATABASES LIKE 'db_via_fe"+string(rune('1'+i))+"'"))
 	}
 	for _, f := range fes {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n := len(queryStrings(t, f.DB(t), "SHOW DATABASES LIKE 'db_via_fe%'"))
-			if n == 4 || time.Now().After(deadline) {
-				require.Equal(t, 4, n, "databases on %s", f.Host)
-				break
+		db := f.DB(t)
+		waitFor(t, 10*time.Second, func() error {
+			if n := len(queryStrings(t, db, "SHOW DATABASES LIKE 'db_via_fe%'")); n != 4 {
+				return fmt.Errorf("%d databases on %s, want 4", n, f.Host())
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	// ADMIN SET FRONTEND CONFIG sent to the observer changes every FE.
 	mustExec(t, fes[3].DB(t), `ADMIN SET FRONTEND CONFIG ("edit_log_roll_num" = "777")`)
 	for _, f := range fes {
-		require.Equal(t, "777", queryStrings(t, f.DB(t), "ADMIN SHOW FRONTEND CONFIG LIKE 'edit_log_roll_num'")[0][2], f.Host)
+		require.Equal(t, "777", queryStrings(t, f.DB(t), "ADMIN SHOW FRONTEND CONFIG LIKE 'edit_log_roll_num'")[0][2], f.Host())
 	}
 	// Dropping: not the leader; an unknown node; then the observer.
 	_, err := fes[1].DB(t).Exec(`ALTER SYSTEM DROP FOLLOWER "` + leader.EditLogAddr() + `"`)
@@ -93,13 +90,12 @@ func mapsEqual(a, b map[string]string) bool {
 // waitLog waits until an FE's fe.log contains s.
 func waitLog(t *testing.T, f *FE, s string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(f.ReadLog(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("fe.log of %s never said %q:\n%s", f.Host, s, f.LogTail(30))
+	waitFor(t, timeout, func() error {
+		if !strings.Contains(f.ReadLog(), s) {
+			return fmt.Errorf("fe.log of %s does not say %q:\n%s", f.Host(), s, f.LogTail(30))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestFEJoinRefusals: each wrong way to join is refused with a clear
@@ -112,32 +108,30 @@ func TestFEJoinRefusals(t *testing.T) {
 
 	// Not added: the node retries with StarRocks' message; adding it lets it in.
 	late := NewFE(t, FEOptions{Name: "late", Helper: leader.EditLogAddr()})
-	require.NoError(t, late.StartNoWait())
+	require.NoError(t, late.StartNoWait(context.Background()))
 	waitLog(t, late, "current node is not added to the group. please add it first. sleep 5 seconds and retry, current helper nodes: ["+leader.EditLogAddr()+"]", 20*time.Second)
 	mustExec(t, db, `ALTER SYSTEM ADD FOLLOWER "`+late.EditLogAddr()+`"`)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, late.WaitReady(ctx), late.LogTail(30))
+	require.NoError(t, late.WaitReady(context.Background(), 30*time.Second), late.LogTail(30))
 
 	// Wrong helper address: nothing listens there; the node says so and retries.
 	lost := NewFE(t, FEOptions{Name: "lost", Helper: "127.0.0.1:1"})
-	require.NoError(t, lost.StartNoWait())
+	require.NoError(t, lost.StartNoWait(context.Background()))
 	waitLog(t, lost, "failed to get fe node type from helper node: 127.0.0.1:1", 20*time.Second)
 	lost.Kill()
 
 	// A helper that is not a frontend's edit_log_port (the leader's query port).
-	wrong := NewFE(t, FEOptions{Name: "wrong", Helper: leader.Host + ":9030"})
-	require.NoError(t, wrong.StartNoWait())
+	wrong := NewFE(t, FEOptions{Name: "wrong", Helper: leader.Host() + ":9030"})
+	require.NoError(t, wrong.StartNoWait(context.Background()))
 	code, err := wrong.ExitCode(30 * time.Second)
 	require.NoError(t, err)
 	require.NotZero(t, code)
-	require.Contains(t, wrong.LogTail(20), "helper node "+leader.Host+":9030 did not answer as a frontend's edit_log_port")
+	require.Contains(t, wrong.LogTail(20), "helper node "+leader.Host()+":9030 did not answer as a frontend's edit_log_port")
 
 	// A meta dir of another cluster, pointed at this cluster's helper.
 	other := StartFE(t, FEOptions{Name: "other"})
 	other.Stop()
 	other.SetHelper(leader.EditLogAddr())
-	require.NoError(t, other.StartNoWait())
+	require.NoError(t, other.StartNoWait(context.Background()))
 	code, err = other.ExitCode(30 * time.Second)
 	require.NoError(t, err)
 	require.NotZero(t, code)
@@ -166,7 +160,7 @@ func TestFEFollowerCatchesUpFromImage(t *testing.T) {
 	// images and its log back to the oldest of them (less a slack of 256
 	// entries), which then no longer reaches the follower's last entry.
 	newest := func() uint64 {
-		images, err := journal.ListImages(leader.MetaDir())
+		images, err := leader.Images()
 		require.NoError(t, err)
 		var ids []uint64
 		for _, im := range images {
@@ -175,7 +169,7 @@ func TestFEFollowerCatchesUpFromImage(t *testing.T) {
 		return slices.Max(append(ids, 0))
 	}
 	oldest := func() uint64 {
-		images, err := journal.ListImages(leader.MetaDir())
+		images, err := leader.Images()
 		require.NoError(t, err)
 		if len(images) < 3 {
 			return 0
@@ -193,23 +187,22 @@ func TestFEFollowerCatchesUpFromImage(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			mustExec(t, db, fmt.Sprintf("CREATE DATABASE while_down_%d", batches*100+i))
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for newest() == before {
-			require.True(t, time.Now().Before(deadline), "the leader checkpoints")
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitFor(t, 30*time.Second, func() error {
+			if newest() == before {
+				return fmt.Errorf("the leader has not checkpointed past image %d", before)
+			}
+			return nil
+		})
 	}
-	behind.Restart(t)
+	restart(t, behind)
 	waitLog(t, behind, "journal: state restored from image", 30*time.Second)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n := len(queryStrings(t, behind.DB(t), "SHOW DATABASES LIKE 'while_down_%'"))
-		if n == batches*100 || time.Now().After(deadline) {
-			require.Equal(t, batches*100, n)
-			break
+	bdb := behind.DB(t)
+	waitFor(t, 30*time.Second, func() error {
+		if n := len(queryStrings(t, bdb, "SHOW DATABASES LIKE 'while_down_%'")); n != batches*100 {
+			return fmt.Errorf("%d databases on the follower, want %d", n, batches*100)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestFEQuorumLoss: with two of three followers' machines lost (killed,
@@ -243,26 +236,24 @@ func TestFEQuorumLoss(t *testing.T) {
 	require.Equal(t, [][]string{{"before_loss"}}, queryStrings(t, db, "SHOW DATABASES LIKE 'before_loss'"), "reads still answer")
 	// The two machines come back with empty meta dirs and rejoin.
 	for _, f := range followers {
-		require.NoError(t, f.StartNoWait())
+		require.NoError(t, f.StartNoWait(context.Background()))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	for _, f := range followers {
-		require.NoError(t, f.WaitReady(ctx), f.LogTail(30))
+		require.NoError(t, f.WaitReady(context.Background(), 60*time.Second), f.LogTail(30))
 	}
 	mustExec(t, db, "CREATE DATABASE after_loss")
 	for _, f := range append([]*FE{leader}, followers...) {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got := queryStrings(t, f.DB(t), "SHOW DATABASES LIKE '%_loss%'")
-			if slices.ContainsFunc(got, func(r []string) bool { return r[0] == "after_loss" }) || time.Now().After(deadline) {
-				require.Contains(t, got, []string{"before_loss"}, f.Host)
-				require.Contains(t, got, []string{"after_loss"}, f.Host)
-				require.NotContains(t, got, []string{"during_loss_1"}, "a refused write never appears (%s)", f.Host)
-				break
+		fdb := f.DB(t)
+		var got [][]string
+		waitFor(t, 20*time.Second, func() error {
+			got = queryStrings(t, fdb, "SHOW DATABASES LIKE '%_loss%'")
+			if !slices.ContainsFunc(got, func(r []string) bool { return r[0] == "after_loss" }) {
+				return fmt.Errorf("%s shows %v, without after_loss", f.Host(), got)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
+		require.Contains(t, got, []string{"before_loss"}, f.Host())
+		require.NotContains(t, got, []string{"during_loss_1"}, "a refused write never appears (%s)", f.Host())
 	}
 	t.Logf("errors while quorum was lost: %q", errs)
 }

@@ -149,7 +149,7 @@ func TestFEQuickstart(t *testing.T) {
 	// SHOW FRONTENDS shows this node as the leader.
 	fes := queryStrings(t, db, "SHOW FRONTENDS")
 	require.Len(t, fes, 1)
-	require.Equal(t, fe.Host, fes[0][1])
+	require.Equal(t, fe.Host(), fes[0][1])
 	require.Equal(t, "LEADER", fes[0][6])
 	require.Equal(t, "true", fes[0][9])
 
@@ -187,15 +187,15 @@ func TestFEQuickstart(t *testing.T) {
 func TestFEStartStopScripts(t *testing.T) {
 	t.Parallel()
 	fe := NewFE(t, FEOptions{})
-	home := fe.Layout.FEHome()
+	home := layout(t, fe.Node()).FEHome()
 	out, err := exec.Command(filepath.Join(home, "bin", "start_fe.sh"), "--daemon").CombinedOutput()
 	require.NoError(t, err, string(out))
-	pid, err := os.ReadFile(fe.Layout.FEPidFile())
+	pid, err := os.ReadFile(layout(t, fe.Node()).FEPidFile())
 	require.NoError(t, err)
 	require.NotEmpty(t, strings.TrimSpace(string(pid)))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	require.NoError(t, waitQuery(ctx, fe.DSN("root", "", "")), fe.LogTail(30))
+	require.NoError(t, WaitFor(context.Background(), 60*time.Second, func() error {
+		return pingSQL(context.Background(), fe.DSN("root", "", ""))
+	}), fe.LogTail(30))
 
 	// A second start through the script is refused by the pid file.
 	out, err = exec.Command(filepath.Join(home, "bin", "start_fe.sh"), "--daemon").CombinedOutput()
@@ -207,31 +207,14 @@ func TestFEStartStopScripts(t *testing.T) {
 	second.Env = append(os.Environ(), "STARROCKS_HOME="+home)
 	out, err = second.CombinedOutput()
 	require.Error(t, err)
-	require.Contains(t, string(out), "meta dir "+fe.MetaDir()+" is in use by process "+strings.TrimSpace(string(pid)))
+	require.Contains(t, string(out), "meta dir "+metaDir(t, fe)+" is in use by process "+strings.TrimSpace(string(pid)))
 
 	out, err = exec.Command(filepath.Join(home, "bin", "stop_fe.sh")).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "stopped")
-	_, err = os.Stat(fe.Layout.FEPidFile())
+	_, err = os.Stat(layout(t, fe.Node()).FEPidFile())
 	require.True(t, os.IsNotExist(err))
 	require.Contains(t, fe.ReadLog(), "stopping frontend")
-}
-
-func waitQuery(ctx context.Context, dsn string) error {
-	var last error
-	for ctx.Err() == nil {
-		db, err := sql.Open("mysql", dsn)
-		if err == nil {
-			err = db.PingContext(ctx)
-			db.Close()
-		}
-		if err == nil {
-			return nil
-		}
-		last = err
-		time.Sleep(50 * time.Millisecond)
-	}
-	return last
 }
 
 // TestFEBadConfig: malformed fe.conf values stop the FE with a message that
@@ -250,15 +233,15 @@ func TestFEBadConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fe := NewFE(t, FEOptions{Conf: tc.conf})
-			conf := fe.Layout.FEConf()
+			conf := layout(t, fe.Node()).FEConf()
 			data, err := os.ReadFile(conf)
 			require.NoError(t, err)
 			line := strings.Count(strings.TrimRight(string(data), "\n"), "\n") + 1
-			require.NoError(t, fe.StartNoWait())
+			require.NoError(t, fe.StartNoWait(context.Background()))
 			code, err := fe.ExitCode(30 * time.Second)
 			require.NoError(t, err)
 			require.NotEqual(t, 0, code)
-			out, _ := os.ReadFile(filepath.Join(fe.Layout.FEHome(), "log", "fe.out"))
+			out, _ := os.ReadFile(filepath.Join(layout(t, fe.Node()).FEHome(), "log", "fe.out"))
 			require.Contains(t, string(out), conf+" line "+strconv.Itoa(line)+": ")
 			require.Contains(t, string(out), tc.want)
 		})

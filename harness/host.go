@@ -8,17 +8,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"testing"
 )
 
-// StandardPorts are the StarRocks default ports every node binds on its
-// own host: FE query, http, rpc, edit log; CN heartbeat, be, webserver, brpc.
-var StandardPorts = []int{9030, 8030, 9020, 9010, 9050, 9060, 8040, 8060}
+// StandardPorts returns the StarRocks default ports every node binds on
+// its own host: FE query, http, rpc, edit log; CN heartbeat, be,
+// webserver, brpc. ReserveHost checks that all of them are free.
+func StandardPorts() []int {
+	return []int{FEQueryPort, FEHTTPPort, FERPCPort, FEEditLogPort, CNHeartbeatPort, CNBEPort, CNHTTPPort, CNBRPCPort}
+}
 
 // Host is a reserved loopback address. The reservation is an flock on a
 // file in the system temp dir, so concurrent test processes never pick the
 // same address; it ends when Release is called or the process exits.
 type Host struct {
+	// Addr is the address, e.g. 127.4.5.6.
 	Addr string
 	lock *os.File
 }
@@ -33,19 +36,11 @@ func (h *Host) Release() {
 	}
 }
 
-// ReserveHost picks a free 127.x.y.z address whose standard ports are free
-// and holds it until the test ends.
-func ReserveHost(tb testing.TB) *Host {
-	tb.Helper()
-	h, err := reserveHost()
-	if err != nil {
-		tb.Fatalf("reserve a loopback host: %v", err)
-	}
-	tb.Cleanup(h.Release)
-	return h
-}
-
-func reserveHost() (*Host, error) {
+// ReserveHost picks a free 127.x.y.z address whose standard ports are
+// free and holds it until Release (or until the process exits). Backends
+// that run nodes as processes give every node one, so nodes never share
+// ports and tests never hard-code addresses.
+func ReserveHost() (*Host, error) {
 	dir := filepath.Join(os.TempDir(), "minirocks-hosts")
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
@@ -70,7 +65,7 @@ func reserveHost() (*Host, error) {
 }
 
 func portsFree(addr string) bool {
-	for _, p := range StandardPorts {
+	for _, p := range StandardPorts() {
 		l, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(p)))
 		if err != nil {
 			return false

@@ -80,23 +80,23 @@ func BenchmarkLake(b *testing.B) {
 	}
 	st, _ := os.Stat(csvPath)
 	mb := float64(st.Size()) / (1 << 20)
-	c := StartCluster(b, ClusterOptions{CNs: 2, FEConf: "lake_autovacuum_partition_naptime_seconds = 3600\n"})
+	c := StartCluster(b, WithComputeNodes(2), WithFEConf("lake_autovacuum_partition_naptime_seconds = 3600\n"))
 	ctx := context.Background()
-	db := c.FE.DB(b)
+	db := c.FEs()[0].DB(b)
 	if _, err := db.Exec("CREATE DATABASE bench"); err != nil {
 		b.Fatal(err)
 	}
 
 	var rawMBs float64
 	b.Run("raw_minio_upload", func(b *testing.B) {
-		client, err := minio.New(c.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.MinIO.AccessKey, c.MinIO.SecretKey, "")})
+		client, err := minio.New(c.MinIO().Endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.MinIO().AccessKey, c.MinIO().SecretKey, "")})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for i := 0; i < b.N; i++ {
 			phase := startPhase(b, c, "raw_minio_upload", 5)
 			start := time.Now()
-			if _, err := client.FPutObject(ctx, c.Bucket, fmt.Sprintf("raw/bench-%d.csv", i), csvPath, minio.PutObjectOptions{}); err != nil {
+			if _, err := client.FPutObject(ctx, c.Bucket(), fmt.Sprintf("raw/bench-%d.csv", i), csvPath, minio.PutObjectOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			rawMBs = mb / time.Since(start).Seconds()
@@ -115,7 +115,7 @@ func BenchmarkLake(b *testing.B) {
 			}
 			phase := startPhase(b, c, "stream_load", 10)
 			start := time.Now()
-			resp, err := c.FE.StreamLoadFile(ctx, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath,
+			resp, err := c.FEs()[0].StreamLoadFile(ctx, "bench", "events", fmt.Sprintf("bench_%d_%d", i, time.Now().UnixNano()), csvPath,
 				map[string]string{"column_separator": ","})
 			if err != nil {
 				b.Fatal(err)
@@ -185,8 +185,8 @@ type peaks struct {
 
 // processes names the cluster's processes for CPU accounting.
 func (c *Cluster) benchProcesses() map[string]int {
-	m := map[string]int{"FE": c.FE.PID(), "MinIO": c.MinIO.PID()}
-	for i, cn := range c.CNs {
+	m := map[string]int{"FE": c.FEs()[0].PID(), "MinIO": c.MinIO().PID()}
+	for i, cn := range c.CNs() {
 		m[fmt.Sprintf("CN%d", i)] = cn.PID()
 	}
 	return m
@@ -197,8 +197,8 @@ func startPhase(b *testing.B, c *Cluster, name string, profileSeconds int) *peak
 	for who, pid := range c.benchProcesses() {
 		p.cpu[who], _ = CPUTime(pid)
 	}
-	pids := []int{c.FE.PID()}
-	for _, cn := range c.CNs {
+	pids := []int{c.FEs()[0].PID()}
+	for _, cn := range c.CNs() {
 		pids = append(pids, cn.PID())
 	}
 	for _, pid := range pids {
@@ -207,9 +207,9 @@ func startPhase(b *testing.B, c *Cluster, name string, profileSeconds int) *peak
 		}
 	}
 	if dir := os.Getenv("MINIROCKS_BENCH_PROFILE"); dir != "" {
-		urls := map[string]string{"fe": c.FE.HTTPURL()}
-		for i, cn := range c.CNs {
-			urls[fmt.Sprintf("cn%d", i)] = "http://" + cn.Host + ":8040"
+		urls := map[string]string{"fe": c.FEs()[0].HTTPURL()}
+		for i, cn := range c.CNs() {
+			urls[fmt.Sprintf("cn%d", i)] = "http://" + cn.Host() + ":8040"
 		}
 		for who, base := range urls {
 			p.profs.Add(1)
@@ -236,12 +236,12 @@ func startPhase(b *testing.B, c *Cluster, name string, profileSeconds int) *peak
 
 // report adds the phase's peak RSS figures to the benchmark.
 func (p *peaks) report(b *testing.B) {
-	fe, err := PeakRSS(p.c.FE.PID())
+	fe, err := PeakRSS(p.c.FEs()[0].PID())
 	if err != nil {
 		b.Fatal(err)
 	}
 	var cnPeak int64
-	for _, cn := range p.c.CNs {
+	for _, cn := range p.c.CNs() {
 		if r, err := PeakRSS(cn.PID()); err == nil && r > cnPeak {
 			cnPeak = r
 		}

@@ -63,13 +63,13 @@ func TestLakeCrashDuringLoads(t *testing.T) {
 	t.Parallel()
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
-	c := StartCluster(t, ClusterOptions{CNs: 2})
-	db := c.FE.DB(t)
+	c := StartCluster(t, WithComputeNodes(2))
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (label VARCHAR(64), seq INT) DUPLICATE KEY(label) DISTRIBUTED BY HASH(seq) BUCKETS 4")
 	const rowsPerLoad = 20
 	load := func(ctx context.Context, label string, stream bool) error {
-		return labelledLoad(ctx, c.FE, label, rowsPerLoad, stream)
+		return labelledLoad(ctx, c.FEs()[0], label, rowsPerLoad, stream)
 	}
 
 	var mu sync.Mutex
@@ -103,32 +103,31 @@ func TestLakeCrashDuringLoads(t *testing.T) {
 		victim := rng.IntN(3)
 		switch victim {
 		case 0:
-			c.FE.Kill()
+			c.FEs()[0].Kill()
 		default:
-			c.CNs[victim-1].Kill()
+			c.CNs()[victim-1].Kill()
 		}
 		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond) // how long it stays down
 		cancel()
 		wg.Wait()
 		if victim == 0 {
-			c.FE.Restart(t)
+			restart(t, c.FEs()[0])
 		} else {
-			require.NoError(t, c.CNs[victim-1].Start(context.Background()))
+			require.NoError(t, c.CNs()[victim-1].Start(context.Background()))
 		}
 		require.NoError(t, c.WaitComputeNodes(context.Background(), 2))
 		t.Logf("round %d: killed %s; %d loads so far", round, []string{"the FE", "CN 1", "CN 2"}[victim], len(outcomes))
 	}
 
 	// Let every committed load publish and every orphan time out.
-	db = c.FE.DB(t)
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	db = c.FEs()[0].DB(t)
+	_ = WaitFor(context.Background(), 90*time.Second, func() error {
 		pending := queryStrings(t, db, "SELECT COUNT(*) FROM information_schema.loads WHERE state NOT IN ('FINISHED', 'CANCELLED')")
-		if pending[0][0] == "0" {
-			break
+		if pending[0][0] != "0" {
+			return fmt.Errorf("%s loads pending", pending[0][0])
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	}) // the checks below say what is wrong when some stay pending
 	counts := map[string]int{}
 	for _, r := range queryStrings(t, db, "SELECT label, COUNT(*) FROM d.t GROUP BY label") {
 		var n int

@@ -17,9 +17,9 @@ import (
 // LIMIT, partition pruning, and removing a compute node.
 func TestLakeSQLSurface(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{CNs: 2})
-	db := c.FE.DB(t)
-	out, err := mysqlCLI(t, c.FE, `
+	c := StartCluster(t, WithComputeNodes(2))
+	db := c.FEs()[0].DB(t)
+	out, err := mysqlCLI(t, c.FEs()[0], `
 CREATE DATABASE shop;
 USE shop;
 CREATE TABLE orders (
@@ -69,7 +69,7 @@ SELECT * FROM orders WHERE id = 6;
 	}
 
 	// A Stream Load naming a column twice is refused, nothing loaded.
-	resp, err := c.FE.StreamLoad(context.Background(), "shop", "orders", "dup_columns", []byte("7,2024-01-01,7\n"),
+	resp, err := c.FEs()[0].StreamLoad(context.Background(), "shop", "orders", "dup_columns", []byte("7,2024-01-01,7\n"),
 		map[string]string{"column_separator": ",", "columns": "id,day,id"})
 	require.NoError(t, err)
 	require.Equal(t, "Fail", resp["Status"])
@@ -102,8 +102,8 @@ SELECT * FROM orders WHERE id = 6;
 		}
 	}
 	require.Positive(t, removed)
-	for _, cn := range c.CNs {
-		require.NoError(t, os.RemoveAll(filepath.Join(cn.StorageRoot(), "cache")))
+	for _, cn := range c.CNs() {
+		require.NoError(t, os.RemoveAll(filepath.Join(storageRoot(t, cn), "cache")))
 	}
 	require.Equal(t, [][]string{{"1"}, {"2"}}, queryStrings(t, db, "SELECT id FROM shop.orders WHERE day < '2024-02-01' ORDER BY id"))
 	require.Equal(t, [][]string{{"5"}, {"6"}}, queryStrings(t, db, "SELECT id FROM shop.orders WHERE day >= '2024-03-01' ORDER BY id"))
@@ -115,10 +115,10 @@ SELECT * FROM orders WHERE id = 6;
 	// node is refused with StarRocks' message.
 	_, err = db.Exec(`ALTER SYSTEM DROP COMPUTE NODE "127.0.0.1:9050"`)
 	requireMySQLError(t, err, 1064, "compute node does not exists[127.0.0.1:9050]")
-	mustExec(t, db, `ALTER SYSTEM DROP COMPUTE NODE "`+c.CNs[1].HeartbeatAddr()+`"`)
+	mustExec(t, db, `ALTER SYSTEM DROP COMPUTE NODE "`+c.CNs()[1].HeartbeatAddr()+`"`)
 	nodes := queryStrings(t, db, "SHOW COMPUTE NODES")
 	require.Len(t, nodes, 1)
-	require.Equal(t, c.CNs[0].Host, nodes[0][1])
+	require.Equal(t, c.CNs()[0].Host(), nodes[0][1])
 	require.Equal(t, [][]string{{"1", "ann", "10.50"}, {"2", "bob", "20.00"}, {"4", "NULL", "99.99"}, {"6", "NULL", "7.75"}},
 		queryStrings(t, db, "SELECT * FROM shop.big_orders ORDER BY id"))
 }

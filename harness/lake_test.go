@@ -55,7 +55,7 @@ DISTRIBUTED BY HASH(user);`
 // store opens the cluster's bucket the way a compute node does.
 func (c *Cluster) store(t *testing.T) *volume.Store {
 	t.Helper()
-	st, err := volume.Open(context.Background(), c.MinIO.Location(c.Bucket, ""), c.MinIO.VolumeProps())
+	st, err := volume.Open(context.Background(), c.MinIO().Location(c.Bucket(), ""), c.MinIO().VolumeProps())
 	require.NoError(t, err)
 	t.Cleanup(st.Close)
 	return st
@@ -94,11 +94,11 @@ func streamLoad(t *testing.T, fe *FE, db, table, label string, data string, head
 // Stream Load and checks the rows and where the objects live.
 func TestLakeQuickstart(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{})
-	db := c.FE.DB(t)
+	c := StartCluster(t)
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE load_test")
 	mustExec(t, db, "USE load_test")
-	conn, err := sql.Open("mysql", c.FE.DSN("root", "", "load_test"))
+	conn, err := sql.Open("mysql", c.FEs()[0].DSN("root", "", "load_test"))
 	require.NoError(t, err)
 	defer conn.Close()
 	mustExec(t, conn, quickstartDupTable)
@@ -124,13 +124,13 @@ VALUES
 	requireMySQLError(t, err, 1064, "The row is out of partition ranges. Please add a new partition. Row: [2015-09-14 00:00:00, #de.wikipedia, late")
 
 	// Stream Load through the FE's redirect, with curl.
-	resp := streamLoad(t, c.FE, "load_test", "source_wiki_edit", "sl1",
+	resp := streamLoad(t, c.FEs()[0], "load_test", "source_wiki_edit", "sl1",
 		"2015-09-12 07:00:00,#fr.wikipedia,PereBot,0,1,0,1,0,17,17,0\n2015-09-12 13:00:00,#cn.wikipedia,GELongstreet,0,0,0,0,0,36,36,0\n",
 		"column_separator:,")
 	require.Equal(t, "Success", resp["Status"], resp)
 	require.Equal(t, "OK", resp["Message"])
 	require.EqualValues(t, 2, resp["NumberLoadedRows"])
-	resp = streamLoad(t, c.FE, "load_test", "source_wiki_edit", "sl1", "2015-09-12 07:00:00,#fr.wikipedia,Again,0,1,0,1,0,17,17,0\n", "column_separator:,")
+	resp = streamLoad(t, c.FEs()[0], "load_test", "source_wiki_edit", "sl1", "2015-09-12 07:00:00,#fr.wikipedia,Again,0,1,0,1,0,17,17,0\n", "column_separator:,")
 	require.Equal(t, "Label Already Exists", resp["Status"], resp)
 	require.Equal(t, "FINISHED", resp["ExistingJobStatus"])
 
@@ -178,7 +178,7 @@ VALUES
 	}
 	require.True(t, sawMeta && sawData)
 	serviceID := re.FindStringSubmatch(keys[0])[1]
-	require.Equal(t, "s3://"+c.Bucket+"/TestLakeQuickstart/"+serviceID+"/db"+dbID+"/"+tableID, tables[0][10],
+	require.Equal(t, "s3://"+c.Bucket()+"/TestLakeQuickstart/"+serviceID+"/db"+dbID+"/"+tableID, tables[0][10],
 		"SHOW PROC '/dbs/<id>' shows the table's storage path")
 }
 
@@ -186,8 +186,8 @@ VALUES
 // nothing; with two CNs, stopping one moves its tablets to the other.
 func TestLakeCacheWipeAndFailover(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{CNs: 2})
-	db := c.FE.DB(t)
+	c := StartCluster(t, WithComputeNodes(2))
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (k INT, v VARCHAR(20)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 8")
 	var values []string
@@ -199,7 +199,7 @@ func TestLakeCacheWipeAndFailover(t *testing.T) {
 	require.Equal(t, want, queryStrings(t, db, "SELECT COUNT(*), SUM(k) FROM d.t"))
 
 	// Wipe the cache of the first CN while it is down.
-	cn := c.CNs[0]
+	cn := c.CNs()[0]
 	cn.Stop()
 	require.NoError(t, cn.WipeStorage())
 	require.NoError(t, cn.Start(context.Background()))
@@ -207,7 +207,7 @@ func TestLakeCacheWipeAndFailover(t *testing.T) {
 	require.Equal(t, want, queryStrings(t, db, "SELECT COUNT(*), SUM(k) FROM d.t"))
 
 	// Stop the second CN: once it is marked dead, the first serves everything.
-	c.CNs[1].Stop()
+	c.CNs()[1].Stop()
 	require.NoError(t, c.WaitComputeNodes(context.Background(), 1))
 	require.Equal(t, want, queryStrings(t, db, "SELECT COUNT(*), SUM(k) FROM d.t"))
 	nodes := queryStrings(t, db, "SHOW COMPUTE NODES")
@@ -215,8 +215,8 @@ func TestLakeCacheWipeAndFailover(t *testing.T) {
 	for _, n := range nodes {
 		alive[n[1]] = n[8] + "/" + n[24]
 	}
-	require.Equal(t, "true/8", alive[c.CNs[0].Host], "the live CN serves all 8 tablets")
-	require.Equal(t, "false/0", alive[c.CNs[1].Host])
+	require.Equal(t, "true/8", alive[c.CNs()[0].Host()], "the live CN serves all 8 tablets")
+	require.Equal(t, "false/0", alive[c.CNs()[1].Host()])
 	mustExec(t, db, "INSERT INTO d.t VALUES (1000, 'after')")
 	require.Equal(t, [][]string{{"501"}}, queryStrings(t, db, "SELECT COUNT(*) FROM d.t"))
 }
@@ -226,17 +226,17 @@ func TestLakeCacheWipeAndFailover(t *testing.T) {
 // makes queries fail naming the object, never return wrong rows.
 func TestLakeStorageOutageAndCorruption(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{})
-	db := c.FE.DB(t)
+	c := StartCluster(t)
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (k INT, v VARCHAR(20)) DISTRIBUTED BY HASH(k) BUCKETS 2")
 	mustExec(t, db, "INSERT INTO d.t VALUES (1, 'one'), (2, 'two')")
 
-	require.NoError(t, c.MinIO.Stop())
+	require.NoError(t, c.MinIO().Stop())
 	_, err := db.Exec("INSERT INTO d.t WITH LABEL during_outage VALUES (3, 'three')")
 	require.Error(t, err)
 	require.Regexp(t, `Failed to write tablet \d+ on compute node .*: s3://minirocks/.*: object storage at .* is unreachable`, err.Error())
-	require.NoError(t, c.MinIO.Start(context.Background()))
+	require.NoError(t, c.MinIO().Start(context.Background()))
 	require.Equal(t, [][]string{{"1", "one"}, {"2", "two"}}, queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"))
 	require.Equal(t, [][]string{{"CANCELLED"}}, queryStrings(t, db, "SELECT state FROM information_schema.loads WHERE label = 'during_outage'"))
 	mustExec(t, db, "INSERT INTO d.t WITH LABEL during_outage VALUES (3, 'three')")
@@ -256,8 +256,8 @@ func TestLakeStorageOutageAndCorruption(t *testing.T) {
 	data[len(data)/2] ^= 0x55
 	require.NoError(t, st.PutBytes(context.Background(), seg, data))
 	// Drop cached copies so the node reads the corrupted object.
-	for _, cn := range c.CNs {
-		require.NoError(t, os.RemoveAll(filepath.Join(cn.StorageRoot(), "cache")))
+	for _, cn := range c.CNs() {
+		require.NoError(t, os.RemoveAll(filepath.Join(storageRoot(t, cn), "cache")))
 	}
 	_, err = db.Query("SELECT * FROM d.t")
 	require.Error(t, err)
@@ -269,24 +269,20 @@ func TestLakeStorageOutageAndCorruption(t *testing.T) {
 // files the visible version references.
 func TestLakeVacuum(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{FEConf: "lake_autovacuum_grace_period_minutes = 0\nlake_compaction_score_selector_min_score = 4\n"})
-	db := c.FE.DB(t)
+	c := StartCluster(t, WithFEConf("lake_autovacuum_grace_period_minutes = 0\nlake_compaction_score_selector_min_score = 4\n"))
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (k INT, v INT SUM) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
 	for i := 0; i < 6; i++ {
 		mustExec(t, db, fmt.Sprintf("INSERT INTO d.t VALUES (1, %d), (%d, 1)", i, i+10))
 	}
 	// Automatic compaction (4 versions since the last) and vacuum run in the background.
-	deadline := time.Now().Add(60 * time.Second)
-	var parts [][]string
-	for {
-		parts = queryStrings(t, db, "SHOW PARTITIONS FROM d.t")
-		if parts[0][2] != "0" || time.Now().After(deadline) {
-			break
+	waitFor(t, 60*time.Second, func() error {
+		if parts := queryStrings(t, db, "SHOW PARTITIONS FROM d.t"); parts[0][2] == "0" {
+			return fmt.Errorf("no compaction ran yet (CompactVersion 0): %v", parts[0])
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.NotEqual(t, "0", parts[0][2], "a compaction ran (CompactVersion)")
+		return nil
+	})
 	require.Equal(t, [][]string{{"1", "15"}, {"10", "1"}, {"15", "1"}},
 		queryStrings(t, db, "SELECT k, v FROM d.t WHERE k IN (1, 10, 15) ORDER BY k"))
 
@@ -312,15 +308,14 @@ func TestLakeVacuum(t *testing.T) {
 		return want
 	}
 	var got, want []string
-	for time.Now().Before(deadline) {
+	waitFor(t, 60*time.Second, func() error {
 		got, want = c.objects(t), expected()
 		sort.Strings(got)
-		if strings.Join(got, "\n") == strings.Join(want, "\n") {
-			break
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			return fmt.Errorf("vacuum leaves %v, the visible version references %v", got, want)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	require.Equal(t, want, got, "vacuum leaves exactly what the visible version references")
+		return nil
+	})
 	require.Len(t, want, 2+2, "two tablets: one meta and one compacted segment each")
 }
 
@@ -335,8 +330,8 @@ func mustAtoi(t *testing.T, s string) int64 {
 // of expired entries from object storage.
 func TestLakeRecycleBin(t *testing.T) {
 	t.Parallel()
-	c := StartCluster(t, ClusterOptions{FEConf: "catalog_trash_expire_second = 3\n"})
-	db := c.FE.DB(t)
+	c := StartCluster(t, WithFEConf("catalog_trash_expire_second = 3\n"))
+	db := c.FEs()[0].DB(t)
 	mustExec(t, db, "CREATE DATABASE d")
 	mustExec(t, db, "CREATE TABLE d.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1")
 	mustExec(t, db, "INSERT INTO d.t VALUES (1), (2)")
@@ -355,11 +350,12 @@ func TestLakeRecycleBin(t *testing.T) {
 	mustExec(t, db, "DROP TABLE d.t")
 	_, err = db.Exec("RECOVER TABLE d.nope")
 	requireMySQLError(t, err, 5502, "Unknown table 'nope'")
-	deadline := time.Now().Add(60 * time.Second)
-	for len(c.objects(t)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	require.Empty(t, c.objects(t), "erased tables leave no objects")
+	waitFor(t, 60*time.Second, func() error {
+		if objs := c.objects(t); len(objs) > 0 {
+			return fmt.Errorf("erased tables leave objects: %v", objs)
+		}
+		return nil
+	})
 	_, err = db.Exec("RECOVER TABLE d.t")
 	requireMySQLError(t, err, 5502, "Unknown table 't'")
 }

@@ -15,9 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -80,8 +78,10 @@ func MinIOBinary() (string, error) {
 	if p := os.Getenv("MINIROCKS_MINIO"); try(p, " ($MINIROCKS_MINIO)") {
 		return p, nil
 	}
-	if p := filepath.Join(moduleRoot(), ".tools", "bin", "minio"); try(p, "") {
-		return p, nil
+	if root, err := ModuleRoot(context.Background()); err == nil {
+		if p := filepath.Join(root, ".tools", "bin", "minio"); try(p, "") {
+			return p, nil
+		}
 	}
 	if gp := minioGoPath(); gp != "" {
 		if p := filepath.Join(gp, "bin", "minio"); try(p, "") {
@@ -108,12 +108,29 @@ func minioGoPath() string {
 	return ""
 }
 
-// LaunchMinIO starts MinIO with its drive under dir and waits until it
-// serves requests. binary "" means MinIOBinary(). host "" reserves a fresh
+// LaunchMinIO starts MinIO with its drive under dir and waits, up to a
+// minute, until it serves requests: NewMinIO then Start.
+func LaunchMinIO(dir, binary, host string) (*MinIO, error) {
+	m, err := NewMinIO(dir, binary, host)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewMinIO prepares a MinIO with its drive under dir, not started, with
+// fresh random root credentials (set AccessKey and SecretKey before Start
+// to choose them). binary "" means MinIOBinary(). host "" reserves a fresh
 // loopback host (released by Close); MinIO listens on port 9000 of the
 // host, or on another free port when 9000 or 9001 is taken there. Output
 // goes to dir/minio.log.
-func LaunchMinIO(dir, binary, host string) (*MinIO, error) {
+func NewMinIO(dir, binary, host string) (*MinIO, error) {
 	if binary == "" {
 		b, err := MinIOBinary()
 		if err != nil {
@@ -130,7 +147,7 @@ func LaunchMinIO(dir, binary, host string) (*MinIO, error) {
 	}
 	m := &MinIO{Dir: abs, Binary: binary, AccessKey: "minirocks-" + minioRandomHex(4), SecretKey: "mrsecret-" + minioRandomHex(16)}
 	if host == "" {
-		h, err := reserveHost()
+		h, err := ReserveHost()
 		if err != nil {
 			return nil, fmt.Errorf("reserve a loopback host for MinIO: %w", err)
 		}
@@ -143,12 +160,6 @@ func LaunchMinIO(dir, binary, host string) (*MinIO, error) {
 	}
 	m.Host = host
 	m.Endpoint = net.JoinHostPort(host, strconv.Itoa(port))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		m.Close()
-		return nil, err
-	}
 	return m, nil
 }
 
@@ -173,22 +184,6 @@ func pickMinIOPort(host string) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// StartMinIO launches a MinIO for a test in a temp dir; the test's cleanup
-// kills it and releases its host.
-func StartMinIO(tb testing.TB) *MinIO {
-	tb.Helper()
-	bin, err := MinIOBinary()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := LaunchMinIO(tb.TempDir(), bin, "")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(m.Close)
-	return m
 }
 
 // Start runs the server (again: same dir, address and credentials) and
@@ -260,34 +255,29 @@ func minioFreeEnv() []string {
 func (m *MinIO) waitLive(ctx context.Context, exited <-chan struct{}) error {
 	hc := &http.Client{Timeout: time.Second}
 	url := "http://" + m.Endpoint + "/minio/health/live"
-	var last error
-	for {
+	gone := func() error {
 		select {
 		case <-exited:
 			return fmt.Errorf("MinIO exited (%v) before it was ready", m.exitState())
 		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			switch {
-			case resp.StatusCode != http.StatusOK:
-				err = fmt.Errorf("GET %s: %s", url, resp.Status)
-			case resp.Header.Get("X-Minio-Server-Status") == "offline":
-				err = errors.New("object layer not initialised yet")
-			default:
-				return nil
-			}
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last: %v)", ctx.Err(), last)
-		case <-exited:
-		case <-time.After(50 * time.Millisecond):
+			return nil
 		}
 	}
+	return waitReady(ctx, time.Hour, gone, func() error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		case resp.Header.Get("X-Minio-Server-Status") == "offline":
+			return errors.New("object layer not initialised yet")
+		}
+		return nil
+	})
 }
 
 func (m *MinIO) exitState() string {
@@ -436,29 +426,25 @@ func (m *MinIO) CreateBucket(ctx context.Context, name string) error {
 	return nil
 }
 
-var (
-	minioBucketSeq     atomic.Int64
-	minioBucketInvalid = regexp.MustCompile(`[^a-z0-9-]+`)
-)
+// minioBucketInvalid matches what a bucket name may not hold.
+var minioBucketInvalid = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// NewBucket creates a bucket named after the test, unique across tests,
-// processes and MinIO instances, and returns its name.
-func (m *MinIO) NewBucket(tb testing.TB) string {
-	tb.Helper()
-	base := strings.Trim(minioBucketInvalid.ReplaceAllString(strings.ToLower(tb.Name()), "-"), "-")
+// NewBucket creates a bucket whose name starts with base (lowered, cut to
+// 40 characters), unique across callers, processes and MinIO instances,
+// and returns its name.
+func (m *MinIO) NewBucket(ctx context.Context, base string) (string, error) {
+	base = strings.Trim(minioBucketInvalid.ReplaceAllString(strings.ToLower(base), "-"), "-")
 	if len(base) > 40 {
 		base = strings.TrimRight(base[:40], "-")
 	}
 	if base == "" {
-		base = "test"
+		base = "bucket"
 	}
-	name := fmt.Sprintf("%s-%d-%s", base, minioBucketSeq.Add(1), minioRandomHex(3))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	name := fmt.Sprintf("%s-%s", base, minioRandomHex(5))
 	if err := m.CreateBucket(ctx, name); err != nil {
-		tb.Fatalf("%v\n%s", err, m.LogTail(20))
+		return "", fmt.Errorf("%v\n%s", err, m.LogTail(20))
 	}
-	return name
+	return name, nil
 }
 
 func minioRandomHex(n int) string {

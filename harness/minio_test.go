@@ -61,7 +61,7 @@ func TestMinIOLifecycle(t *testing.T) {
 	require.NotContains(t, string(cmdline), m.SecretKey)
 
 	// Buckets: names are valid, unique per call, and a duplicate is refused.
-	b1, b2 := m.NewBucket(t), m.NewBucket(t)
+	b1, b2 := newBucket(t, m), newBucket(t, m)
 	require.NotEqual(t, b1, b2)
 	for _, b := range []string{b1, b2} {
 		require.Regexp(t, regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`), b)
@@ -110,7 +110,7 @@ func TestMinIOParallelInstances(t *testing.T) {
 	require.NotEqual(t, a.Host, b.Host)
 	require.NotEqual(t, a.SecretKey, b.SecretKey)
 
-	ba := a.NewBucket(t)
+	ba := newBucket(t, a)
 	sa, err := volume.Open(ctx, a.Location(ba, ""), a.VolumeProps())
 	require.NoError(t, err)
 	defer sa.Close()
@@ -138,7 +138,7 @@ func TestMinIOParallelInstances(t *testing.T) {
 
 func TestMinIOOnGivenHost(t *testing.T) {
 	t.Parallel()
-	h := ReserveHost(t)
+	h := ReserveTestHost(t)
 	// Something else already holds 9000 on this host: MinIO takes another port.
 	l, err := net.Listen("tcp", h.Addr+":9000")
 	require.NoError(t, err)

@@ -16,7 +16,7 @@ func mysqlCLI(t *testing.T, fe *FE, script string, args ...string) (string, erro
 	t.Helper()
 	bin, err := exec.LookPath("mysql")
 	require.NoError(t, err, "the mysql client is needed (make setup installs default-mysql-client)")
-	cmd := exec.Command(bin, append([]string{"-h", fe.Host, "-P", "9030", "-uroot", "--batch"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"-h", fe.Host(), "-P", "9030", "-uroot", "--batch"}, args...)...)
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -64,7 +64,7 @@ func TestPreparedStatements(t *testing.T) {
 	t.Parallel()
 	fe := StartFE(t, FEOptions{})
 	c := mysql.NewConfig()
-	c.User, c.Net, c.Addr = "root", "tcp", fe.Host+":9030"
+	c.User, c.Net, c.Addr = "root", "tcp", fe.Host()+":9030"
 	db, err := sql.Open("mysql", c.FormatDSN())
 	require.NoError(t, err)
 	defer db.Close()

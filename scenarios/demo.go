@@ -1,8 +1,10 @@
 // Package scenarios runs whole drills end to end and writes their reports.
 // Today it holds the frontend crash-recovery demonstration that `minirocks
-// demo` runs: a real FE process is deployed the StarRocks way, loaded with
-// DDL from several clients, killed with SIGKILL mid-stream, restarted, and
-// checked statement by statement.
+// demo` runs: a cluster is launched through package harness (an FE
+// deployed the StarRocks way, with its object storage), loaded with DDL
+// from several clients, its FE killed with SIGKILL mid-stream, restarted,
+// and checked statement by statement. Drills use only harness' public API,
+// so they run unchanged on any harness backend.
 package scenarios
 
 import (
@@ -19,7 +21,6 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // the MySQL protocol client the demo talks through
 
-	"github.com/minirocks/minirocks/fe/journal"
 	"github.com/minirocks/minirocks/harness"
 )
 
@@ -33,18 +34,29 @@ type DemoOptions struct {
 	Seed uint64
 	// Out receives progress lines.
 	Out io.Writer
+	// Cluster are further harness options for the demo's cluster (after
+	// the demo's own), e.g. harness.WithBackend or harness.WithMinIOCredentials.
+	Cluster []harness.Option
 }
 
 // DemoResult summarises a demo run.
 type DemoResult struct {
-	Seed         uint64
+	// Seed is the seed the run used (replay with DemoOptions.Seed).
+	Seed uint64
+	// Acknowledged counts the statements acknowledged before the kill.
 	Acknowledged int
-	InFlight     int
-	Verified     int
-	RTO          time.Duration
-	JournalID    string
-	Images       int
-	ReportPath   string
+	// InFlight counts the statements sent but not answered at the kill.
+	InFlight int
+	// Verified counts the acknowledged statements found after the restart.
+	Verified int
+	// RTO is the time from the restart to the first successful query.
+	RTO time.Duration
+	// Images counts the FE's image files on disk after the crash.
+	Images int
+	// ReportPath is the Markdown report.
+	ReportPath string
+	// LogDir holds copies of the FE's logs.
+	LogDir string
 }
 
 type timelineEntry struct {
@@ -67,19 +79,18 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	}
 	step("minirocks demo: frontend crash recovery (seed %d; replay with --seed %d)", opts.Seed, opts.Seed)
 
-	fe, err := harness.DeployFE(harness.FEOptions{
-		Dir: filepath.Join(opts.Dir, "cluster"), Binary: opts.Binary, Name: "demo",
-		Conf: "edit_log_roll_num = 500\ncheckpoint_interval_second = 1\n",
-	})
+	launch := append([]harness.Option{
+		harness.WithName("demo"), harness.WithDir(filepath.Join(opts.Dir, "cluster")), harness.WithBinary(opts.Binary),
+		harness.WithComputeNodes(0), harness.WithFEConf("edit_log_roll_num = 500\ncheckpoint_interval_second = 1\n"),
+	}, opts.Cluster...)
+	c, err := harness.Launch(ctx, launch...)
 	if err != nil {
 		return nil, err
 	}
-	defer fe.Close()
-	step("deployed a StarRocks-style install tree in %s (FE host %s)", fe.Layout.Root, fe.Host)
-	if err := fe.Start(ctx); err != nil {
-		return nil, err
-	}
-	step("fe/bin/start_fe.sh started the FE; it answers on %s:9030", fe.Host)
+	defer c.Close()
+	fe := c.FEs()[0]
+	step("launched a cluster in %s on the %s backend: a StarRocks-style install tree, MinIO on %s", c.Dir(), c.Backend().Name(), c.ObjectStorage().Endpoint)
+	step("fe/bin/start_fe.sh started the FE; it answers on %s", fe.QueryAddr())
 
 	db, err := sql.Open("mysql", fe.DSN("root", "", ""))
 	if err != nil {
@@ -145,7 +156,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 		}
 	}
 	step("kill -9: the FE died with %d statements acknowledged and %d in flight", res.Acknowledged, res.InFlight)
-	images, _ := journal.ListImages(fe.MetaDir())
+	images, _ := fe.Images()
 	res.Images = len(images)
 	step("meta dir after the crash: %d images (checkpoints) plus the raft journal", len(images))
 
@@ -156,7 +167,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	res.RTO = time.Since(restart)
 	step("restarted with fe/bin/start_fe.sh: first successful query %v after start (newest valid image + journal replay)", res.RTO.Round(time.Millisecond))
 
-	db2, err := sql.Open("mysql", fe.DSN("root", "", ""))
+	db2, err := sql.Open("mysql", c.DSN())
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +224,15 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	fe.Stop()
 	step("stopped the FE cleanly")
 
-	res.ReportPath = filepath.Join(opts.Dir, "report.md")
-	if err := writeDemoReport(res, timeline, fe, res.ReportPath); err != nil {
+	res.LogDir = filepath.Join(opts.Dir, "logs", fe.Name())
+	if err := copyLogs(fe.Node(), res.LogDir); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(opts.Out, "\nreport: %s\nlogs:   %s\n", res.ReportPath, filepath.Join(fe.Layout.FEHome(), "log"))
+	res.ReportPath = filepath.Join(opts.Dir, "report.md")
+	if err := writeDemoReport(res, timeline, c.Dir(), res.ReportPath); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(opts.Out, "\nreport: %s\nlogs:   %s\n", res.ReportPath, res.LogDir)
 	return res, nil
 }
 
@@ -228,7 +243,25 @@ func shorten(s string, n int) string {
 	return s[:n] + " ..."
 }
 
-func writeDemoReport(res *DemoResult, timeline []timelineEntry, fe *harness.FE, path string) error {
+// copyLogs copies a node's logs into dir, through the backend (the node
+// may not be a local process).
+func copyLogs(n harness.Node, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range n.LogNames() {
+		data, err := n.ReadLog(name)
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeDemoReport(res *DemoResult, timeline []timelineEntry, clusterDir, path string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# minirocks demo: frontend crash recovery\n\n")
 	fmt.Fprintf(&b, "Verdict: **PASS**: every acknowledged statement survived SIGKILL.\n\n")
@@ -241,7 +274,7 @@ func writeDemoReport(res *DemoResult, timeline []timelineEntry, fe *harness.FE, 
 	for _, e := range timeline {
 		fmt.Fprintf(&b, "- `+%7.3fs` %s\n", e.at.Sub(start).Seconds(), e.what)
 	}
-	fmt.Fprintf(&b, "\n## Where things are\n\n- install tree: `%s`\n- FE log: `%s`\n",
-		fe.Layout.Root, filepath.Join(fe.Layout.FEHome(), "log", "fe.log"))
+	fmt.Fprintf(&b, "\n## Where things are\n\n- cluster (install trees, MinIO drive): `%s`\n- FE logs: `%s`\n",
+		clusterDir, res.LogDir)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/minirocks/minirocks/harness"
+	"github.com/minirocks/minirocks/harness/harnesstest"
 )
 
 // TestDemo runs the flagship demonstration exactly as `make demo` does.
@@ -17,7 +19,9 @@ func TestDemo(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	dir := t.TempDir()
-	res, err := RunDemo(context.Background(), DemoOptions{Dir: dir, Binary: harness.Binary(t), Out: &out})
+	const secret = "demo-SECRET-do-not-print"
+	res, err := RunDemo(context.Background(), DemoOptions{Dir: dir, Binary: harnesstest.Binary(t), Out: &out,
+		Cluster: []harness.Option{harness.WithMinIOCredentials("demo-access", secret)}})
 	require.NoError(t, err, out.String())
 	require.Greater(t, res.Acknowledged, 0)
 	require.Equal(t, res.Acknowledged, res.Verified)
@@ -25,5 +29,10 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(report), "Verdict: **PASS**")
 	require.Contains(t, out.String(), "PASS: all ")
-	require.False(t, strings.Contains(out.String()+string(report), harness.TestS3SecretKey), "the S3 secret leaked into the demo output")
+	require.False(t, strings.Contains(out.String()+string(report), secret), "the S3 secret leaked into the demo output")
+	for _, name := range []string{"fe.log", "fe.out"} {
+		data, err := os.ReadFile(filepath.Join(res.LogDir, name))
+		require.NoError(t, err)
+		require.NotContains(t, string(data), secret, "the S3 secret leaked into %s", name)
+	}
 }

@@ -14,12 +14,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/minirocks/minirocks/harness"
+	"github.com/minirocks/minirocks/harness/harnesstest"
 	"github.com/minirocks/minirocks/volume"
 	"github.com/minirocks/minirocks/volume/layout"
 )
 
-// These tests run against a real MinIO the test starts (harness.StartMinIO);
+// These tests run against a real MinIO the test starts (harnesstest.StartMinIO);
 // every test has its own MinIO or at least its own bucket, so they run in
 // parallel.
 
@@ -52,8 +52,8 @@ type onlyReader struct{ io.Reader }
 func TestStoreRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	bucket := m.NewBucket(t)
+	m := harnesstest.StartMinIO(t)
+	bucket := harnesstest.NewBucket(t, m)
 	s := openStore(t, m.Location(bucket, "/lake/v1/"), m.VolumeProps())
 	require.Equal(t, bucket, s.Bucket())
 	require.Equal(t, "lake/v1", s.Prefix())
@@ -151,8 +151,8 @@ func TestStoreRoundTrip(t *testing.T) {
 func TestStoreMultipartPut(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	s := openStore(t, m.Location(m.NewBucket(t), "mp"), m.VolumeProps())
+	m := harnesstest.StartMinIO(t)
+	s := openStore(t, m.Location(harnesstest.NewBucket(t, m), "mp"), m.VolumeProps())
 
 	// 37 MiB of unknown length: three parts of at most 16 MiB.
 	data := randomBytes(t, 37<<20+123)
@@ -192,8 +192,8 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire"
 func TestStoreNotFound(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	bucket := m.NewBucket(t)
+	m := harnesstest.StartMinIO(t)
+	bucket := harnesstest.NewBucket(t, m)
 	s := openStore(t, m.Location(bucket, "p"), m.VolumeProps())
 
 	_, err := s.Get(ctx, "missing/key")
@@ -236,7 +236,7 @@ func TestStoreUnreachableFailsFast(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// A reserved loopback host nobody listens on: connections are refused.
-	host := harness.ReserveHost(t).Addr + ":9000"
+	host := harnesstest.ReserveHost(t).Addr + ":9000"
 	secret := "unreachable-SECRET-" + t.Name()
 	for _, endpoint := range []string{host, "http://" + host} {
 		s := openStore(t, "s3://bkt/pre", map[string]string{
@@ -281,8 +281,8 @@ func TestStoreUnreachableFailsFast(t *testing.T) {
 func TestStoreBadCredentialsNeverShowSecret(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	bucket := m.NewBucket(t)
+	m := harnesstest.StartMinIO(t)
+	bucket := harnesstest.NewBucket(t, m)
 
 	wrong := maps.Clone(m.VolumeProps())
 	wrong[volume.PropSecretKey] = "wrong-SECRET-" + t.Name()
@@ -321,8 +321,8 @@ func TestStoreBadCredentialsNeverShowSecret(t *testing.T) {
 func TestStoreOutageHeals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	s := openStore(t, m.Location(m.NewBucket(t), "heal"), m.VolumeProps())
+	m := harnesstest.StartMinIO(t)
+	s := openStore(t, m.Location(harnesstest.NewBucket(t, m), "heal"), m.VolumeProps())
 	require.NoError(t, s.PutBytes(ctx, "before", []byte("survives")))
 
 	require.NoError(t, m.Stop())
@@ -353,8 +353,8 @@ func TestStoreOutageHeals(t *testing.T) {
 func TestStoreBucketAndPrefixIsolation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	b1, b2 := m.NewBucket(t), m.NewBucket(t)
+	m := harnesstest.StartMinIO(t)
+	b1, b2 := harnesstest.NewBucket(t, m), harnesstest.NewBucket(t, m)
 	require.NotEqual(t, b1, b2)
 	s1 := openStore(t, m.Location(b1, ""), m.VolumeProps())
 	s2 := openStore(t, m.Location(b2, ""), m.VolumeProps())
@@ -385,8 +385,8 @@ func TestStoreBucketAndPrefixIsolation(t *testing.T) {
 func TestStoreParallelClients(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := harness.StartMinIO(t)
-	s := openStore(t, m.Location(m.NewBucket(t), "par"), m.VolumeProps())
+	m := harnesstest.StartMinIO(t)
+	s := openStore(t, m.Location(harnesstest.NewBucket(t, m), "par"), m.VolumeProps())
 	errs := make(chan error, 16)
 	for i := range 16 {
 		go func() {
