@@ -78,3 +78,72 @@ func TestPreparedStatements(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", "p").Scan(&cnt))
 	require.Equal(t, 1, cnt)
 }
+
+// TestStatementsCheckedWhole: a statement that fails changes nothing, and
+// neither does a text of several statements that the client may not send.
+// Without CLIENT_MULTI_STATEMENTS (go-sql-driver/mysql's default) a query
+// of two statements is refused before the first runs, by COM_QUERY and by
+// the prepared-statement protocol alike; with it, a syntax error in any
+// statement stops the query before its first statement runs.
+func TestStatementsCheckedWhole(t *testing.T) {
+	t.Parallel()
+	fe := StartFE(t, FEOptions{})
+	dsn := func(multi, interpolate bool) string {
+		c, err := mysql.ParseDSN(fe.DSN("root", "", ""))
+		require.NoError(t, err)
+		c.MultiStatements, c.InterpolateParams = multi, interpolate
+		return c.FormatDSN()
+	}
+	exists := func(name string) bool {
+		return len(queryStrings(t, fe.DB(t), "SHOW DATABASES LIKE '"+name+"'")) > 0
+	}
+	cases := []struct {
+		name        string
+		multi       bool
+		interpolate bool
+		query       string
+		args        []any
+		wantErr     string
+		created     []string
+		notCreated  []string
+	}{
+		{name: "COM_QUERY, two statements", query: "CREATE DATABASE single_a; SELECT 1",
+			wantErr: "Error 1064 (42000): Multiple statements in one query need the client's CLIENT_MULTI_STATEMENTS capability; nothing was executed",
+			notCreated: []string{"single_a"}},
+		{name: "COM_QUERY, one statement and a trailing semicolon", query: "CREATE DATABASE single_ok;  ",
+			created: []string{"single_ok"}},
+		{name: "COM_QUERY, garbage after the semicolon", query: "CREATE DATABASE single_b; SELEC 1",
+			wantErr: "Error 1064 (HY000): Getting syntax error", notCreated: []string{"single_b"}},
+		// The protocol layer parses a statement to prepare and refuses this one.
+		{name: "prepared with a parameter, two statements", query: "SELECT ?; CREATE DATABASE prep_c",
+			args: []any{1}, interpolate: false, wantErr: "syntax error", notCreated: []string{"prep_c"}},
+		{name: "multi, syntax error in the second statement", multi: true, interpolate: true,
+			query: "CREATE DATABASE multi_a; CREATE DATABSE multi_b", wantErr: "Error 1064 (HY000): Getting syntax error",
+			notCreated: []string{"multi_a", "multi_b"}},
+		{name: "multi, both valid", multi: true, interpolate: true,
+			query: "CREATE DATABASE multi_c; CREATE DATABASE multi_d", created: []string{"multi_c", "multi_d"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t, dsn(tc.multi, tc.interpolate))
+			var err error
+			if tc.args != nil {
+				_, err = db.Exec(tc.query, tc.args...)
+			} else {
+				_, err = db.Exec(tc.query)
+			}
+			for _, name := range tc.notCreated {
+				require.False(t, exists(name), "database %s must not exist: nothing of a refused text runs", name)
+			}
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				require.Contains(t, err.Error(), tc.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			for _, name := range tc.created {
+				require.True(t, exists(name), "database %s was created", name)
+			}
+		})
+	}
+}

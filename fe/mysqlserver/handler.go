@@ -24,6 +24,10 @@ type handler struct {
 
 	mu       sync.Mutex
 	sessions map[uint32]Session
+	// pending is, per connection, the rest of a multi-statement query
+	// whose whole text was already checked: the next ComMultiQuery call
+	// with exactly that text continues it.
+	pending map[uint32]string
 }
 
 func (h *handler) session(c *mysql.Conn) Session {
@@ -45,6 +49,7 @@ func (h *handler) drop(id uint32) {
 	h.mu.Lock()
 	s, ok := h.sessions[id]
 	delete(h.sessions, id)
+	delete(h.pending, id)
 	h.mu.Unlock()
 	if ok {
 		s.Close()
@@ -76,26 +81,43 @@ func (h *handler) ComInitDB(c *mysql.Conn, schema string) error {
 	return toSQLError(h.session(c).UseDB(schema))
 }
 
+// ComQuery runs a query from a client without CLIENT_MULTI_STATEMENTS:
+// one statement; a text with more is refused before anything runs.
 func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, q string, cb mysql.ResultSpoolFn) error {
-	res, rest, err := h.session(c).Run(ctx, q)
+	res, err := h.session(c).RunOne(ctx, q)
 	if err != nil {
 		return toSQLError(err)
-	}
-	if strings.TrimSpace(rest) != "" {
-		return toSQLError(sqlerr.New(sqlerr.ErParse, sqlerr.StateSyntax,
-			"Multiple statements in one query need the client's CLIENT_MULTI_STATEMENTS capability"))
 	}
 	return cb(toSQLResult(res), false)
 }
 
+// ComMultiQuery runs one statement of a multi-statement query and returns
+// the rest, which the server passes back for the next one. The whole text
+// is parsed at its first call, so a syntax error in any statement stops
+// the query before its first statement runs (as StarRocks parses a query
+// whole); a statement that fails when it runs stops the ones after it.
 func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, q string, cb mysql.ResultSpoolFn) (string, error) {
-	res, rest, err := h.session(c).Run(ctx, q)
+	s := h.session(c)
+	h.mu.Lock()
+	continued := h.pending[c.ConnectionID] == q && q != ""
+	delete(h.pending, c.ConnectionID)
+	h.mu.Unlock()
+	if !continued {
+		if err := s.Check(q); err != nil {
+			return "", toSQLError(err)
+		}
+	}
+	res, rest, err := s.Run(ctx, q)
 	if err != nil {
 		return "", toSQLError(err)
 	}
 	more := strings.TrimSpace(rest) != ""
 	if !more {
 		rest = ""
+	} else {
+		h.mu.Lock()
+		h.pending[c.ConnectionID] = rest
+		h.mu.Unlock()
 	}
 	return rest, cb(toSQLResult(res), more)
 }
@@ -112,7 +134,7 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.Pr
 	if err != nil {
 		return toSQLError(err)
 	}
-	res, _, err := h.session(c).Run(ctx, text)
+	res, err := h.session(c).RunOne(ctx, text)
 	if err != nil {
 		return toSQLError(err)
 	}

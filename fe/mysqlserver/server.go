@@ -41,6 +41,11 @@ type Session interface {
 	// Run executes the first statement of text and returns its result and the
 	// text of the statements after it ("" when none).
 	Run(ctx context.Context, text string) (res *query.Result, rest string, err error)
+	// RunOne executes a text that must hold one statement; a text with more
+	// is refused before any of it runs.
+	RunOne(ctx context.Context, text string) (*query.Result, error)
+	// Check parses a whole multi-statement text without running it.
+	Check(text string) error
 	// UseDB changes the current database (COM_INIT_DB).
 	UseDB(name string) error
 	// Close releases the session.
@@ -73,7 +78,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on query_port %s: %w", cfg.Addr, err)
 	}
-	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}}
+	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}, pending: map[uint32]string{}}
 	l, err := mysql.NewListenerWithConfig(mysql.ListenerConfig{
 		Listener:   ln,
 		AuthServer: &authServer{engine: cfg.Engine},

@@ -55,22 +55,63 @@ func (s *Session) UseDB(name string) error {
 	return nil
 }
 
-// Run executes the first statement of text and returns the rest.
+// errMultiStatements refuses a query of several statements from a client
+// that did not ask for them (no CLIENT_MULTI_STATEMENTS), and a prepared
+// statement of several statements. Nothing of the text has run.
+var errMultiStatements = sqlerr.New(sqlerr.ErParse, sqlerr.StateSyntax,
+	"Multiple statements in one query need the client's CLIENT_MULTI_STATEMENTS capability; nothing was executed")
+
+// Run executes the first statement of text and returns the rest: one step
+// of a multi-statement query (check the whole text with Check first).
 func (s *Session) Run(ctx context.Context, text string) (*Result, string, error) {
 	st, rest, err := sql.ParseFirst(text)
 	if err != nil {
 		// StarRocks sends every syntax error as 1064 with SQLSTATE HY000.
 		return nil, "", sqlerr.Generic("%s", err.Error())
 	}
+	res, err := s.run(ctx, st, text[:len(text)-len(rest)])
+	return res, rest, err
+}
+
+// RunOne executes text, which must hold one statement: a text with more is
+// refused before any of it runs, as MySQL refuses it from a client without
+// CLIENT_MULTI_STATEMENTS and in a prepared statement.
+func (s *Session) RunOne(ctx context.Context, text string) (*Result, error) {
+	st, rest, err := sql.ParseFirst(text)
+	if err != nil {
+		return nil, sqlerr.Generic("%s", err.Error())
+	}
+	if rest != "" {
+		more, _, err := sql.ParseFirst(rest)
+		if err != nil {
+			return nil, sqlerr.Generic("%s", err.Error())
+		}
+		if more != nil {
+			return nil, errMultiStatements
+		}
+	}
+	return s.run(ctx, st, text[:len(text)-len(rest)])
+}
+
+// Check parses the whole of a multi-statement text, so that a syntax error
+// in any statement stops the query before its first statement runs.
+func (s *Session) Check(text string) error {
+	if _, err := sql.Parse(text); err != nil {
+		return sqlerr.Generic("%s", err.Error())
+	}
+	return nil
+}
+
+// run executes one parsed statement whose source text is stmtText: on the
+// leader, or forwarded to it when the statement needs it.
+func (s *Session) run(ctx context.Context, st sql.Stmt, stmtText string) (*Result, error) {
 	if st == nil {
-		return OK(), "", nil
+		return OK(), nil
 	}
 	if NeedsLeader(st) && !s.forwarded && !s.eng.fes.IsLeader() {
-		res, err := s.eng.fes.Forward(ctx, s.State(), text[:len(text)-len(rest)])
-		return res, rest, err
+		return s.eng.fes.Forward(ctx, s.State(), stmtText)
 	}
-	res, err := s.Exec(ctx, st)
-	return res, rest, err
+	return s.Exec(ctx, st)
 }
 
 // Exec executes one parsed statement.
