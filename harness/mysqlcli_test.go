@@ -108,7 +108,7 @@ func TestStatementsCheckedWhole(t *testing.T) {
 		notCreated  []string
 	}{
 		{name: "COM_QUERY, two statements", query: "CREATE DATABASE single_a; SELECT 1",
-			wantErr: "Error 1064 (42000): Multiple statements in one query need the client's CLIENT_MULTI_STATEMENTS capability; nothing was executed",
+			wantErr:    "Error 1064 (42000): Multiple statements in one query need the client's CLIENT_MULTI_STATEMENTS capability; nothing was executed",
 			notCreated: []string{"single_a"}},
 		{name: "COM_QUERY, one statement and a trailing semicolon", query: "CREATE DATABASE single_ok;  ",
 			created: []string{"single_ok"}},
