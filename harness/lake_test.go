@@ -319,6 +319,54 @@ func TestLakeVacuum(t *testing.T) {
 	require.Len(t, want, 2+2, "two tablets: one meta and one compacted segment each")
 }
 
+// TestLakeVacuumFailedLoad: the files a failed load wrote are reclaimed
+// by vacuum even though no later load moves the partition's visible
+// version.
+func TestLakeVacuumFailedLoad(t *testing.T) {
+	t.Parallel()
+	c := StartCluster(t, WithFEConf("lake_autovacuum_grace_period_minutes = 0\n"))
+	fe := c.FEs()[0]
+	db := fe.DB(t)
+	mustExec(t, db, "CREATE DATABASE d")
+	mustExec(t, db, "CREATE TABLE d.t (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+	mustExec(t, db, "INSERT INTO d.t VALUES (1, 1)")
+	mustExec(t, db, "INSERT INTO d.t VALUES (2, 2)")
+	files := func(kind string) []string {
+		var out []string
+		for _, k := range c.objects(t) {
+			if strings.Contains(k, "/"+kind+"/") {
+				out = append(out, k)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	// Vacuum has run at version 3: the metadata of version 2 is gone.
+	waitFor(t, 60*time.Second, func() error {
+		if metas := files("meta"); len(metas) != 1 {
+			return fmt.Errorf("metas %v, want only version 3's", metas)
+		}
+		return nil
+	})
+	kept := files("data")
+	require.Len(t, kept, 2, "one segment per load")
+
+	// A Stream Load whose bad row exceeds max_filter_ratio (0) fails after
+	// its good rows were written.
+	resp := streamLoad(t, fe, "d", "t", "failed_1", "3,3\n4,x\n", "column_separator:,")
+	require.Equal(t, "Fail", resp["Status"], resp)
+	require.Equal(t, [][]string{{"2"}}, queryStrings(t, db, "SELECT COUNT(*) FROM d.t"))
+	require.Greater(t, len(files("data")), len(kept), "the failed load left a segment behind")
+
+	waitFor(t, 60*time.Second, func() error {
+		if got := files("data"); strings.Join(got, ",") != strings.Join(kept, ",") {
+			return fmt.Errorf("data files %v, want only the visible version's %v", got, kept)
+		}
+		return nil
+	})
+	require.Equal(t, [][]string{{"1", "1"}, {"2", "2"}}, queryStrings(t, db, "SELECT k, v FROM d.t ORDER BY k"))
+}
+
 func mustAtoi(t *testing.T, s string) int64 {
 	var n int64
 	_, err := fmt.Sscan(s, &n)

@@ -85,7 +85,7 @@ type Collector struct {
 	wg     sync.WaitGroup
 
 	vacuumMu  sync.Mutex
-	vacuumed  map[int64]int64 // partition id -> visible version last vacuumed
+	vacuumed  map[int64]vacuumMark // by partition id
 	compactMu sync.Mutex      // one compaction at a time
 }
 
@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) *Collector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(), ctx: ctx, vacuumed: map[int64]int64{}}
+	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(), ctx: ctx, vacuumed: map[int64]vacuumMark{}}
 }
 
 // Wait waits for the compactions RequestCompaction started.
@@ -238,16 +238,43 @@ func (l *Collector) autoCompact(ctx context.Context) {
 	}
 }
 
-// vacuumAll vacuums every partition whose visible version moved since its
-// last vacuum.
+// vacuumMark is a partition's last vacuum: the visible version it kept and
+// when it ran (its grace cut-off was At minus the grace period).
+type vacuumMark struct {
+	Version int64
+	At      time.Time
+}
+
+// needsVacuum decides whether a partition is worth a vacuum round: its
+// visible version moved since its last vacuum (older versions and
+// compacted-away segments can go), or a load of its table was aborted
+// (lastAbort, ms; 0 for none) whose files the last vacuum could not yet
+// delete, being younger than the grace period then, and can now.
+func needsVacuum(last vacuumMark, vacuumed bool, visible, lastAbort int64, grace time.Duration, now time.Time) bool {
+	abortPending := lastAbort > 0 && lastAbort < now.Add(-grace).UnixMilli()
+	if !vacuumed {
+		return visible > 1 || abortPending
+	}
+	if visible != last.Version {
+		return true
+	}
+	return abortPending && lastAbort >= last.At.Add(-grace).UnixMilli()
+}
+
+// vacuumAll vacuums every partition that needsVacuum.
 func (l *Collector) vacuumAll(ctx context.Context) {
+	lastAbort := map[int64]int64{} // by table id
+	for _, txn := range l.cat.Txns(catalog.TxnAborted) {
+		lastAbort[txn.TableID] = max(lastAbort[txn.TableID], txn.FinishTime)
+	}
+	grace, now := l.cfg.VacuumGrace(), time.Now()
 	for _, db := range l.cat.DBs() {
 		for _, t := range l.cat.Tables(db.Name) {
 			for _, p := range t.Partitions {
 				l.vacuumMu.Lock()
-				done := l.vacuumed[p.ID]
+				last, ok := l.vacuumed[p.ID]
 				l.vacuumMu.Unlock()
-				if p.VisibleVersion <= 1 || p.VisibleVersion == done {
+				if !needsVacuum(last, ok, p.VisibleVersion, lastAbort[t.ID], grace, now) {
 					continue
 				}
 				if _, err := l.Vacuum(ctx, t, p); err != nil {
@@ -273,7 +300,8 @@ func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Par
 			pending = append(pending, txn.ID)
 		}
 	}
-	grace := time.Now().Add(-l.cfg.VacuumGrace())
+	started := time.Now()
+	grace := started.Add(-l.cfg.VacuumGrace())
 	req := rpc.VacuumRequest{VolumeID: vid, Dir: layout.PartitionDir(t.DBID, t.ID, p.ID), MinRetainVersion: p.VisibleVersion,
 		PendingTxns: pending, GraceUnixMs: grace.UnixMilli()}
 	live := l.cfg.Nodes.Live()
@@ -288,7 +316,7 @@ func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Par
 		return nil, err
 	}
 	l.vacuumMu.Lock()
-	l.vacuumed[p.ID] = p.VisibleVersion
+	l.vacuumed[p.ID] = vacuumMark{Version: p.VisibleVersion, At: started}
 	l.vacuumMu.Unlock()
 	if resp.Deleted > 0 {
 		l.log.Info("vacuumed", "table", t.Name, "partition", p.Name, "deleted", resp.Deleted, "kept", resp.Kept)
