@@ -86,7 +86,7 @@ type Collector struct {
 
 	vacuumMu  sync.Mutex
 	vacuumed  map[int64]vacuumMark // by partition id
-	compactMu sync.Mutex      // one compaction at a time
+	compactMu sync.Mutex           // one compaction at a time
 }
 
 // New returns a Collector; Run starts its rounds. Compactions requested
