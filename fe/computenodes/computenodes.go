@@ -40,6 +40,9 @@ type Proposer interface {
 // Leadership tells whether this FE leads and has finished taking over.
 type Leadership interface {
 	Leading() bool
+	// Term is the raft term of this FE's leadership, sent with heartbeats
+	// so that compute nodes refuse a deposed leader's requests.
+	Term() int64
 }
 
 // Config is what a Monitor needs.
@@ -118,6 +121,7 @@ func (m *Monitor) heartbeatRequest(id int64) rpc.HeartbeatRequest {
 		ServiceID:     m.cfg.StarMgr.ServiceID(),
 		ComputeNodeID: id,
 		LeaderRPC:     m.cfg.LeaderRPC,
+		Term:          m.cfg.Leader.Term(),
 	}
 	for _, v := range m.cfg.Catalog.StorageVolumes() {
 		req.Volumes = append(req.Volumes, rpc.Volume{ID: v.ID, Name: v.Name, Location: v.Locations[0], Properties: v.Properties})
@@ -171,7 +175,9 @@ func (m *Monitor) heartbeat(ctx context.Context, cn *catalog.ComputeNode) {
 	if next == nil || next.SameAs(cn.State) {
 		return
 	}
-	if _, err := m.cfg.Proposer.Propose(ctx, &catalog.ComputeNodeStateOp{ID: cn.ID, State: *next}); err != nil {
+	pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer pcancel()
+	if _, err := m.cfg.Proposer.Propose(pctx, &catalog.ComputeNodeStateOp{ID: cn.ID, State: *next}); err != nil {
 		m.log.Warn("journal compute node state failed", "id", cn.ID, "err", err)
 		return
 	}
