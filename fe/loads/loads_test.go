@@ -125,7 +125,7 @@ func TestPublishMissingTxnLogStaysCommitted(t *testing.T) {
 	require.Equal(t, int64(7), got.Term)
 	require.Equal(t, int64(2), got.Version)
 	require.Equal(t, catalog.TxnCommitted, cat.Txn(first+30).State)
-	require.Equal(t, int64(1), cat.TableByID(first+10).Partitions[0].VisibleVersion)
+	require.Equal(t, int64(1), cat.TableByID(first + 10).Partitions[0].VisibleVersion)
 	require.Contains(t, logs.String(), "publish failed; will retry")
 	require.Contains(t, logs.String(), "tablet "+strconv.FormatInt(dataTablet, 10))
 }
