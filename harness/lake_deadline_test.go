@@ -130,7 +130,9 @@ func TestLakeFrozenComputeNode(t *testing.T) {
 	}
 	// The frozen node is declared dead.
 	waitFor(t, 30*time.Second, func() error {
-		if computeNodeTablets(t, db)[frozen.HeartbeatAddr()][1] == 1 {
+		nodes := computeNodeTablets(t, db)
+		require.Equal(t, 1, nodes[c.CNs()[0].HeartbeatAddr()][1], "the live node's heartbeats go on while the other hangs")
+		if nodes[frozen.HeartbeatAddr()][1] == 1 {
 			return fmt.Errorf("%s still alive", frozen.Name())
 		}
 		return nil

@@ -129,17 +129,16 @@ func (m *Monitor) heartbeatRequest(id int64) rpc.HeartbeatRequest {
 	return req
 }
 
+// heartbeatAll starts a heartbeat of every node, each on its own: the
+// round does not wait for them, so a node that does not answer (frozen, a
+// half-open connection) delays neither the others' heartbeats nor the next
+// round; its own heartbeat ends at its deadline, and a node still being
+// heartbeated is skipped.
 func (m *Monitor) heartbeatAll(ctx context.Context) {
 	nodes := m.cfg.Catalog.ComputeNodes()
-	var wg sync.WaitGroup
 	for _, cn := range nodes {
-		wg.Add(1)
-		go func(cn *catalog.ComputeNode) {
-			defer wg.Done()
-			m.heartbeat(ctx, cn)
-		}(cn)
+		go m.heartbeat(ctx, cn)
 	}
-	wg.Wait()
 	// Forget nodes that were dropped.
 	m.mu.Lock()
 	for id := range m.beats {
