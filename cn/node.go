@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -101,8 +100,8 @@ type Node struct {
 	volumes   map[string]rpc.Volume
 	stores    map[string]*volume.Store
 
-	// term is the highest leader term seen (fence.go).
-	term atomic.Int64
+	// terms is the highest leader term seen (fence.go).
+	terms termFence
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -179,6 +180,22 @@ func TestPublishStaleTerm(t *testing.T) {
 	_, err = n.heartbeat(ctx, &rpc.HeartbeatRequest{ClusterID: "c1", ServiceID: "svc", Term: 4, LeaderRPC: "deposed:9020"})
 	require.True(t, isCode(err, rpc.CodeStaleTerm), "%v", err)
 	require.Empty(t, n.leaderRPC, "a deposed leader's heartbeat must not re-point the node")
+
+	// A lower term is believed again only from a heartbeat, and only once
+	// no request has carried the higher one for termLease (a cluster
+	// restored with a new journal, whose terms start again).
+	n.terms.mu.Lock()
+	n.terms.seen = time.Now().Add(-2 * termLease)
+	n.terms.mu.Unlock()
+	_, err = n.publish(ctx, req)
+	require.True(t, isCode(err, rpc.CodeStaleTerm), "%v", err)
+	_, err = n.heartbeat(ctx, &rpc.HeartbeatRequest{ClusterID: "c1", ServiceID: "svc", Term: 2, LeaderRPC: "restored:9020",
+		Volumes: []rpc.Volume{n.volumes[testVolume]}})
+	require.NoError(t, err)
+	require.Equal(t, "restored:9020", n.leaderRPC)
+	_, err = n.heartbeat(ctx, &rpc.HeartbeatRequest{ClusterID: "c1", ServiceID: "svc", Term: 5,
+		Volumes: []rpc.Volume{n.volumes[testVolume]}})
+	require.NoError(t, err)
 
 	// The current leader's publish (term 5, or a later one) goes through.
 	req.Term = 5
