@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -270,13 +271,16 @@ const leaderRetryInterval = 200 * time.Millisecond
 // node knows is gone (its rpc_port refuses connections) or no longer leads,
 // and the new leader may still be taking over: until ctx ends (the load's
 // timeout) it waits for the heartbeat of the new leader and tries again.
-// It retries only when the begin surely did not happen: the connection was
-// refused, or the FE answered that it does not lead.
+// It retries when the begin surely did not happen (the connection was
+// refused, or the FE answered that it does not lead) and when a heartbeat
+// names another leader while the call waits (a frozen leader that lost its
+// leadership: a begin it took can never commit, and the new leader aborts
+// it).
 func (n *Node) beginOnLeader(ctx context.Context, leader string, req rpc.LoadBeginRequest, begin *rpc.LoadBeginResponse) (string, error) {
 	for {
 		*begin = rpc.LoadBeginResponse{}
-		err := rpc.Call(ctx, n.client, "http://"+leader+rpc.PathLoadBegin, req, begin)
-		retry := isDialError(err) || (err == nil && begin.Status != "OK" && strings.Contains(begin.Message, "not the leader"))
+		moved, err := n.callWhileLeader(ctx, leader, rpc.PathLoadBegin, req, begin)
+		retry := moved || isDialError(err) || (err == nil && begin.Status != "OK" && strings.Contains(begin.Message, "not the leader"))
 		if !retry {
 			return leader, err
 		}
@@ -293,6 +297,37 @@ func (n *Node) beginOnLeader(ctx context.Context, leader string, req rpc.LoadBeg
 		leader = n.leaderRPC
 		n.mu.RUnlock()
 	}
+}
+
+// callWhileLeader calls path on leader; it gives up (moved) when a
+// heartbeat names another leader before the answer arrives.
+func (n *Node) callWhileLeader(ctx context.Context, leader, path string, req, resp any) (moved bool, err error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var gone atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(leaderRetryInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n.mu.RLock()
+				now := n.leaderRPC
+				n.mu.RUnlock()
+				if now != leader {
+					gone.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = rpc.Call(cctx, n.client, "http://"+leader+path, req, resp)
+	return err != nil && gone.Load() && ctx.Err() == nil, err
 }
 
 // isDialError reports whether err is a failure to connect (the request was
