@@ -100,6 +100,9 @@ type Node struct {
 	volumes   map[string]rpc.Volume
 	stores    map[string]*volume.Store
 
+	// terms is the highest leader term seen (fence.go).
+	terms termFence
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	closed sync.Once
@@ -252,6 +255,9 @@ func (n *Node) heartbeat(_ context.Context, req *rpc.HeartbeatRequest) (*rpc.Hea
 	if n.clusterID != "" && n.clusterID != req.ClusterID {
 		resp.ClusterID = n.clusterID
 		return resp, nil
+	}
+	if err := n.fence(req.Term, "heartbeat"); err != nil {
+		return nil, err
 	}
 	if n.clusterID == "" {
 		n.log.Info("joined cluster", "cluster_id", req.ClusterID, "service_id", req.ServiceID, "compute_node_id", req.ComputeNodeID)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -160,7 +161,7 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 
 	t0 := time.Now()
 	var begin rpc.LoadBeginResponse
-	err = rpc.Call(ctx, n.client, "http://"+leader+rpc.PathLoadBegin, rpc.LoadBeginRequest{
+	leader, err = n.beginOnLeader(ctx, leader, rpc.LoadBeginRequest{
 		Authorization: r.Header.Get("Authorization"), RemoteAddr: r.RemoteAddr,
 		DB: r.PathValue("db"), Table: r.PathValue("table"), Label: resp.Label, TimeoutSec: int64(opts.timeout.Seconds())}, &begin)
 	resp.BeginTxnTimeMs = time.Since(t0).Milliseconds()
@@ -259,4 +260,79 @@ func (n *Node) loadErrorLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.ServeFile(w, r, filepath.Join(n.root, "error_log", name))
+}
+
+// leaderRetryInterval is how often a Stream Load that could not reach the
+// leader FE looks again for the leader the heartbeats name.
+const leaderRetryInterval = 200 * time.Millisecond
+
+// beginOnLeader begins a Stream Load transaction on the leader FE and
+// returns the leader that answered. Right after a failover the leader this
+// node knows is gone (its rpc_port refuses connections) or no longer leads,
+// and the new leader may still be taking over: until ctx ends (the load's
+// timeout) it waits for the heartbeat of the new leader and tries again.
+// It retries when the begin surely did not happen (the connection was
+// refused, or the FE answered that it does not lead) and when a heartbeat
+// names another leader while the call waits (a frozen leader that lost its
+// leadership: a begin it took can never commit, and the new leader aborts
+// it).
+func (n *Node) beginOnLeader(ctx context.Context, leader string, req rpc.LoadBeginRequest, begin *rpc.LoadBeginResponse) (string, error) {
+	for {
+		*begin = rpc.LoadBeginResponse{}
+		moved, err := n.callWhileLeader(ctx, leader, rpc.PathLoadBegin, req, begin)
+		retry := moved || isDialError(err) || (err == nil && begin.Status != "OK" && strings.Contains(begin.Message, "not the leader"))
+		if !retry {
+			return leader, err
+		}
+		n.log.Info("stream load: leader FE unavailable, waiting for a heartbeat from the new leader", "leader", leader, "label", req.Label, "err", err, "message", begin.Message)
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				return leader, nil // the FE's own answer says why
+			}
+			return leader, fmt.Errorf("%w (no leader FE answered within the load's timeout)", err)
+		case <-time.After(leaderRetryInterval):
+		}
+		n.mu.RLock()
+		leader = n.leaderRPC
+		n.mu.RUnlock()
+	}
+}
+
+// callWhileLeader calls path on leader; it gives up (moved) when a
+// heartbeat names another leader before the answer arrives.
+func (n *Node) callWhileLeader(ctx context.Context, leader, path string, req, resp any) (moved bool, err error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var gone atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(leaderRetryInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n.mu.RLock()
+				now := n.leaderRPC
+				n.mu.RUnlock()
+				if now != leader {
+					gone.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = rpc.Call(cctx, n.client, "http://"+leader+path, req, resp)
+	return err != nil && gone.Load() && ctx.Err() == nil, err
+}
+
+// isDialError reports whether err is a failure to connect (the request was
+// never sent).
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

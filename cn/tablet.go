@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -402,6 +403,9 @@ func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader)
 // transaction with that number (a stale file of a lost timeline) is
 // overwritten.
 func (n *Node) publish(ctx context.Context, req *rpc.PublishRequest) (*rpc.PublishResponse, error) {
+	if err := n.fence(req.Term, "publish"); err != nil {
+		return nil, err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	stats := make([]rpc.TabletStats, len(req.Tablets))
@@ -422,6 +426,11 @@ func (n *Node) publish(ctx context.Context, req *rpc.PublishRequest) (*rpc.Publi
 	return &rpc.PublishResponse{Published: len(req.Tablets), Tablets: stats}, nil
 }
 
+// testHookPublishChecked, when set (by tests), runs in publishTablet after
+// it found no version written by the transaction and before it reads the
+// txn log: the window in which another publisher may finish.
+var testHookPublishChecked func(tabletID int64)
+
 // publishTablet makes the tablet's metadata at the version and returns it.
 func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.PublishRequest) (*lake.TabletMeta, error) {
 	st, svc, err := n.store(ctx, t.VolumeID)
@@ -429,22 +438,26 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 		return nil, err
 	}
 	target := objKey(svc, t, layout.MetaKey(t.ID, req.Version))
-	if data, err := st.Get(ctx, target); err == nil {
-		if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
-			return m, nil
-		}
-	} else if !errors.Is(err, volume.ErrNotFound) {
-		return nil, storageErr(err)
+	if m, err := publishedBy(ctx, st, target, req); m != nil || err != nil {
+		return m, err
+	}
+	if testHookPublishChecked != nil {
+		testHookPublishChecked(t.ID)
 	}
 	base, err := n.readMeta(ctx, st, svc, t, req.Version-1)
 	if err != nil {
 		return nil, err
 	}
 	logKey := objKey(svc, t, layout.TxnLogKey(t.ID, req.TxnID))
+	hasData := slices.Contains(req.DataTablets, t.ID)
 	var next *lake.TabletMeta
 	data, err := st.Get(ctx, logKey)
 	switch {
 	case errors.Is(err, volume.ErrNotFound):
+		if hasData {
+			return missingLog(ctx, st, t, target, logKey, req, "its txn log is missing")
+		}
+		// A tablet that received no rows moves to the new version unchanged.
 		next = base.Clone()
 		next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
 	case err != nil:
@@ -456,6 +469,9 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 		}
 		if log.GTID != req.GTID {
 			// A txn log left by a lost timeline under the same txn id.
+			if hasData {
+				return missingLog(ctx, st, t, target, logKey, req, "its txn log belongs to another timeline")
+			}
 			next = base.Clone()
 			next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
 			break
@@ -471,6 +487,35 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 		_ = st.Delete(ctx, logKey) // published; vacuum removes it if this fails
 	}
 	return next, nil
+}
+
+// publishedBy returns the tablet's metadata at the target key when the
+// publishing transaction (same txn id and GTID) wrote it, or nil.
+func publishedBy(ctx context.Context, st *volume.Store, target string, req *rpc.PublishRequest) (*lake.TabletMeta, error) {
+	data, err := st.Get(ctx, target)
+	if errors.Is(err, volume.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
+		return m, nil
+	}
+	return nil, nil
+}
+
+// missingLog is publish's answer for a tablet that received data but has
+// no txn log of the transaction. Another publisher may have published it
+// meanwhile and deleted the log: then the version it wrote is the answer.
+// Otherwise the log is lost, and publish fails rather than make an empty
+// version over rows a load was acknowledged for.
+func missingLog(ctx context.Context, st *volume.Store, t rpc.Tablet, target, logKey string, req *rpc.PublishRequest, why string) (*lake.TabletMeta, error) {
+	if m, err := publishedBy(ctx, st, target, req); m != nil || err != nil {
+		return m, err
+	}
+	return nil, rpc.Errorf(rpc.CodeMissingTxnLog, "tablet %d: cannot publish version %d of transaction %d: the tablet received data but %s (%s) and no version %d was written by the transaction; refusing to publish an empty version",
+		t.ID, req.Version, req.TxnID, why, st.URL(logKey), req.Version)
 }
 
 // segmentRows reads one segment (through the cache).
@@ -575,6 +620,9 @@ func (n *Node) compact(ctx context.Context, req *rpc.CompactRequest) (*rpc.Compa
 
 // vacuum deletes what lake.PlanVacuum says no retained version needs.
 func (n *Node) vacuum(ctx context.Context, req *rpc.VacuumRequest) (*rpc.VacuumResponse, error) {
+	if err := n.fence(req.Term, "vacuum"); err != nil {
+		return nil, err
+	}
 	st, svc, err := n.store(ctx, req.VolumeID)
 	if err != nil {
 		return nil, err
@@ -622,6 +670,9 @@ func (n *Node) vacuum(ctx context.Context, req *rpc.VacuumRequest) (*rpc.VacuumR
 
 // drop deletes every object of an erased partition.
 func (n *Node) drop(ctx context.Context, req *rpc.DropRequest) (*rpc.DropResponse, error) {
+	if err := n.fence(req.Term, "drop"); err != nil {
+		return nil, err
+	}
 	st, svc, err := n.store(ctx, req.VolumeID)
 	if err != nil {
 		return nil, err

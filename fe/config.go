@@ -36,6 +36,8 @@ const (
 	KeyCheckpointInterval = "checkpoint_interval_second"
 	KeyVacuumNaptime      = "lake_autovacuum_partition_naptime_seconds"
 	KeyCompactionMinScore = "lake_compaction_score_selector_min_score"
+	KeyPublishTimeout     = "publish_version_timeout_second"
+	KeyTabletRPCTimeout   = "tablet_rpc_timeout_second"
 )
 
 // Run modes.
@@ -75,6 +77,8 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyVacuumNaptime, Kind: conf.Int, Default: "180", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between rounds of compaction, vacuum and recycle-bin erasing"},
 		{Key: KeyCompactionMinScore, Kind: conf.Int, Default: "10", Min: 1, Max: 1 << 31, Mutable: true, Doc: "versions since the last compaction that trigger an automatic one"},
 		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
+		{Key: KeyPublishTimeout, Kind: conf.Int, Default: "30", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of one transaction's publish on the compute nodes; a publish that misses it is retried"},
+		{Key: KeyTabletRPCTimeout, Kind: conf.Int, Default: "300", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of every other FE-to-CN call: tablet writes, scans, compaction, vacuum, drop"},
 		{Key: KeyMaxConnections, Kind: conf.Int, Default: "4096", Min: 1, Max: 1 << 20, Doc: "maximum MySQL connections"},
 		{Key: KeyServerVersion, Default: "8.0.33", Doc: "MySQL server version sent in the handshake"},
 	}

@@ -82,6 +82,8 @@ type Node struct {
 	// (becomeLeader). Leader-only work and statements wait for it.
 	leading  atomic.Bool
 	leaderCh <-chan bool // leadership changes, subscribed before the journal is ready
+	// term is the raft term of this FE's leadership (becomeLeader).
+	term atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -290,6 +292,7 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 // the cluster's metadata if that never finished, load the builtin storage
 // volume. Only then does the FE count as leading.
 func (n *Node) becomeLeader(ctx context.Context) error {
+	n.term.Store(int64(n.jr.Term()))
 	n.ids.Reset()
 	// Loads the previous leader coordinated can never commit now.
 	n.loads.TakeOver(ctx)
@@ -408,10 +411,13 @@ func (n *Node) newServices() {
 		LeaderRPC: net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))),
 		Logger:    n.log.With("component", "computenodes")})
 	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
-		Logger: n.log.With("component", "loads")})
+		Logger:         n.log.With("component", "loads"),
+		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout)})
 	n.scan = scan.New(cat, n.cns)
+	n.scan.RPCTimeout = seconds(KeyTabletRPCTimeout)
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),
+		RPCTimeout:         seconds(KeyTabletRPCTimeout),
 		Naptime:            seconds(KeyVacuumNaptime),
 		CompactionMinScore: func() int64 { return n.cfg.Int(KeyCompactionMinScore) },
 		VacuumGrace:        func() time.Duration { return time.Duration(n.cfg.Int(KeyVacuumGrace)) * time.Minute },
@@ -494,6 +500,11 @@ func (n *Node) Propose(ctx context.Context, ops ...any) (uint64, error) {
 // Leading reports whether this FE is the leader and has finished taking
 // over (becomeLeader): leader-only work and statements wait for it.
 func (n *Node) Leading() bool { return n.leading.Load() }
+
+// Term is the raft term in which this FE became leader: it fences the
+// requests that change compute nodes' data (a deposed leader's carry a
+// lower term than the new leader's, and compute nodes refuse them).
+func (n *Node) Term() int64 { return n.term.Load() }
 
 // Name is the FE's name (host_editlogport_timestamp).
 func (n *Node) Name() string { return n.name }

@@ -47,6 +47,10 @@ type HeartbeatRequest struct {
 	LeaderRPC string `json:"leader_rpc"`
 	// Volumes are every storage volume of the cluster.
 	Volumes []Volume `json:"volumes"`
+	// Term is the leader's raft term: a compute node remembers the highest
+	// it has seen and refuses heartbeats, publishes, vacuums and drops
+	// that carry a lower one (a deposed leader's).
+	Term int64 `json:"term,omitempty"`
 }
 
 // HeartbeatResponse is the compute node's answer.
@@ -97,6 +101,13 @@ type PublishRequest struct {
 	TxnID   int64    `json:"txn_id"`
 	GTID    int64    `json:"gtid"`
 	Version int64    `json:"version"`
+	// DataTablets are the tablets of this request the commit recorded as
+	// having received data: publishing one without its txn log (and without
+	// version Version written by this transaction) is an error, never an
+	// empty version. Nil: not recorded (an older commit), the log decides.
+	DataTablets []int64 `json:"data_tablets,omitempty"`
+	// Term is the leader's raft term (see HeartbeatRequest.Term).
+	Term int64 `json:"term,omitempty"`
 }
 
 // PublishResponse reports the publish, with each tablet's size at the
@@ -172,6 +183,8 @@ type VacuumRequest struct {
 	PendingTxns      []int64 `json:"pending_txns,omitempty"`
 	// GraceUnixMs: nothing modified after this moment is deleted.
 	GraceUnixMs int64 `json:"grace_unix_ms"`
+	// Term is the leader's raft term (see HeartbeatRequest.Term).
+	Term int64 `json:"term,omitempty"`
 }
 
 // VacuumResponse reports a vacuum.
@@ -185,6 +198,8 @@ type VacuumResponse struct {
 type DropRequest struct {
 	VolumeID string `json:"volume_id"`
 	Dir      string `json:"dir"`
+	// Term is the leader's raft term (see HeartbeatRequest.Term).
+	Term int64 `json:"term,omitempty"`
 }
 
 // DropResponse reports a drop.
@@ -254,6 +269,17 @@ type LoadAbortRequest struct {
 	TxnID  int64  `json:"txn_id"`
 	Reason string `json:"reason"`
 }
+
+// Codes of refusals that callers recognise.
+const (
+	// CodeStaleTerm: the request carries a leader term lower than one the
+	// compute node has seen; its sender is no longer the leader FE.
+	CodeStaleTerm = "stale_term"
+	// CodeMissingTxnLog: a tablet that received data has no txn log and no
+	// version written by the transaction; publish refuses to make an empty
+	// version of it.
+	CodeMissingTxnLog = "missing_txn_log"
+)
 
 // Empty is the response of calls that return nothing.
 type Empty struct{}

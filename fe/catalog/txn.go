@@ -56,6 +56,11 @@ type Transaction struct {
 	CommitTime   int64          `json:"commit_time,omitempty"`
 	FinishTime   int64          `json:"finish_time,omitempty"`
 	Reason       string         `json:"reason,omitempty"`
+	// DataTablets are the tablets the commit recorded as having received
+	// data (a txn log each): publishing one of them without its txn log is
+	// an error, never an empty version. Nil for transactions committed
+	// before commits recorded them.
+	DataTablets []int64 `json:"data_tablets,omitempty"`
 }
 
 // Version returns the version the transaction's commit assigned to partition id.
@@ -88,6 +93,9 @@ type CommitTxnOp struct {
 	FilteredRows int64   `json:"filtered_rows,omitempty"`
 	Bytes        int64   `json:"bytes,omitempty"`
 	CommitTime   int64   `json:"commit_time"`
+	// DataTablets are the tablets that received data (each has a txn log
+	// to publish), sorted.
+	DataTablets []int64 `json:"data_tablets,omitempty"`
 }
 
 // VisibleTxnOp makes a committed transaction visible: every partition's
@@ -264,6 +272,7 @@ func (c *Catalog) applyTxn(op Op) {
 		c.s.Tables[tbl.ID] = &tbl
 		t.State = TxnCommitted
 		t.Rows, t.FilteredRows, t.Bytes, t.CommitTime = o.Rows, o.FilteredRows, o.Bytes, o.CommitTime
+		t.DataTablets = o.DataTablets
 		c.s.Txns[t.ID] = &t
 	case *VisibleTxnOp:
 		t := *c.s.Txns[o.TxnID]

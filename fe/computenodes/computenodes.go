@@ -40,6 +40,9 @@ type Proposer interface {
 // Leadership tells whether this FE leads and has finished taking over.
 type Leadership interface {
 	Leading() bool
+	// Term is the raft term of this FE's leadership, sent with heartbeats
+	// so that compute nodes refuse a deposed leader's requests.
+	Term() int64
 }
 
 // Config is what a Monitor needs.
@@ -118,6 +121,7 @@ func (m *Monitor) heartbeatRequest(id int64) rpc.HeartbeatRequest {
 		ServiceID:     m.cfg.StarMgr.ServiceID(),
 		ComputeNodeID: id,
 		LeaderRPC:     m.cfg.LeaderRPC,
+		Term:          m.cfg.Leader.Term(),
 	}
 	for _, v := range m.cfg.Catalog.StorageVolumes() {
 		req.Volumes = append(req.Volumes, rpc.Volume{ID: v.ID, Name: v.Name, Location: v.Locations[0], Properties: v.Properties})
@@ -125,17 +129,16 @@ func (m *Monitor) heartbeatRequest(id int64) rpc.HeartbeatRequest {
 	return req
 }
 
+// heartbeatAll starts a heartbeat of every node, each on its own: the
+// round does not wait for them, so a node that does not answer (frozen, a
+// half-open connection) delays neither the others' heartbeats nor the next
+// round; its own heartbeat ends at its deadline, and a node still being
+// heartbeated is skipped.
 func (m *Monitor) heartbeatAll(ctx context.Context) {
 	nodes := m.cfg.Catalog.ComputeNodes()
-	var wg sync.WaitGroup
 	for _, cn := range nodes {
-		wg.Add(1)
-		go func(cn *catalog.ComputeNode) {
-			defer wg.Done()
-			m.heartbeat(ctx, cn)
-		}(cn)
+		go m.heartbeat(ctx, cn)
 	}
-	wg.Wait()
 	// Forget nodes that were dropped.
 	m.mu.Lock()
 	for id := range m.beats {
@@ -171,7 +174,9 @@ func (m *Monitor) heartbeat(ctx context.Context, cn *catalog.ComputeNode) {
 	if next == nil || next.SameAs(cn.State) {
 		return
 	}
-	if _, err := m.cfg.Proposer.Propose(ctx, &catalog.ComputeNodeStateOp{ID: cn.ID, State: *next}); err != nil {
+	pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer pcancel()
+	if _, err := m.cfg.Proposer.Propose(pctx, &catalog.ComputeNodeStateOp{ID: cn.ID, State: *next}); err != nil {
 		m.log.Warn("journal compute node state failed", "id", cn.ID, "err", err)
 		return
 	}

@@ -544,6 +544,9 @@ func (j *Journal) WaitReady(ctx context.Context) error {
 // IsLeader reports whether this node is the raft leader now.
 func (j *Journal) IsLeader() bool { return j.raft.State() == raft.Leader }
 
+// Term is the current raft term: a leader's term while it leads.
+func (j *Journal) Term() uint64 { return j.raft.CurrentTerm() }
+
 // Leader returns the current leader's node id and address ("" if unknown).
 func (j *Journal) Leader() (id, addr string) {
 	a, i := j.raft.LeaderWithID()

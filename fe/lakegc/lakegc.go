@@ -35,6 +35,9 @@ type Proposer interface {
 // Leadership tells whether this FE leads and has finished taking over.
 type Leadership interface {
 	Leading() bool
+	// Term is the raft term of this FE's leadership, sent with vacuums and
+	// drops so that compute nodes refuse a deposed leader's.
+	Term() int64
 }
 
 // ComputeNodes is what lake maintenance needs of the compute nodes
@@ -73,6 +76,9 @@ type Config struct {
 	// TrashExpire is catalog_trash_expire_second: how long a dropped object
 	// stays recoverable.
 	TrashExpire func() time.Duration
+	// RPCTimeout is tablet_rpc_timeout_second: the deadline of each
+	// compaction, vacuum and drop call to a compute node.
+	RPCTimeout func() time.Duration
 }
 
 // Collector runs compaction, vacuum, recycle-bin erasing and purge.
@@ -140,7 +146,14 @@ func (l *Collector) Compact(ctx context.Context, tableID int64, partitionIDs []i
 	live := l.cfg.Nodes.Live()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	var writes []rpc.TabletWrite
+	// Each goroutine fills in its own entry (Rows of a tablet that got a
+	// compaction txn log: the commit records it as having received data);
+	// the capacity is fixed, so appends never move the entries.
+	ntablets := 0
+	for _, p := range parts {
+		ntablets += len(p.Tablets)
+	}
+	writes := make([]rpc.TabletWrite, 0, ntablets)
 	for _, p := range parts {
 		for _, tb := range p.Tablets {
 			w, err := live.Place(tb)
@@ -149,14 +162,20 @@ func (l *Collector) Compact(ctx context.Context, tableID int64, partitionIDs []i
 				return err
 			}
 			writes = append(writes, rpc.TabletWrite{PartitionID: p.ID, TabletID: tb})
+			tw := &writes[len(writes)-1]
 			req := rpc.CompactRequest{Tablet: lakedesc.Tablet(t, p, tb, vid),
 				BaseVersion: p.VisibleVersion, TxnID: txn.ID, GTID: txn.GTID, Schema: schema}
 			g.Go(func() error {
 				var resp rpc.CompactResponse
-				if err := l.cfg.Nodes.Call(gctx, w, func() error {
-					return rpc.Call(gctx, l.client, "http://"+w.Addr+rpc.PathCompact, req, &resp)
+				cctx, cancel := l.rpcContext(gctx)
+				defer cancel()
+				if err := l.cfg.Nodes.Call(cctx, w, func() error {
+					return rpc.Call(cctx, l.client, "http://"+w.Addr+rpc.PathCompact, req, &resp)
 				}); err != nil {
 					return sqlerr.Generic("Failed to compact tablet %d on compute node %s: %v", req.Tablet.ID, w.Addr, err)
+				}
+				if resp.InputRowsets > 1 {
+					tw.Rows = resp.Rows
 				}
 				return nil
 			})
@@ -303,15 +322,17 @@ func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Par
 	started := time.Now()
 	grace := started.Add(-l.cfg.VacuumGrace())
 	req := rpc.VacuumRequest{VolumeID: vid, Dir: layout.PartitionDir(t.DBID, t.ID, p.ID), MinRetainVersion: p.VisibleVersion,
-		PendingTxns: pending, GraceUnixMs: grace.UnixMilli()}
+		PendingTxns: pending, GraceUnixMs: grace.UnixMilli(), Term: l.cfg.Leader.Term()}
 	live := l.cfg.Nodes.Live()
 	w, err := live.Place(p.ID)
 	if err != nil {
 		return nil, err
 	}
 	var resp rpc.VacuumResponse
-	if err := l.cfg.Nodes.Call(ctx, w, func() error {
-		return rpc.Call(ctx, l.client, "http://"+w.Addr+rpc.PathVacuum, req, &resp)
+	cctx, cancel := l.rpcContext(ctx)
+	defer cancel()
+	if err := l.cfg.Nodes.Call(cctx, w, func() error {
+		return rpc.Call(cctx, l.client, "http://"+w.Addr+rpc.PathVacuum, req, &resp)
 	}); err != nil {
 		return nil, err
 	}
@@ -371,9 +392,12 @@ func (l *Collector) purge(ctx context.Context) {
 				return
 			}
 			var resp rpc.DropResponse
-			if err := l.cfg.Nodes.Call(ctx, w, func() error {
-				return rpc.Call(ctx, l.client, "http://"+w.Addr+rpc.PathDrop, rpc.DropRequest{VolumeID: v.ID, Dir: e.Dir()}, &resp)
-			}); err != nil {
+			cctx, cancel := l.rpcContext(ctx)
+			err = l.cfg.Nodes.Call(cctx, w, func() error {
+				return rpc.Call(cctx, l.client, "http://"+w.Addr+rpc.PathDrop, rpc.DropRequest{VolumeID: v.ID, Dir: e.Dir(), Term: l.cfg.Leader.Term()}, &resp)
+			})
+			cancel()
+			if err != nil {
 				l.log.Warn("purge failed; will retry", "dir", e.Dir(), "err", err)
 				continue
 			}
@@ -388,4 +412,13 @@ func (l *Collector) purge(ctx context.Context) {
 	if _, err := l.cfg.Proposer.Propose(ctx, &catalog.PurgedOp{PartitionIDs: done}, &starmgr.DeleteShardGroupsOp{IDs: groups}); err != nil {
 		l.log.Warn("journal purge failed", "err", err)
 	}
+}
+
+// rpcContext bounds one call to a compute node by tablet_rpc_timeout_second,
+// so that a frozen node stalls neither maintenance nor the FE.
+func (l *Collector) rpcContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if l.cfg.RPCTimeout == nil {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, l.cfg.RPCTimeout())
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ type IDAllocator interface {
 // Leadership tells whether this FE leads and has finished taking over.
 type Leadership interface {
 	Leading() bool
+	// Term is the raft term of this FE's leadership, sent with publishes
+	// so that compute nodes refuse a deposed leader's.
+	Term() int64
 }
 
 // ComputeNodes is what loads need of the compute nodes (computenodes.Monitor).
@@ -66,6 +70,12 @@ type Config struct {
 	Leader   Leadership
 	Nodes    ComputeNodes
 	Logger   *slog.Logger
+	// PublishTimeout is publish_version_timeout_second: the deadline of one
+	// transaction's publish calls (nil: 30 s).
+	PublishTimeout func() time.Duration
+	// RPCTimeout is tablet_rpc_timeout_second: the deadline of each tablet
+	// write (nil: 300 s).
+	RPCTimeout func() time.Duration
 }
 
 // Coordinator runs load transactions. Only the leader coordinates loads;
@@ -86,6 +96,9 @@ type Coordinator struct {
 	visible chan struct{}
 
 	next atomic.Uint64 // Stream Load redirects, round robin
+
+	pubMu      sync.Mutex
+	publishing map[int64]bool // transactions being published now
 }
 
 // New returns a Coordinator; Run starts its publisher.
@@ -95,7 +108,23 @@ func New(cfg Config) *Coordinator {
 		log = slog.Default()
 	}
 	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(),
-		wake: make(chan struct{}, 1), visible: make(chan struct{})}
+		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}}
+}
+
+// publishTimeout is publish_version_timeout_second.
+func (l *Coordinator) publishTimeout() time.Duration {
+	if l.cfg.PublishTimeout == nil {
+		return 30 * time.Second
+	}
+	return l.cfg.PublishTimeout()
+}
+
+// rpcTimeout is tablet_rpc_timeout_second.
+func (l *Coordinator) rpcTimeout() time.Duration {
+	if l.cfg.RPCTimeout == nil {
+		return 300 * time.Second
+	}
+	return l.cfg.RPCTimeout()
 }
 
 // TakeOver runs when this FE becomes leader: the loads the previous leader
@@ -246,10 +275,16 @@ func (l *Coordinator) writeTablet(ctx context.Context, live computenodes.Live, t
 	req := rpc.WriteRequest{Tablet: tablet, TxnID: txn.ID, GTID: txn.GTID, Schema: schema}
 	var resp rpc.WriteResponse
 	payload := body.Bytes()
-	err = l.cfg.Nodes.Call(ctx, w, func() error {
-		return rpc.CallWithBody(ctx, l.client, "http://"+w.Addr+rpc.PathWrite, req, bytes.NewReader(payload), &resp)
+	timeout := l.rpcTimeout()
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = l.cfg.Nodes.Call(wctx, w, func() error {
+		return rpc.CallWithBody(wctx, l.client, "http://"+w.Addr+rpc.PathWrite, req, bytes.NewReader(payload), &resp)
 	})
 	if err != nil {
+		if wctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			return sqlerr.Generic("Failed to write tablet %d on compute node %s: the node did not answer within %s (tablet_rpc_timeout_second); it may be overloaded or frozen, retry once it is declared dead or answers again", tablet.ID, w.Addr, timeout)
+		}
 		return sqlerr.Generic("Failed to write tablet %d on compute node %s: %v", tablet.ID, w.Addr, err)
 	}
 	return nil
@@ -260,16 +295,22 @@ func (l *Coordinator) writeTablet(ctx context.Context, live computenodes.Live, t
 // visible. It returns VISIBLE, or COMMITTED when publishing takes longer
 // (the data becomes visible later, as in StarRocks).
 func (l *Coordinator) CommitAndPublish(ctx context.Context, txnID int64, writes []rpc.TabletWrite, rows, filtered, bytes int64) (string, error) {
-	var pids []int64
+	var pids, data []int64
 	seen := map[int64]bool{}
 	for _, w := range writes {
 		if !seen[w.PartitionID] {
 			seen[w.PartitionID] = true
 			pids = append(pids, w.PartitionID)
 		}
+		if w.Rows > 0 {
+			data = append(data, w.TabletID)
+		}
 	}
 	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
-	op := &catalog.CommitTxnOp{TxnID: txnID, PartitionIDs: pids, Rows: rows, FilteredRows: filtered, Bytes: bytes, CommitTime: time.Now().UnixMilli()}
+	slices.Sort(data)
+	data = slices.Compact(data)
+	op := &catalog.CommitTxnOp{TxnID: txnID, PartitionIDs: pids, Rows: rows, FilteredRows: filtered, Bytes: bytes, CommitTime: time.Now().UnixMilli(),
+		DataTablets: data}
 	if _, err := l.cfg.Proposer.Propose(ctx, op); err != nil {
 		l.Abort(txnID, err.Error())
 		return "", err
@@ -316,16 +357,18 @@ func (l *Coordinator) Run(ctx context.Context) {
 			continue
 		}
 		l.abortTimedOut(ctx)
-		for l.publishReady(ctx) > 0 {
-		}
+		l.publishReady(ctx)
 	}
 }
 
-// publishReady publishes every ready transaction once and returns how many
-// became visible.
-func (l *Coordinator) publishReady(ctx context.Context) int {
+// publishReady starts publishing every ready transaction that is not
+// being published already. Each publish runs on its own, bounded by
+// publish_version_timeout_second, so that a frozen compute node holds back
+// only the transactions whose tablets it serves (until it is declared dead
+// and they move); one that becomes visible wakes the publisher, since the
+// next version of its partitions may now be ready.
+func (l *Coordinator) publishReady(ctx context.Context) {
 	cat := l.cat
-	var ready []*catalog.Transaction
 	for _, txn := range cat.Txns(catalog.TxnCommitted) {
 		t := cat.TableByID(txn.TableID)
 		ok := true
@@ -338,28 +381,34 @@ func (l *Coordinator) publishReady(ctx context.Context) int {
 				}
 			}
 		}
-		if ok {
-			ready = append(ready, txn)
+		if !ok {
+			continue
 		}
-	}
-	done := 0
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for _, txn := range ready {
-		g.Go(func() error {
-			if err := l.publish(gctx, txn); err != nil {
+		l.pubMu.Lock()
+		busy := l.publishing[txn.ID]
+		l.publishing[txn.ID] = true
+		l.pubMu.Unlock()
+		if busy {
+			continue
+		}
+		go func() {
+			defer func() {
+				l.pubMu.Lock()
+				delete(l.publishing, txn.ID)
+				l.pubMu.Unlock()
+			}()
+			pctx, cancel := context.WithTimeout(ctx, l.publishTimeout())
+			defer cancel()
+			if err := l.publish(pctx, txn); err != nil {
+				if pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+					err = fmt.Errorf("not published within %s (publish_version_timeout_second): %w", l.publishTimeout(), err)
+				}
 				l.log.Warn("publish failed; will retry", "txn", txn.ID, "label", txn.Label, "err", err)
-				return nil
+				return
 			}
-			mu.Lock()
-			done++
-			mu.Unlock()
-			return nil
-		})
+			l.wakePublisher()
+		}()
 	}
-	g.Wait()
-	return done
 }
 
 // publish asks the compute nodes to make the transaction's versions of
@@ -401,7 +450,8 @@ func (l *Coordinator) publish(ctx context.Context, txn *catalog.Transaction) err
 			ps := &stats[len(stats)-1]
 			for wid, tablets := range byWorker {
 				w := workers[wid]
-				req := rpc.PublishRequest{Tablets: tablets, TxnID: txn.ID, GTID: txn.GTID, Version: tp.Version}
+				req := rpc.PublishRequest{Tablets: tablets, TxnID: txn.ID, GTID: txn.GTID, Version: tp.Version,
+					DataTablets: dataTablets(txn, tablets), Term: l.cfg.Leader.Term()}
 				g.Go(func() error {
 					var resp rpc.PublishResponse
 					if err := l.cfg.Nodes.Call(gctx, w, func() error {
@@ -431,6 +481,18 @@ func (l *Coordinator) publish(ctx context.Context, txn *catalog.Transaction) err
 	l.visible = make(chan struct{})
 	l.visMu.Unlock()
 	return nil
+}
+
+// dataTablets are those of tablets the transaction's commit recorded as
+// having received data.
+func dataTablets(txn *catalog.Transaction, tablets []rpc.Tablet) []int64 {
+	var out []int64
+	for _, t := range tablets {
+		if _, ok := slices.BinarySearch(txn.DataTablets, t.ID); ok {
+			out = append(out, t.ID)
+		}
+	}
+	return out
 }
 
 // abortTimedOut aborts prepared transactions older than their timeout (a

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -35,6 +36,9 @@ type Scanner struct {
 	cat    *catalog.Catalog
 	nodes  ComputeNodes
 	client *http.Client
+	// RPCTimeout, when set, is tablet_rpc_timeout_second: the deadline of
+	// each scan stream, so a frozen compute node cannot hang a query.
+	RPCTimeout func() time.Duration
 }
 
 // New returns a Scanner over the catalog replica and the compute nodes.
@@ -86,6 +90,12 @@ func (l *Scanner) Scan(ctx context.Context, req query.ScanRequest, emit func([][
 	for _, j := range jobs {
 		g.Go(func() error {
 			var body io.ReadCloser
+			gctx := gctx
+			if l.RPCTimeout != nil {
+				var cancel context.CancelFunc
+				gctx, cancel = context.WithTimeout(gctx, l.RPCTimeout())
+				defer cancel()
+			}
 			err := l.nodes.Call(gctx, j.w, func() (err error) {
 				body, err = rpc.CallStream(gctx, l.client, "http://"+j.w.Addr+rpc.PathScan, j.req)
 				return err
