@@ -36,6 +36,8 @@ const (
 	KeyCheckpointInterval = "checkpoint_interval_second"
 	KeyVacuumNaptime      = "lake_autovacuum_partition_naptime_seconds"
 	KeyCompactionMinScore = "lake_compaction_score_selector_min_score"
+	KeyLabelKeepMax       = "label_keep_max_second"
+	KeyLabelCleanInterval = "label_clean_interval_second"
 )
 
 // Run modes.
@@ -74,6 +76,8 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyVacuumGrace, Kind: conf.Int, Default: "30", Min: 0, Max: 1 << 31, Mutable: true, Doc: "minutes before vacuum may delete unreferenced files"},
 		{Key: KeyVacuumNaptime, Kind: conf.Int, Default: "180", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between rounds of compaction, vacuum and recycle-bin erasing"},
 		{Key: KeyCompactionMinScore, Kind: conf.Int, Default: "10", Min: 1, Max: 1 << 31, Mutable: true, Doc: "versions since the last compaction that trigger an automatic one"},
+		{Key: KeyLabelKeepMax, Kind: conf.Int, Default: "259200", Min: 1, Max: 1 << 40, Mutable: true, Doc: "seconds a finished transaction and its label are kept"},
+		{Key: KeyLabelCleanInterval, Kind: conf.Int, Default: "14400", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between removals of expired transactions"},
 		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
 		{Key: KeyMaxConnections, Kind: conf.Int, Default: "4096", Min: 1, Max: 1 << 20, Doc: "maximum MySQL connections"},
 		{Key: KeyServerVersion, Default: "8.0.33", Doc: "MySQL server version sent in the handshake"},

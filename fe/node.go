@@ -408,7 +408,9 @@ func (n *Node) newServices() {
 		LeaderRPC: net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))),
 		Logger:    n.log.With("component", "computenodes")})
 	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
-		Logger: n.log.With("component", "loads")})
+		LabelKeepMax:       seconds(KeyLabelKeepMax),
+		LabelCleanInterval: seconds(KeyLabelCleanInterval),
+		Logger:             n.log.With("component", "loads")})
 	n.scan = scan.New(cat, n.cns)
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),

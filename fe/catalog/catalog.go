@@ -33,6 +33,7 @@ type Catalog struct {
 	tabletPart map[int64]int64            // tablet id -> partition id (for tablet lookups)
 	partTable  map[int64]int64            // partition id and shard group id -> table id
 	labels     map[string]int64           // "db/label" -> id of the live transaction holding it
+	liveTxns   map[int64]struct{}         // ids of the PREPARE and COMMITTED transactions
 }
 
 // state is everything the image holds.
@@ -116,10 +117,12 @@ func (c *Catalog) reindex() {
 	c.tabletPart = map[int64]int64{}
 	c.partTable = map[int64]int64{}
 	c.labels = map[string]int64{}
+	c.liveTxns = map[int64]struct{}{}
 	for id, t := range c.s.Txns {
 		if t.State != TxnAborted {
 			c.labels[labelKey(t.DBID, t.Label)] = id
 		}
+		c.indexTxnLocked(t)
 	}
 	for id, db := range c.s.DBs {
 		c.dbByName[db.Name] = id

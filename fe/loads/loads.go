@@ -66,7 +66,18 @@ type Config struct {
 	Leader   Leadership
 	Nodes    ComputeNodes
 	Logger   *slog.Logger
+	// LabelKeepMax is label_keep_max_second: how long a finished
+	// transaction and its label are kept. Mutable, so read at every round;
+	// nil keeps them forever.
+	LabelKeepMax func() time.Duration
+	// LabelCleanInterval is label_clean_interval_second: the time between
+	// removals of expired transactions. Mutable, read at every round.
+	LabelCleanInterval func() time.Duration
 }
+
+// forgetBatch bounds the transactions one ForgetTxnsOp removes, so an
+// entry stays small however long the history is.
+const forgetBatch = 10000
 
 // Coordinator runs load transactions. Only the leader coordinates loads;
 // every step that changes metadata is a journal entry.
@@ -86,6 +97,8 @@ type Coordinator struct {
 	visible chan struct{}
 
 	next atomic.Uint64 // Stream Load redirects, round robin
+
+	lastClean time.Time // when Run last removed expired transactions
 }
 
 // New returns a Coordinator; Run starts its publisher.
@@ -318,6 +331,38 @@ func (l *Coordinator) Run(ctx context.Context) {
 		l.abortTimedOut(ctx)
 		for l.publishReady(ctx) > 0 {
 		}
+		l.cleanLabels(ctx, time.Now())
+	}
+}
+
+// cleanLabels removes, through the journal, the finished transactions
+// older than label_keep_max_second, once every label_clean_interval_second;
+// their labels become free. The cut-off travels in the op, so every
+// replica removes exactly the same transactions.
+func (l *Coordinator) cleanLabels(ctx context.Context, now time.Time) {
+	if l.cfg.LabelKeepMax == nil || l.cfg.LabelCleanInterval == nil {
+		return
+	}
+	if !l.lastClean.IsZero() && now.Sub(l.lastClean) < l.cfg.LabelCleanInterval() {
+		return
+	}
+	l.lastClean = now
+	cutoff := now.Add(-l.cfg.LabelKeepMax()).UnixMilli()
+	removed := 0
+	for {
+		ids := l.cat.ExpiredTxns(cutoff, forgetBatch)
+		if len(ids) == 0 {
+			break
+		}
+		if _, err := l.cfg.Proposer.Propose(ctx, &catalog.ForgetTxnsOp{TxnIDs: ids, ExpireBefore: cutoff}); err != nil {
+			l.log.Warn("removing expired transactions failed; will retry", "err", err)
+			l.lastClean = time.Time{}
+			return
+		}
+		removed += len(ids)
+	}
+	if removed > 0 {
+		l.log.Info("removed expired transactions", "count", removed, "label_keep_max_second", int64(l.cfg.LabelKeepMax()/time.Second))
 	}
 }
 
