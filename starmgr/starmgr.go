@@ -14,9 +14,12 @@ package starmgr
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"sort"
 	"sync"
+
+	"github.com/minirocks/minirocks/internal/jsonstream"
 )
 
 // OpType identifies a StarManager op; StarManager ops use 1000..1999.
@@ -276,6 +279,10 @@ func (s *Snapshot) JournalID() uint64 { return s.s.JournalID }
 // MarshalImage returns the image section of the captured state: the same
 // bytes StarMgr.MarshalImage returns.
 func (s *Snapshot) MarshalImage() ([]byte, error) { return json.Marshal(&s.s) }
+
+// WriteImage writes the bytes MarshalImage returns, streaming them group
+// by group (jsonstream), so the writer can pace a large image.
+func (s *Snapshot) WriteImage(w io.Writer) error { return jsonstream.WriteStruct(w, &s.s) }
 
 // MarshalImage returns the StarManager image section.
 func (m *StarMgr) MarshalImage() ([]byte, error) {

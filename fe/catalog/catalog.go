@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/minirocks/minirocks/internal/jsonstream"
 )
 
 // Catalog is the FE metadata state. The zero value is not usable; call New.
@@ -364,6 +366,10 @@ func (c *Catalog) Snapshot() *Snapshot {
 // MarshalImage returns the image bytes of the captured catalog: the same
 // deterministic JSON document Catalog.MarshalImage returns.
 func (s *Snapshot) MarshalImage() ([]byte, error) { return json.Marshal(&s.s) }
+
+// WriteImage writes the bytes MarshalImage returns, streaming them object
+// by object (jsonstream), so the writer can pace a large image.
+func (s *Snapshot) WriteImage(w io.Writer) error { return jsonstream.WriteStruct(w, &s.s) }
 
 // WriteImage writes the whole catalog as a deterministic JSON document.
 func (c *Catalog) WriteImage(w io.Writer) error {

@@ -145,9 +145,10 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		return err
 	}
 	// The body is encoded while entries go on being applied; at the lowest
-	// CPU priority, so that writes keep their latency during a checkpoint.
+	// CPU priority and paced, so that writes keep their latency during a
+	// checkpoint.
 	var err error
-	runInBackground(func() { _, err = s.ss.WriteTo(sink) })
+	runInBackground(func() { _, err = s.ss.WriteTo(newPacedWriter(sink)) })
 	if err != nil {
 		sink.Cancel()
 		return fmt.Errorf("journal: writing body of image %d: %w", index, err)

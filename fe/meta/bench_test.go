@@ -130,10 +130,11 @@ func BenchmarkImageAfterLoads(b *testing.B) {
 // BenchmarkCheckpointLatency measures what a checkpoint costs writers: a
 // one-node journal (real raft over TCP, fsynced log) on the FE's state with
 // 100,000 databases; one client proposes CREATE DATABASE entries one after
-// the other, first with no checkpoint running (p99_idle_ms), then while
-// checkpoints of the whole state run back to back (p99_checkpoint_ms: the
-// proposals that started or ended during one). ratio is the second over the
-// first; checkpoint_ms is the mean time of a forced checkpoint.
+// the other. Ten rounds each take 200 proposals with no checkpoint running
+// (p99_idle_ms), then proposals for as long as one forced checkpoint of the
+// whole state runs (p99_checkpoint_ms: the proposals that started during
+// it). ratio is the second over the first; checkpoint_ms is the mean time
+// of a checkpoint.
 func BenchmarkCheckpointLatency(b *testing.B) {
 	const (
 		objects     = 100000
@@ -185,41 +186,33 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 		return time.Since(start)
 	}
 
+	// Rounds alternate idle samples and one checkpoint, so both sets of
+	// samples see the same background load on the machine.
 	b.ResetTimer()
-	idle := make([]time.Duration, idleSamples)
-	for i := range idle {
-		idle[i] = timed()
-	}
-
-	// Checkpoints back to back; gen counts finished ones, running says one
-	// is under way.
-	var running atomic.Bool
-	var gen atomic.Int64
+	var idle, during []time.Duration
 	var ckTotal time.Duration
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; i < checkpoints; i++ {
-			running.Store(true)
+	for round := 0; round < checkpoints; round++ {
+		for i := 0; i < idleSamples/checkpoints; i++ {
+			idle = append(idle, timed())
+		}
+		var running atomic.Bool
+		running.Store(true)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer running.Store(false)
 			start := time.Now()
 			if _, err := j.Checkpoint(ctx); err != nil {
 				b.Error(err)
 			}
 			ckTotal += time.Since(start)
-			running.Store(false)
-			gen.Add(1)
+		}()
+		for running.Load() {
+			during = append(during, timed())
 		}
-	}()
-	var during []time.Duration
-	for gen.Load() < checkpoints {
-		g0, r0 := gen.Load(), running.Load()
-		d := timed()
-		if r0 || running.Load() || gen.Load() != g0 {
-			during = append(during, d)
-		}
+		wg.Wait()
 	}
-	wg.Wait()
 	b.StopTimer()
 	if len(during) == 0 {
 		b.Fatal("no proposal overlapped a checkpoint")

@@ -150,25 +150,36 @@ func (s *metaSnapshot) JournalIDs() map[string]uint64 {
 	return map[string]uint64{starMgrIDName: s.sm.JournalID()}
 }
 
-// WriteTo encodes the image body, {"catalog": ..., "starmgr": ...}.
+// WriteTo encodes the image body, {"catalog": ..., "starmgr": ...},
+// streaming it object by object.
 func (s *metaSnapshot) WriteTo(w io.Writer) (int64, error) {
-	cat, err := s.cat.MarshalImage()
-	if err != nil {
-		return 0, fmt.Errorf("encode catalog image: %w", err)
+	cw := &countingWriter{w: w}
+	if _, err := io.WriteString(cw, `{"catalog":`); err != nil {
+		return cw.n, err
 	}
-	sm, err := s.sm.MarshalImage()
-	if err != nil {
-		return 0, fmt.Errorf("encode starmgr image: %w", err)
+	if err := s.cat.WriteImage(cw); err != nil {
+		return cw.n, fmt.Errorf("encode catalog image: %w", err)
 	}
-	var total int64
-	for _, part := range [][]byte{[]byte(`{"catalog":`), cat, []byte(`,"starmgr":`), sm, []byte(`}`)} {
-		n, err := w.Write(part)
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
+	if _, err := io.WriteString(cw, `,"starmgr":`); err != nil {
+		return cw.n, err
 	}
-	return total, nil
+	if err := s.sm.WriteImage(cw); err != nil {
+		return cw.n, fmt.Errorf("encode starmgr image: %w", err)
+	}
+	_, err := io.WriteString(cw, `}`)
+	return cw.n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (s *metaSnapshot) Release() {}
