@@ -55,6 +55,8 @@ bench: setup build
 	@set -o pipefail; { \
 		$(GO) test -run '^$$' -bench 'RawRaftApply|JournalPropose' -benchtime $(BENCHTIME) ./fe/journal/ && \
 		$(GO) test -run '^$$' -bench 'RawRaftReelection' -benchtime 8x ./fe/journal/ && \
+		$(GO) test -run '^$$' -bench 'ImageAfterLoads' -benchtime 3x ./fe/meta/ && \
+		$(GO) test -run '^$$' -bench 'CheckpointLatency' -benchtime 1x ./fe/meta/ && \
 		$(GO) test -run '^$$' -bench 'MySQLDDL' -benchtime $(BENCHTIME) ./harness/ && \
 		$(GO) test -run '^$$' -bench 'FEFailover' -benchtime 5x ./harness/ && \
 		$(GO) test -run '^$$' -bench 'FEJoin' -benchtime 3x -timeout 30m ./harness/ && \

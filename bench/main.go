@@ -39,6 +39,16 @@ var (
 // raw raft re-election; their metrics follow as "value unit" pairs.
 var haLine = regexp.MustCompile(`^Benchmark(FEFailover|FEJoin|RawRaftReelection)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
 
+// metaLine is one of the metadata benchmarks: the image after 100,000
+// loads (history kept or cleaned) and write latency during a checkpoint;
+// their metrics follow as "value unit" pairs.
+var metaLine = regexp.MustCompile(`^Benchmark(ImageAfterLoads|CheckpointLatency)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
+
+// metaTargets are the issue's targets for them.
+var metaTargets = map[string]string{
+	"CheckpointLatency": "p99 during a checkpoint <= 2x p99 without",
+}
+
 // haTargets are the issue's targets for them.
 var haTargets = map[string]string{
 	"FEFailover": "< 3 s from leader kill to first successful write",
@@ -74,19 +84,18 @@ func run(in io.Reader, out io.Writer) error {
 	results := map[string]map[string]float64{} // name -> clients -> ops/s
 	lake := map[string]map[string]float64{}    // phase -> unit -> value
 	var phases []string
-	var ha []string // rendered rows of the availability table
+	var ha []string   // rendered rows of the availability table
+	var meta []string // rendered rows of the metadata table
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
 		fmt.Fprintln(os.Stderr, text)
 		if m := haLine.FindStringSubmatch(text); m != nil {
-			var cells []string
-			for _, mm := range metric.FindAllStringSubmatch(m[4], -1) {
-				if mm[2] != "ns/op" {
-					cells = append(cells, mm[1]+" "+mm[2])
-				}
-			}
-			ha = append(ha, fmt.Sprintf("| %s%s | %s | %s |", m[1], m[2], strings.Join(cells, ", "), haTargets[m[1]]))
+			ha = append(ha, fmt.Sprintf("| %s%s | %s | %s |", m[1], m[2], metricCells(m[4]), haTargets[m[1]]))
+			continue
+		}
+		if m := metaLine.FindStringSubmatch(text); m != nil {
+			meta = append(meta, fmt.Sprintf("| %s%s | %s | %s |", m[1], m[2], metricCells(m[4]), metaTargets[m[1]]))
 			continue
 		}
 		if m := lakeLine.FindStringSubmatch(text); m != nil {
@@ -117,7 +126,7 @@ func run(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(results) == 0 && len(lake) == 0 && len(ha) == 0 {
+	if len(results) == 0 && len(lake) == 0 && len(ha) == 0 && len(meta) == 0 {
 		return fmt.Errorf("no benchmark results on stdin")
 	}
 	if len(results) > 0 {
@@ -130,10 +139,28 @@ func run(in io.Reader, out io.Writer) error {
 			fmt.Fprintln(out, r)
 		}
 	}
+	if len(meta) > 0 {
+		fmt.Fprintln(out, "\n| metadata | result | target |")
+		fmt.Fprintln(out, "|---|---|---|")
+		for _, r := range meta {
+			fmt.Fprintln(out, r)
+		}
+	}
 	if len(lake) > 0 {
 		printLake(out, lake, phases)
 	}
 	return nil
+}
+
+// metricCells renders a benchmark line's "value unit" pairs, without ns/op.
+func metricCells(metrics string) string {
+	var cells []string
+	for _, mm := range metric.FindAllStringSubmatch(metrics, -1) {
+		if mm[2] != "ns/op" {
+			cells = append(cells, mm[1]+" "+mm[2])
+		}
+	}
+	return strings.Join(cells, ", ")
 }
 
 // printLake prints the lake benchmark's phases, one row each.

@@ -38,6 +38,8 @@ const (
 	KeyCompactionMinScore = "lake_compaction_score_selector_min_score"
 	KeyPublishTimeout     = "publish_version_timeout_second"
 	KeyTabletRPCTimeout   = "tablet_rpc_timeout_second"
+	KeyLabelKeepMax       = "label_keep_max_second"
+	KeyLabelCleanInterval = "label_clean_interval_second"
 )
 
 // Run modes.
@@ -76,6 +78,8 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyVacuumGrace, Kind: conf.Int, Default: "30", Min: 0, Max: 1 << 31, Mutable: true, Doc: "minutes before vacuum may delete unreferenced files"},
 		{Key: KeyVacuumNaptime, Kind: conf.Int, Default: "180", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between rounds of compaction, vacuum and recycle-bin erasing"},
 		{Key: KeyCompactionMinScore, Kind: conf.Int, Default: "10", Min: 1, Max: 1 << 31, Mutable: true, Doc: "versions since the last compaction that trigger an automatic one"},
+		{Key: KeyLabelKeepMax, Kind: conf.Int, Default: "259200", Min: 1, Max: 1 << 40, Mutable: true, Doc: "seconds a finished transaction and its label are kept"},
+		{Key: KeyLabelCleanInterval, Kind: conf.Int, Default: "14400", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between removals of expired transactions"},
 		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
 		{Key: KeyPublishTimeout, Kind: conf.Int, Default: "30", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of one transaction's publish on the compute nodes; a publish that misses it is retried"},
 		{Key: KeyTabletRPCTimeout, Kind: conf.Int, Default: "300", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of every other FE-to-CN call: tablet writes, scans, compaction, vacuum, drop"},

@@ -412,7 +412,9 @@ func (n *Node) newServices() {
 		Logger:    n.log.With("component", "computenodes")})
 	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
 		Logger:         n.log.With("component", "loads"),
-		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout)})
+		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout),
+		LabelKeepMax:       seconds(KeyLabelKeepMax),
+		LabelCleanInterval: seconds(KeyLabelCleanInterval)})
 	n.scan = scan.New(cat, n.cns)
 	n.scan.RPCTimeout = seconds(KeyTabletRPCTimeout)
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,

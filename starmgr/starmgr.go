@@ -14,8 +14,12 @@ package starmgr
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"sort"
 	"sync"
+
+	"github.com/minirocks/minirocks/internal/jsonstream"
 )
 
 // OpType identifies a StarManager op; StarManager ops use 1000..1999.
@@ -251,11 +255,38 @@ func (m *StarMgr) apply(op Op) {
 	}
 }
 
-// MarshalImage returns the StarManager image section.
-func (m *StarMgr) MarshalImage() ([]byte, error) {
+// Snapshot is the StarManager as it was at one moment, for writing an
+// image while ops go on being applied. Groups and workers are never
+// modified once published, so it shares them and copies only the maps.
+type Snapshot struct {
+	s state
+}
+
+// Snapshot captures the StarManager as it is now, cheaply (the maps, not
+// the groups); Snapshot.MarshalImage encodes it later.
+func (m *StarMgr) Snapshot() *Snapshot {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return json.Marshal(&m.s)
+	s := m.s
+	s.Groups = maps.Clone(s.Groups)
+	s.Workers = maps.Clone(s.Workers)
+	return &Snapshot{s: s}
+}
+
+// JournalID is the StarMgr journal id of the captured state.
+func (s *Snapshot) JournalID() uint64 { return s.s.JournalID }
+
+// MarshalImage returns the image section of the captured state: the same
+// bytes StarMgr.MarshalImage returns.
+func (s *Snapshot) MarshalImage() ([]byte, error) { return json.Marshal(&s.s) }
+
+// WriteImage writes the bytes MarshalImage returns, streaming them group
+// by group (jsonstream), so the writer can pace a large image.
+func (s *Snapshot) WriteImage(w io.Writer) error { return jsonstream.WriteStruct(w, &s.s) }
+
+// MarshalImage returns the StarManager image section.
+func (m *StarMgr) MarshalImage() ([]byte, error) {
+	return m.Snapshot().MarshalImage()
 }
 
 // RestoreImage replaces the state with an image section.

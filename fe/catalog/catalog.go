@@ -16,11 +16,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/minirocks/minirocks/internal/jsonstream"
 )
 
 // Catalog is the FE metadata state. The zero value is not usable; call New.
@@ -33,6 +37,7 @@ type Catalog struct {
 	tabletPart map[int64]int64            // tablet id -> partition id (for tablet lookups)
 	partTable  map[int64]int64            // partition id and shard group id -> table id
 	labels     map[string]int64           // "db/label" -> id of the live transaction holding it
+	liveTxns   map[int64]struct{}         // ids of the PREPARE and COMMITTED transactions
 }
 
 // state is everything the image holds.
@@ -116,10 +121,12 @@ func (c *Catalog) reindex() {
 	c.tabletPart = map[int64]int64{}
 	c.partTable = map[int64]int64{}
 	c.labels = map[string]int64{}
+	c.liveTxns = map[int64]struct{}{}
 	for id, t := range c.s.Txns {
 		if t.State != TxnAborted {
 			c.labels[labelKey(t.DBID, t.Label)] = id
 		}
+		c.indexTxnLocked(t)
 	}
 	for id, db := range c.s.DBs {
 		c.dbByName[db.Name] = id
@@ -325,18 +332,53 @@ func (c *Catalog) Frontends() []*Frontend {
 	return append([]*Frontend(nil), c.s.Frontends...)
 }
 
-// WriteImage writes the whole catalog as a deterministic JSON document.
-func (c *Catalog) WriteImage(w io.Writer) error {
+// Snapshot is the catalog as it was at one moment, for writing an image
+// while ops go on being applied. It shares the catalog's objects, which are
+// never modified once published, and holds its own copies of the maps and
+// slices that index them.
+type Snapshot struct {
+	s state
+}
+
+// Snapshot captures the catalog as it is now. It copies only the top-level
+// maps and slices (pointers to immutable objects), never the objects, so it
+// is cheap enough to run on the journal's apply goroutine; encoding happens
+// later, in Snapshot.MarshalImage, while applying continues.
+func (c *Catalog) Snapshot() *Snapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return json.NewEncoder(w).Encode(&c.s)
+	s := c.s
+	s.DBs = maps.Clone(s.DBs)
+	s.Tables = maps.Clone(s.Tables)
+	s.Volumes = maps.Clone(s.Volumes)
+	s.Users = maps.Clone(s.Users)
+	s.Roles = maps.Clone(s.Roles)
+	s.Frontends = slices.Clone(s.Frontends)
+	s.ComputeNodes = maps.Clone(s.ComputeNodes)
+	s.Txns = maps.Clone(s.Txns)
+	s.RecycledDBs = maps.Clone(s.RecycledDBs)
+	s.RecycledTables = maps.Clone(s.RecycledTables)
+	s.RecycledPartitions = maps.Clone(s.RecycledPartitions)
+	s.PurgeQueue = slices.Clone(s.PurgeQueue)
+	return &Snapshot{s: s}
+}
+
+// MarshalImage returns the image bytes of the captured catalog: the same
+// deterministic JSON document Catalog.MarshalImage returns.
+func (s *Snapshot) MarshalImage() ([]byte, error) { return json.Marshal(&s.s) }
+
+// WriteImage writes the bytes MarshalImage returns, streaming them object
+// by object (jsonstream), so the writer can pace a large image.
+func (s *Snapshot) WriteImage(w io.Writer) error { return jsonstream.WriteStruct(w, &s.s) }
+
+// WriteImage writes the whole catalog as a deterministic JSON document.
+func (c *Catalog) WriteImage(w io.Writer) error {
+	return json.NewEncoder(w).Encode(&c.Snapshot().s)
 }
 
 // MarshalImage returns the catalog image bytes (see WriteImage).
 func (c *Catalog) MarshalImage() ([]byte, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return json.Marshal(&c.s)
+	return c.Snapshot().MarshalImage()
 }
 
 // RestoreImage replaces the catalog with an image written by WriteImage.

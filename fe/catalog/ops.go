@@ -370,8 +370,8 @@ func (c *Catalog) check(op Op) error {
 			return ErrInvalid("Unknown table id %d", o.TableID)
 		}
 		if !o.Force {
-			for _, txn := range c.s.Txns {
-				if txn.TableID == t.ID && txn.State == TxnCommitted {
+			for id := range c.liveTxns {
+				if txn := c.s.Txns[id]; txn.TableID == t.ID && txn.State == TxnCommitted {
 					return ErrInvalid("There are still some transactions in the COMMITTED state waiting to be completed. The table [%s] cannot be dropped. If you want to forcibly drop(cannot be recovered), please use \"DROP TABLE <table> FORCE\".", t.Name)
 				}
 			}

@@ -124,9 +124,15 @@ type AbortTxnOp struct {
 }
 
 // ForgetTxnsOp drops finished transactions from the catalog (and their
-// labels become free), as StarRocks expires old load jobs.
+// labels become free), as StarRocks removes expired transactions every
+// label_clean_interval_second. ExpireBefore is the leader's cut-off (now
+// minus label_keep_max_second, in ms): every listed transaction must be
+// VISIBLE or ABORTED with a finish time before it, so replaying the op
+// decides the same on every replica without a clock. Ids no longer present
+// are skipped, so a repeated op is harmless.
 type ForgetTxnsOp struct {
-	TxnIDs []int64 `json:"txn_ids"`
+	TxnIDs       []int64 `json:"txn_ids"`
+	ExpireBefore int64   `json:"expire_before"`
 }
 
 func (*BeginTxnOp) OpType() OpType   { return OpBeginTxn }
@@ -153,17 +159,61 @@ func (c *Catalog) TxnByLabel(dbID int64, label string) *Transaction {
 }
 
 // Txns returns the transactions in states (all when none given), by id.
+// Asking only for live states (PREPARE, COMMITTED) reads the live index,
+// whatever the size of the history.
 func (c *Catalog) Txns(states ...TxnState) []*Transaction {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []*Transaction
-	for _, t := range c.s.Txns {
+	add := func(t *Transaction) {
 		if len(states) == 0 || slices.Contains(states, t.State) {
 			out = append(out, t)
 		}
 	}
+	if len(states) > 0 && !slices.ContainsFunc(states, func(s TxnState) bool { return !isLive(s) }) {
+		for id := range c.liveTxns {
+			add(c.s.Txns[id])
+		}
+	} else {
+		for _, t := range c.s.Txns {
+			add(t)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// ExpiredTxns returns the ids of the finished (VISIBLE or ABORTED)
+// transactions whose finish time is before expireBefore (ms), in id order,
+// at most limit of them (all when limit <= 0): what a ForgetTxnsOp with
+// that cut-off may remove.
+func (c *Catalog) ExpiredTxns(expireBefore int64, limit int) []int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := []int64{}
+	for id, t := range c.s.Txns {
+		if !isLive(t.State) && t.FinishTime < expireBefore {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// isLive tells whether a transaction in state s may still change: the
+// publish and timeout loops work on these only.
+func isLive(s TxnState) bool { return s == TxnPrepare || s == TxnCommitted }
+
+// indexTxnLocked keeps the live index in step with t's state.
+func (c *Catalog) indexTxnLocked(t *Transaction) {
+	if isLive(t.State) {
+		c.liveTxns[t.ID] = struct{}{}
+	} else {
+		delete(c.liveTxns, t.ID)
+	}
 }
 
 func labelKey(dbID int64, label string) string { return fmt.Sprintf("%d/%s", dbID, label) }
@@ -229,8 +279,15 @@ func (c *Catalog) checkTxn(op Op) error {
 		}
 	case *ForgetTxnsOp:
 		for _, id := range o.TxnIDs {
-			if t := c.s.Txns[id]; t != nil && t.State != TxnVisible && t.State != TxnAborted {
+			t := c.s.Txns[id]
+			if t == nil {
+				continue
+			}
+			if isLive(t.State) {
 				return ErrInvalid("transaction %d is %s, cannot forget it", id, t.State)
+			}
+			if t.FinishTime >= o.ExpireBefore {
+				return ErrInvalid("transaction %d finished at %d, not before the cut-off %d", id, t.FinishTime, o.ExpireBefore)
 			}
 		}
 	}
@@ -253,6 +310,7 @@ func (c *Catalog) applyTxn(op Op) {
 		t.State = TxnPrepare
 		c.s.Txns[t.ID] = &t
 		c.labels[labelKey(t.DBID, t.Label)] = t.ID
+		c.indexTxnLocked(&t)
 	case *CommitTxnOp:
 		t := *c.s.Txns[o.TxnID]
 		tbl := *c.s.Tables[t.TableID]
@@ -302,12 +360,14 @@ func (c *Catalog) applyTxn(op Op) {
 		t.State = TxnVisible
 		t.FinishTime = o.VisibleTime
 		c.s.Txns[t.ID] = &t
+		c.indexTxnLocked(&t)
 	case *AbortTxnOp:
 		t := *c.s.Txns[o.TxnID]
 		t.State = TxnAborted
 		t.Reason = o.Reason
 		t.FinishTime = o.AbortTime
 		c.s.Txns[t.ID] = &t
+		c.indexTxnLocked(&t)
 		// An aborted transaction's label may be used again.
 		if c.labels[labelKey(t.DBID, t.Label)] == t.ID {
 			delete(c.labels, labelKey(t.DBID, t.Label))
@@ -319,6 +379,7 @@ func (c *Catalog) applyTxn(op Op) {
 					delete(c.labels, labelKey(t.DBID, t.Label))
 				}
 				delete(c.s.Txns, id)
+				delete(c.liveTxns, id)
 			}
 		}
 	}

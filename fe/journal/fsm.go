@@ -144,7 +144,12 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		sink.Cancel()
 		return err
 	}
-	if _, err := s.ss.WriteTo(sink); err != nil {
+	// The body is encoded while entries go on being applied; at the lowest
+	// CPU priority and paced, so that writes keep their latency during a
+	// checkpoint.
+	var err error
+	runInBackground(func() { _, err = s.ss.WriteTo(newPacedWriter(sink)) })
+	if err != nil {
 		sink.Cancel()
 		return fmt.Errorf("journal: writing body of image %d: %w", index, err)
 	}

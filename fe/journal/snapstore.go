@@ -104,7 +104,7 @@ func (s *imageStore) Create(version raft.SnapshotVersion, index, term uint64, co
 	}
 	return &imageSink{
 		s: s, f: f, index: index,
-		w: &imageWriter{bw: bufio.NewWriterSize(f, 256<<10), crc: crc32.New(castagnoli)},
+		w: &imageWriter{bw: bufio.NewWriterSize(&syncingWriter{f: f}, 256<<10), crc: crc32.New(castagnoli)},
 		meta: footerJSON{SnapshotVersion: int(version), Index: index, Term: term,
 			ConfigurationIndex: configurationIndex, Servers: encodeServers(configuration)},
 	}, nil
@@ -532,6 +532,29 @@ func (k *existingSink) Close() error {
 	}
 	k.s.finalised(k.index, fi)
 	return nil
+}
+
+// imageSyncBytes is how much of an image is written between fsyncs. One
+// fsync of a whole image at the end makes the disk flush megabytes at
+// once, and the raft log's small fsyncs queue behind it; flushing as it
+// goes keeps each flush short, so writes go on at their usual latency
+// while a checkpoint is taken.
+const imageSyncBytes = 1 << 20
+
+// syncingWriter writes to f and fsyncs it every imageSyncBytes.
+type syncingWriter struct {
+	f        *os.File
+	unsynced int
+}
+
+func (w *syncingWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.unsynced += n
+	if err == nil && w.unsynced >= imageSyncBytes {
+		w.unsynced = 0
+		err = w.f.Sync()
+	}
+	return n, err
 }
 
 func syncDir(dir string) error {

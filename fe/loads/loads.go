@@ -76,7 +76,18 @@ type Config struct {
 	// RPCTimeout is tablet_rpc_timeout_second: the deadline of each tablet
 	// write (nil: 300 s).
 	RPCTimeout func() time.Duration
+	// LabelKeepMax is label_keep_max_second: how long a finished
+	// transaction and its label are kept. Mutable, so read at every round;
+	// nil keeps them forever.
+	LabelKeepMax func() time.Duration
+	// LabelCleanInterval is label_clean_interval_second: the time between
+	// removals of expired transactions. Mutable, read at every round.
+	LabelCleanInterval func() time.Duration
 }
+
+// forgetBatch bounds the transactions one ForgetTxnsOp removes, so an
+// entry stays small however long the history is.
+const forgetBatch = 10000
 
 // Coordinator runs load transactions. Only the leader coordinates loads;
 // every step that changes metadata is a journal entry.
@@ -99,6 +110,8 @@ type Coordinator struct {
 
 	pubMu      sync.Mutex
 	publishing map[int64]bool // transactions being published now
+
+	lastClean time.Time // when Run last removed expired transactions
 }
 
 // New returns a Coordinator; Run starts its publisher.
@@ -358,6 +371,38 @@ func (l *Coordinator) Run(ctx context.Context) {
 		}
 		l.abortTimedOut(ctx)
 		l.publishReady(ctx)
+		l.cleanLabels(ctx, time.Now())
+	}
+}
+
+// cleanLabels removes, through the journal, the finished transactions
+// older than label_keep_max_second, once every label_clean_interval_second;
+// their labels become free. The cut-off travels in the op, so every
+// replica removes exactly the same transactions.
+func (l *Coordinator) cleanLabels(ctx context.Context, now time.Time) {
+	if l.cfg.LabelKeepMax == nil || l.cfg.LabelCleanInterval == nil {
+		return
+	}
+	if !l.lastClean.IsZero() && now.Sub(l.lastClean) < l.cfg.LabelCleanInterval() {
+		return
+	}
+	l.lastClean = now
+	cutoff := now.Add(-l.cfg.LabelKeepMax()).UnixMilli()
+	removed := 0
+	for {
+		ids := l.cat.ExpiredTxns(cutoff, forgetBatch)
+		if len(ids) == 0 {
+			break
+		}
+		if _, err := l.cfg.Proposer.Propose(ctx, &catalog.ForgetTxnsOp{TxnIDs: ids, ExpireBefore: cutoff}); err != nil {
+			l.log.Warn("removing expired transactions failed; will retry", "err", err)
+			l.lastClean = time.Time{}
+			return
+		}
+		removed += len(ids)
+	}
+	if removed > 0 {
+		l.log.Info("removed expired transactions", "count", removed, "label_keep_max_second", int64(l.cfg.LabelKeepMax()/time.Second))
 	}
 }
 

@@ -127,9 +127,12 @@ type image struct {
 	StarMgr json.RawMessage `json:"starmgr"`
 }
 
+// metaSnapshot is both state machines captured at one journal id; its
+// sections are encoded only when the image is written (WriteTo), which
+// the journal does while later entries are applied.
 type metaSnapshot struct {
-	body      []byte
-	starmgrID uint64
+	cat *catalog.Snapshot
+	sm  *starmgr.Snapshot
 }
 
 // starMgrIDName names the StarManager's journal id in image headers
@@ -144,32 +147,49 @@ func StarMgrJournalID(h journal.ImageHeader) uint64 { return h.JournalIDs[starMg
 // JournalIDs implements journal.StateSnapshot: the StarManager journal id,
 // written into the image header as starmgr_journal_id.
 func (s *metaSnapshot) JournalIDs() map[string]uint64 {
-	return map[string]uint64{starMgrIDName: s.starmgrID}
+	return map[string]uint64{starMgrIDName: s.sm.JournalID()}
 }
 
+// WriteTo encodes the image body, {"catalog": ..., "starmgr": ...},
+// streaming it object by object.
 func (s *metaSnapshot) WriteTo(w io.Writer) (int64, error) {
-	n, err := w.Write(s.body)
-	return int64(n), err
+	cw := &countingWriter{w: w}
+	if _, err := io.WriteString(cw, `{"catalog":`); err != nil {
+		return cw.n, err
+	}
+	if err := s.cat.WriteImage(cw); err != nil {
+		return cw.n, fmt.Errorf("encode catalog image: %w", err)
+	}
+	if _, err := io.WriteString(cw, `,"starmgr":`); err != nil {
+		return cw.n, err
+	}
+	if err := s.sm.WriteImage(cw); err != nil {
+		return cw.n, fmt.Errorf("encode starmgr image: %w", err)
+	}
+	_, err := io.WriteString(cw, `}`)
+	return cw.n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (s *metaSnapshot) Release() {}
 
-// Snapshot implements journal.StateMachine. It serialises both sections
-// while applying is paused, so they describe exactly one journal id.
+// Snapshot implements journal.StateMachine. It runs on the apply goroutine,
+// so it only captures both state machines (copies of their top-level maps;
+// the objects are immutable) at exactly this journal id; the encoding
+// happens in WriteTo while applying goes on.
 func (m *State) Snapshot() (journal.StateSnapshot, error) {
-	cat, err := m.Catalog.MarshalImage()
-	if err != nil {
-		return nil, err
-	}
-	sm, err := m.StarMgr.MarshalImage()
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(image{Catalog: cat, StarMgr: sm})
-	if err != nil {
-		return nil, err
-	}
-	return &metaSnapshot{body: body, starmgrID: m.StarMgr.JournalID()}, nil
+	return &metaSnapshot{cat: m.Catalog.Snapshot(), sm: m.StarMgr.Snapshot()}, nil
 }
 
 // Restore implements journal.StateMachine.
