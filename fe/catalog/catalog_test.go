@@ -134,3 +134,23 @@ func TestPasswordHash(t *testing.T) {
 	require.Error(t, err)
 	require.Nil(t, HashPassword(""))
 }
+
+func TestPasswordMatches(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stored   []byte
+		password string
+		want     bool
+	}{
+		{"no password, none given", nil, "", true},
+		{"no password, one given", nil, "x", false},
+		{"right password", HashPassword("secret"), "secret", true},
+		{"wrong password", HashPassword("secret"), "secreT", false},
+		{"password set, none given", HashPassword("secret"), "", false},
+		{"prefix of the password", HashPassword("secret"), "secre", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, PasswordMatches(tc.stored, tc.password))
+		})
+	}
+}
