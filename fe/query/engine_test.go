@@ -581,3 +581,19 @@ func TestRootNameReserved(t *testing.T) {
 	require.ErrorContains(t, err, "Can not set password for root user, except root itself")
 	require.Equal(t, rootPw, m.cat.User(catalog.UserIdent{User: "root", Host: "%"}).Password)
 }
+
+// TestAdminShowConfigMasksSecrets checks that no row of ADMIN SHOW FRONTEND
+// CONFIG carries the S3 secret key, masked as DESC STORAGE VOLUME masks it.
+func TestAdminShowConfigMasksSecrets(t *testing.T) {
+	e, _ := newEngine(t)
+	root := rootSession(e)
+	rows := rowsOf(run(t, root, "ADMIN SHOW FRONTEND CONFIG LIKE 'aws_s3_secret_key'"))
+	require.Len(t, rows, 1)
+	require.Equal(t, "aws_s3_secret_key", rows[0][0])
+	require.Equal(t, "******", rows[0][2])
+	for _, row := range rowsOf(run(t, root, "ADMIN SHOW FRONTEND CONFIG")) {
+		require.NotContains(t, strings.Join(row, "|"), "top-secret")
+	}
+	desc := rowsOf(run(t, root, "DESC STORAGE VOLUME builtin_storage_volume"))
+	require.Contains(t, desc[0][4], `"aws.s3.secret_key":"******"`)
+}
