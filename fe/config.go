@@ -36,6 +36,9 @@ const (
 	KeyCheckpointInterval = "checkpoint_interval_second"
 	KeyVacuumNaptime      = "lake_autovacuum_partition_naptime_seconds"
 	KeyCompactionMinScore = "lake_compaction_score_selector_min_score"
+	// KeyEnablePprof is minirocks' own key (a StarRocks FE is a Java process
+	// with no Go profiler): serve /debug/pprof/ on http_port.
+	KeyEnablePprof = "enable_pprof"
 )
 
 // Run modes.
@@ -77,5 +80,6 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
 		{Key: KeyMaxConnections, Kind: conf.Int, Default: "4096", Min: 1, Max: 1 << 20, Doc: "maximum MySQL connections"},
 		{Key: KeyServerVersion, Default: "8.0.33", Doc: "MySQL server version sent in the handshake"},
+		{Key: KeyEnablePprof, Kind: conf.Bool, Default: "false", Doc: "serve Go profiling under /debug/pprof/ on http_port (minirocks only)"},
 	}
 }

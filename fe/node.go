@@ -456,7 +456,8 @@ func (n *Node) startServers() error {
 		return fmt.Errorf("listen on http_port: %w", err)
 	}
 	n.http = httpapi.Start(httpapi.Config{Listener: httpLn, Name: n.name, Catalog: cat, StarMgr: sm, Journal: n.jr,
-		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http")})
+		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http"),
+		EnablePprof: n.cfg.Bool(KeyEnablePprof)})
 	if err := n.startRPC(); err != nil {
 		return err
 	}
