@@ -476,7 +476,7 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 // segmentRows reads one segment (through the cache).
 func (n *Node) segmentRows(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, ref lake.SegmentRef, s *lake.Schema) (*lake.SegmentReader, error) {
 	key := objKey(svc, t, ref.Name)
-	data, err := n.cache.get(ctx, st, key, ref.Size)
+	data, err := n.cache.get(ctx, st, key, ref.Size, func(b []byte) error { return lake.VerifySegment(st.URL(key), b) })
 	if err != nil {
 		return nil, storageErr(err)
 	}
