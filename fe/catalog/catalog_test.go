@@ -154,3 +154,20 @@ func TestPasswordMatches(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterToken checks that the bootstrap op's token is the cluster's
+// and that images keep it.
+func TestClusterToken(t *testing.T) {
+	c := New()
+	require.Equal(t, "", c.ClusterToken())
+	require.NoError(t, c.Apply(&BootstrapOp{ClusterID: "7", Token: "tok-1",
+		Frontend: Frontend{Name: "fe1", Host: "h", EditLogPort: 9010, Role: RoleFollower}}))
+	require.Equal(t, "tok-1", c.ClusterToken())
+	require.Error(t, c.Apply(&BootstrapOp{ClusterID: "8", Token: "tok-2"}), "a second bootstrap cannot replace the token")
+	require.Equal(t, "tok-1", c.ClusterToken())
+	img, err := c.MarshalImage()
+	require.NoError(t, err)
+	c2 := New()
+	require.NoError(t, c2.RestoreImage(img))
+	require.Equal(t, "tok-1", c2.ClusterToken())
+}

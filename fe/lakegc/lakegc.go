@@ -73,6 +73,8 @@ type Config struct {
 	// TrashExpire is catalog_trash_expire_second: how long a dropped object
 	// stays recoverable.
 	TrashExpire func() time.Duration
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 }
 
 // Collector runs compaction, vacuum, recycle-bin erasing and purge.
@@ -96,7 +98,7 @@ func New(ctx context.Context, cfg Config) *Collector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(), ctx: ctx, vacuumed: map[int64]int64{}}
+	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), ctx: ctx, vacuumed: map[int64]int64{}}
 }
 
 // Wait waits for the compactions RequestCompaction started.

@@ -66,6 +66,8 @@ type Config struct {
 	Leader   Leadership
 	Nodes    ComputeNodes
 	Logger   *slog.Logger
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 }
 
 // Coordinator runs load transactions. Only the leader coordinates loads;
@@ -94,7 +96,7 @@ func New(cfg Config) *Coordinator {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(),
+	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token),
 		wake: make(chan struct{}, 1), visible: make(chan struct{})}
 }
 
