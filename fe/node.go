@@ -113,7 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n := &Node{opts: opts, cfg: cfg, start: time.Now()}
-	n.feClient = frontends.NewClient(n.clusterToken)
+	n.feClient = frontends.NewClient(n.clusterToken, func() string { return n.host })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {

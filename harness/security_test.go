@@ -87,6 +87,13 @@ func TestInternalPortsRefuseStrangers(t *testing.T) {
 		var role map[string]any
 		err = rpc.Call(ctx, stranger, url+"/fe/role", map[string]any{"host": "127.0.0.1", "port": 9010}, &role)
 		require.ErrorContains(t, err, "current node is not added to the group")
+		// Nor to a stranger claiming a registered FE's address.
+		host, port, _ := net.SplitHostPort(fe.EditLogAddr())
+		p, _ := strconv.Atoi(port)
+		role = nil
+		err = rpc.Call(ctx, stranger, url+"/fe/role", map[string]any{"host": host, "port": p}, &role)
+		require.ErrorContains(t, err, "current node is not added to the group")
+		require.Nil(t, role)
 
 		// The FE's rpc_port: Stream Load calls of compute nodes.
 		rpcURL := "http://" + net.JoinHostPort(fe.Host(), strconv.Itoa(FERPCPort))

@@ -96,15 +96,17 @@ type statusRequest struct{}
 type Client struct{ http *http.Client }
 
 // NewClient returns a Client whose requests carry the cluster token token
-// returns (none while it is "": a joining node before its helper told it).
-func NewClient(token func() string) *Client {
+// returns (none while it is "": a joining node before its helper told it)
+// and whose connections come from the address local returns (this FE's
+// host; "" lets the system choose), which /fe/role checks.
+func NewClient(token, local func() string) *Client {
 	return &Client{http: rpc.WithToken(&http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			timeout := 3 * time.Second
 			if dl, ok := ctx.Deadline(); ok {
 				timeout = min(timeout, time.Until(dl))
 			}
-			return journal.Dial(addr, journal.TagRPC, timeout)
+			return journal.DialFrom(local(), addr, journal.TagRPC, timeout)
 		},
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
@@ -198,7 +200,7 @@ func (n *Service) Serve(ln net.Listener) {
 	mux := http.NewServeMux()
 	// A node joining with --helper asks who it is before it has the token;
 	// a stranger's /fe/status learns only that this is an FE.
-	mux.Handle(pathFERole, rpc.Handle(n.handleRole))
+	mux.Handle(pathFERole, withCallerHost(rpc.Handle(n.handleRole)))
 	mux.Handle(pathFEStatus, rpc.WithTokenTrust(rpc.Handle(n.handleStatus), n.cfg.Token))
 	mux.Handle(pathFEJoin, rpc.RequireToken(rpc.Handle(n.handleJoin), n.cfg.Token))
 	mux.Handle(pathFEForward, rpc.RequireToken(rpc.Handle(n.handleForward), n.cfg.Token))
@@ -221,14 +223,29 @@ func (n *Service) Close() {
 // handleRole tells a starting node what it is registered as, and hands it
 // the cluster token: only a node added with ALTER SYSTEM ADD
 // FOLLOWER|OBSERVER gets an answer. Any FE can answer from its catalog.
-func (n *Service) handleRole(_ context.Context, req *roleRequest) (*roleResponse, error) {
+func (n *Service) handleRole(ctx context.Context, req *roleRequest) (*roleResponse, error) {
 	cat := n.cat
 	for _, f := range cat.Frontends() {
 		if f.Host == req.Host && f.EditLogPort == req.Port {
+			// Only the node itself may learn its role and the token.
+			if caller, _ := ctx.Value(callerHostKey{}).(string); caller != f.Host {
+				n.log.Warn("refused to tell the role of a frontend to another host", "frontend", f.Name, "caller", caller)
+				return nil, rpc.Errorf(codeNotAdded, "current node is not added to the group. please add it first. (asked from %s, not from %s)", caller, f.Host)
+			}
 			return &roleResponse{ClusterID: cat.ClusterID(), Name: f.Name, Role: f.Role, Token: cat.ClusterToken()}, nil
 		}
 	}
 	return nil, rpc.Errorf(codeNotAdded, "current node is not added to the group. please add it first.")
+}
+
+type callerHostKey struct{}
+
+// withCallerHost puts the caller's IP address in the request's context.
+func withCallerHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerHostKey{}, host)))
+	})
 }
 
 // handleJoin adds a registered node to the journal's membership. A helper
