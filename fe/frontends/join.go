@@ -80,9 +80,10 @@ func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
 		var st feStatus
 		err := c.Client.Call(sctx, helper, pathFEStatus, &statusRequest{}, &st)
 		switch {
-		case err == nil && props["token"] != "" && st.ClusterID == "":
-			// The helper answered as to a stranger: it does not know this
-			// meta dir's cluster token, so it serves another cluster.
+		case err == nil && props["token"] != "" && st.Name == "":
+			// The helper answered as to a stranger (no name: a token holder
+			// always gets one): it does not know this meta dir's cluster
+			// token, so it serves another cluster.
 			return nil, fmt.Errorf("cluster id is not equal with helper node %s. will exit. (the helper does not hold this meta dir's cluster token; this meta dir: %s)", helper, local)
 		case err == nil && local != "" && st.ClusterID != "" && st.ClusterID != local:
 			return nil, fmt.Errorf("cluster id is not equal with helper node %s. will exit. (helper: %s, this meta dir: %s)", helper, st.ClusterID, local)
