@@ -12,8 +12,10 @@ import (
 
 // cache keeps copies of segment files under storage_root_path/cache. Only
 // segments are cached (they are never rewritten); a copy is used only when
-// its size is the size the tablet metadata records, and every block is
-// checksummed when read. Deleting the directory at any time loses nothing.
+// its size is the size the tablet metadata records and it passes the
+// caller's verification (every checksum of the file): a copy damaged on
+// the local disk is dropped and fetched again from object storage.
+// Deleting the directory at any time loses nothing.
 type cache struct{ dir string }
 
 // cachePath maps an object to its place in the cache: bucket/key.
@@ -22,11 +24,14 @@ func cachePath(st *volume.Store, key string) string {
 }
 
 // get returns the object, from the cache when a copy of the expected size
-// is there, else from the store (keeping a copy).
-func (c *cache) get(ctx context.Context, st *volume.Store, key string, size int64) ([]byte, error) {
+// that verify accepts is there, else from the store (keeping a copy).
+func (c *cache) get(ctx context.Context, st *volume.Store, key string, size int64, verify func([]byte) error) ([]byte, error) {
 	p := filepath.Join(c.dir, cachePath(st, key))
 	if data, err := os.ReadFile(p); err == nil && (size <= 0 || int64(len(data)) == size) {
-		return data, nil
+		if err := verify(data); err == nil {
+			return data, nil
+		}
+		os.Remove(p)
 	}
 	data, err := st.Get(ctx, key)
 	if err != nil {

@@ -99,6 +99,9 @@ type Node struct {
 	leaderRPC string
 	volumes   map[string]rpc.Volume
 	stores    map[string]*volume.Store
+	// token is the cluster token of the cluster that adopted this node,
+	// kept in storage_root_path (token.go).
+	token string
 
 	// terms is the highest leader term seen (fence.go).
 	terms termFence
@@ -124,7 +127,8 @@ func Start(opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, start: time.Now(), client: rpc.NewClient(), volumes: map[string]rpc.Volume{}, stores: map[string]*volume.Store{}}
+	n := &Node{cfg: cfg, start: time.Now(), volumes: map[string]rpc.Volume{}, stores: map[string]*volume.Store{}}
+	n.client = rpc.WithToken(rpc.NewClient(), n.clusterToken)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -152,6 +156,9 @@ func Start(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.cache = &cache{dir: filepath.Join(n.root, "cache")}
+	if n.token, err = readToken(n.root); err != nil {
+		return nil, err
+	}
 	if err := n.listen(); err != nil {
 		return nil, err
 	}
@@ -206,7 +213,7 @@ func lockDir(dir string) (*os.File, error) {
 // (bound so that SHOW COMPUTE NODES' BePort is a real, reserved port).
 func (n *Node) listen() error {
 	hb := http.NewServeMux()
-	hb.Handle(rpc.PathHeartbeat, rpc.Handle(n.heartbeat))
+	hb.Handle(rpc.PathHeartbeat, n.adoptToken(rpc.Handle(n.heartbeat)))
 	brpc := http.NewServeMux()
 	brpc.Handle(rpc.PathWrite, rpc.HandleWithBody(n.write))
 	brpc.Handle(rpc.PathPublish, rpc.Handle(n.publish))
@@ -227,7 +234,7 @@ func (n *Node) listen() error {
 	for _, s := range []struct {
 		key string
 		h   http.Handler
-	}{{KeyHeartbeatPort, hb}, {KeyBrpcPort, brpc}, {KeyWebserverPort, web}, {KeyBePort, http.NotFoundHandler()}} {
+	}{{KeyHeartbeatPort, hb}, {KeyBrpcPort, rpc.RequireToken(brpc, n.clusterToken)}, {KeyWebserverPort, web}, {KeyBePort, http.NotFoundHandler()}} {
 		ln, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(s.key)))))
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", s.key, err)

@@ -521,7 +521,7 @@ func missingLog(ctx context.Context, st *volume.Store, t rpc.Tablet, target, log
 // segmentRows reads one segment (through the cache).
 func (n *Node) segmentRows(ctx context.Context, st *volume.Store, svc string, t rpc.Tablet, ref lake.SegmentRef, s *lake.Schema) (*lake.SegmentReader, error) {
 	key := objKey(svc, t, ref.Name)
-	data, err := n.cache.get(ctx, st, key, ref.Size)
+	data, err := n.cache.get(ctx, st, key, ref.Size, func(b []byte) error { return lake.VerifySegment(st.URL(key), b) })
 	if err != nil {
 		return nil, storageErr(err)
 	}

@@ -48,6 +48,24 @@ storage_root_path = ${STARROCKS_HOME}/storage
 # priority_networks = 127.0.0.21/32
 `
 
+// nodeRunning defines node_running PIDFILE CMD, which succeeds only when the
+// pid file names a live process of this install tree's binary running CMD.
+// A pid that is a zombie (killed but not yet reaped, common in containers
+// whose init does not reap) or that the kernel gave to another program is
+// not a running node, so a start after kill -9 is never refused for it.
+const nodeRunning = `node_running() {
+    [ -f "$1" ] || return 1
+    pid=$(cat "$1")
+    case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [ -d /proc/$$ ]; then
+        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+        case "$state" in ''|Z|X) return 1 ;; esac
+        tr '\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STARROCKS_HOME/lib/minirocks $2 " || return 1
+    fi
+    return 0
+}`
+
 // startFE runs the FE in the foreground, or detached with --daemon.
 const startFE = `#!/bin/sh
 # Start a minirocks frontend, as StarRocks' start_fe.sh does.
@@ -71,7 +89,8 @@ while [ "$1" != "--end--" ]; do
 done
 shift
 pidfile="$STARROCKS_HOME/bin/fe.pid"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+` + nodeRunning + `
+if node_running "$pidfile" fe; then
     echo "Frontend running as process $(cat "$pidfile"). Stop it first." >&2
     exit 1
 fi
@@ -103,7 +122,8 @@ for arg in "$@"; do
     esac
 done
 pidfile="$STARROCKS_HOME/bin/cn.pid"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+` + nodeRunning + `
+if node_running "$pidfile" cn; then
     echo "Compute node running as process $(cat "$pidfile"). Stop it first." >&2
     exit 1
 fi
@@ -132,15 +152,16 @@ if [ ! -f "$pidfile" ]; then
     echo "` + what + ` is not running (no $pidfile)" >&2
     exit 0
 fi
+` + nodeRunning + `
 pid=$(cat "$pidfile")
-if ! kill -0 "$pid" 2>/dev/null; then
+if ! node_running "$pidfile" ` + name + `; then
     echo "` + what + ` process $pid is not running; removing $pidfile" >&2
     rm -f "$pidfile"
     exit 0
 fi
 kill "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null; do
+while node_running "$pidfile" ` + name + `; do
     i=$((i + 1))
     if [ $i -gt 600 ]; then
         echo "` + what + ` process $pid did not stop in 60s; sending SIGKILL" >&2

@@ -40,6 +40,9 @@ const (
 	KeyTabletRPCTimeout   = "tablet_rpc_timeout_second"
 	KeyLabelKeepMax       = "label_keep_max_second"
 	KeyLabelCleanInterval = "label_clean_interval_second"
+	// KeyEnablePprof is minirocks' own key (a StarRocks FE is a Java process
+	// with no Go profiler): serve /debug/pprof/ on http_port.
+	KeyEnablePprof = "enable_pprof"
 )
 
 // Run modes.
@@ -85,5 +88,6 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyTabletRPCTimeout, Kind: conf.Int, Default: "300", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of every other FE-to-CN call: tablet writes, scans, compaction, vacuum, drop"},
 		{Key: KeyMaxConnections, Kind: conf.Int, Default: "4096", Min: 1, Max: 1 << 20, Doc: "maximum MySQL connections"},
 		{Key: KeyServerVersion, Default: "8.0.33", Doc: "MySQL server version sent in the handshake"},
+		{Key: KeyEnablePprof, Kind: conf.Bool, Default: "false", Doc: "serve Go profiling under /debug/pprof/ on http_port (minirocks only)"},
 	}
 }

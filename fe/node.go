@@ -32,6 +32,7 @@ import (
 	"github.com/minirocks/minirocks/fe/mysqlserver"
 	"github.com/minirocks/minirocks/fe/query"
 	"github.com/minirocks/minirocks/fe/scan"
+	"github.com/minirocks/minirocks/rpc"
 	"github.com/minirocks/minirocks/starmgr"
 )
 
@@ -76,7 +77,10 @@ type Node struct {
 
 	feLn     net.Listener // FE-to-FE RPC listener, registered before the journal opens
 	feClient *frontends.Client
-	fes      *frontends.Service
+	// versionToken is the cluster token of meta_dir/VERSION, used until the
+	// catalog holds one (a joining node before it caught up).
+	versionToken atomic.Value
+	fes          *frontends.Service
 
 	// leading: this FE is the raft leader and has finished taking over
 	// (becomeLeader). Leader-only work and statements wait for it.
@@ -110,7 +114,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, cfg: cfg, start: time.Now(), feClient: frontends.NewClient()}
+	n := &Node{opts: opts, cfg: cfg, start: time.Now()}
+	n.feClient = frontends.NewClient(n.clusterToken, func() string { return n.host })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -227,11 +232,15 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 	// rather than being turned away while the journal opens.
 	n.feLn = n.mux.Listener(journal.TagRPC)
 	n.meta = meta.NewState()
+	n.versionToken.Store(frontends.ReadVersionToken(metaDir))
 	join := frontends.JoinConfig{Helper: n.opts.Helper, Host: n.host, EditLogPort: editPort, MetaDir: metaDir,
 		HasState: hasState, Client: n.feClient, Logger: n.log, Stop: n.ctx.Done()}
 	plan, err := frontends.PrepareJoin(ctx, join)
 	if err != nil {
 		return err
+	}
+	if plan != nil {
+		n.versionToken.Store(plan.Token)
 	}
 	name, err := frontends.LoadOrCreateName(metaDir, n.host, editPort)
 	if err != nil {
@@ -275,7 +284,7 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		return fmt.Errorf("wait for the journal to catch up: %w", err)
 	}
 	if cid := n.meta.Catalog.ClusterID(); cid != "" {
-		if err := frontends.WriteVersion(metaDir, cid); err != nil {
+		if err := frontends.WriteVersion(metaDir, cid, n.clusterToken()); err != nil {
 			return err
 		}
 	}
@@ -303,6 +312,7 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		ops = append(ops, &catalog.BootstrapOp{
 			ClusterID: newClusterID(),
 			Frontend:  catalog.Frontend{Name: n.name, Host: n.host, EditLogPort: port, Role: catalog.RoleFollower},
+			Token:     newClusterToken(),
 		})
 	}
 	if n.meta.StarMgr.ServiceID() == "" {
@@ -314,7 +324,7 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		}
 		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.StarMgr.ServiceID())
 	}
-	if err := frontends.WriteVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
+	if err := frontends.WriteVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID(), n.clusterToken()); err != nil {
 		return err
 	}
 	if err := n.loadBuiltinVolume(ctx); err != nil {
@@ -409,13 +419,13 @@ func (n *Node) newServices() {
 	n.cns = computenodes.New(computenodes.Config{Catalog: cat, StarMgr: sm, Proposer: n.writer, Leader: n,
 		Interval:  seconds(KeyHeartbeatTimeout),
 		LeaderRPC: net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))),
-		Logger:    n.log.With("component", "computenodes")})
+		Logger:    n.log.With("component", "computenodes"), Token: n.clusterToken})
 	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
-		Logger:         n.log.With("component", "loads"),
+		Logger: n.log.With("component", "loads"), Token: n.clusterToken,
 		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout),
 		LabelKeepMax:       seconds(KeyLabelKeepMax),
 		LabelCleanInterval: seconds(KeyLabelCleanInterval)})
-	n.scan = scan.New(cat, n.cns)
+	n.scan = scan.New(cat, n.cns, n.clusterToken)
 	n.scan.RPCTimeout = seconds(KeyTabletRPCTimeout)
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),
@@ -423,11 +433,13 @@ func (n *Node) newServices() {
 		Naptime:            seconds(KeyVacuumNaptime),
 		CompactionMinScore: func() int64 { return n.cfg.Int(KeyCompactionMinScore) },
 		VacuumGrace:        func() time.Duration { return time.Duration(n.cfg.Int(KeyVacuumGrace)) * time.Minute },
-		TrashExpire:        seconds(KeyTrashExpire)})
+		TrashExpire:        seconds(KeyTrashExpire),
+		Token:              n.clusterToken})
 	n.fes = frontends.NewService(frontends.Config{Name: n.name, Host: n.host,
 		HTTPPort: int(n.cfg.Int(KeyHTTPPort)), QueryPort: int(n.cfg.Int(KeyQueryPort)), RPCPort: int(n.cfg.Int(KeyRPCPort)),
 		StartTime: n.start, Version: Version, Catalog: cat, Journal: n.jr, Leader: n, Client: n.feClient,
-		SetConfig: n.cfg.Set, Interval: seconds(KeyHeartbeatTimeout), Logger: n.log.With("component", "frontends")})
+		SetConfig: n.cfg.Set, Interval: seconds(KeyHeartbeatTimeout), Logger: n.log.With("component", "frontends"),
+		Token: n.clusterToken})
 	n.eng = query.NewEngine(query.Config{
 		Catalog:        cat,
 		StarMgr:        sm,
@@ -464,7 +476,8 @@ func (n *Node) startServers() error {
 		return fmt.Errorf("listen on http_port: %w", err)
 	}
 	n.http = httpapi.Start(httpapi.Config{Listener: httpLn, Name: n.name, Catalog: cat, StarMgr: sm, Journal: n.jr,
-		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http")})
+		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http"),
+		EnablePprof: n.cfg.Bool(KeyEnablePprof)})
 	if err := n.startRPC(); err != nil {
 		return err
 	}
@@ -484,13 +497,27 @@ func (n *Node) startRPC() error {
 	if err != nil {
 		return fmt.Errorf("listen on rpc_port: %w", err)
 	}
-	n.rpcS = &http.Server{Handler: n.loads.RPCHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// Only compute nodes of this cluster (holders of its token) may begin,
+	// commit or abort loads here.
+	n.rpcS = &http.Server{Handler: rpc.RequireToken(n.loads.RPCHandler(), n.clusterToken), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := n.rpcS.Serve(ln); err != nil && err != http.ErrServerClosed {
 			n.log.Error("rpc server stopped", "err", err)
 		}
 	}()
 	return nil
+}
+
+// clusterToken is the secret cluster token: the catalog's, or before the
+// catalog holds one, meta_dir/VERSION's.
+func (n *Node) clusterToken() string {
+	if m := n.meta; m != nil {
+		if t := m.Catalog.ClusterToken(); t != "" {
+			return t
+		}
+	}
+	t, _ := n.versionToken.Load().(string)
+	return t
 }
 
 // Propose journals ops as one entry and waits until it is durable and

@@ -1,6 +1,8 @@
 package fe
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -44,6 +46,13 @@ func BuiltinVolumeFromConfig(cfg *conf.Config) catalog.StorageVolume {
 }
 
 func newUUID() string { return uuid.NewString() }
+
+// newClusterToken makes the secret cluster token: 32 random bytes, hex.
+func newClusterToken() string {
+	b := make([]byte, 32)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // newClusterID makes a StarRocks-style cluster id: a random positive int32.
 func newClusterID() string {

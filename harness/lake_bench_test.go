@@ -80,7 +80,7 @@ func BenchmarkLake(b *testing.B) {
 	}
 	st, _ := os.Stat(csvPath)
 	mb := float64(st.Size()) / (1 << 20)
-	c := StartCluster(b, WithComputeNodes(2), WithFEConf("lake_autovacuum_partition_naptime_seconds = 3600\n"))
+	c := StartCluster(b, WithComputeNodes(2), WithFEConf("lake_autovacuum_partition_naptime_seconds = 3600\nenable_pprof = true\n"))
 	ctx := context.Background()
 	db := c.FEs()[0].DB(b)
 	if _, err := db.Exec("CREATE DATABASE bench"); err != nil {

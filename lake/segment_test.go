@@ -176,3 +176,18 @@ func TestSegmentWriterErrors(t *testing.T) {
 	require.ErrorContains(t, err, "closed twice")
 	require.Error(t, w.Append(intRows(1)))
 }
+
+// TestVerifySegmentEveryByte checks that VerifySegment, which checks a
+// whole file without decoding it, catches every flipped byte.
+func TestVerifySegmentEveryByte(t *testing.T) {
+	s := allTypesSchema()
+	data, _ := writeSegment(t, s, 2, allTypesRows())
+	require.NoError(t, VerifySegment(segName, data))
+	for i := range data {
+		c := bytes.Clone(data)
+		c[i] ^= 0x5a
+		err := VerifySegment(segName, c)
+		require.ErrorIs(t, err, ErrCorrupt, "byte %d of %d", i, len(data))
+		require.Contains(t, err.Error(), "segment "+segName+" is corrupt: ", "byte %d", i)
+	}
+}

@@ -61,6 +61,9 @@ type state struct {
 	RecycledTables     map[int64]*RecycledTable     `json:"recycled_tables"`
 	RecycledPartitions map[int64]*RecycledPartition `json:"recycled_partitions"`
 	PurgeQueue         []PurgeEntry                 `json:"purge_queue,omitempty"`
+	// Token is the secret cluster token every internal request carries
+	// (made at bootstrap; docs/security.md).
+	Token string `json:"token,omitempty"`
 }
 
 // initMaps makes every map of a state non-nil (an image may omit empty ones).
@@ -148,6 +151,14 @@ func (c *Catalog) indexPartitionsLocked(t *Table) {
 			c.tabletPart[tb] = p.ID
 		}
 	}
+}
+
+// ClusterToken returns the secret cluster token ("" before bootstrap, or
+// in a cluster bootstrapped before tokens existed).
+func (c *Catalog) ClusterToken() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s.Token
 }
 
 // ClusterID returns the cluster's id ("" before bootstrap).

@@ -134,3 +134,40 @@ func TestPasswordHash(t *testing.T) {
 	require.Error(t, err)
 	require.Nil(t, HashPassword(""))
 }
+
+func TestPasswordMatches(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stored   []byte
+		password string
+		want     bool
+	}{
+		{"no password, none given", nil, "", true},
+		{"no password, one given", nil, "x", false},
+		{"right password", HashPassword("secret"), "secret", true},
+		{"wrong password", HashPassword("secret"), "secreT", false},
+		{"password set, none given", HashPassword("secret"), "", false},
+		{"prefix of the password", HashPassword("secret"), "secre", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, PasswordMatches(tc.stored, tc.password))
+		})
+	}
+}
+
+// TestClusterToken checks that the bootstrap op's token is the cluster's
+// and that images keep it.
+func TestClusterToken(t *testing.T) {
+	c := New()
+	require.Equal(t, "", c.ClusterToken())
+	require.NoError(t, c.Apply(&BootstrapOp{ClusterID: "7", Token: "tok-1",
+		Frontend: Frontend{Name: "fe1", Host: "h", EditLogPort: 9010, Role: RoleFollower}}))
+	require.Equal(t, "tok-1", c.ClusterToken())
+	require.Error(t, c.Apply(&BootstrapOp{ClusterID: "8", Token: "tok-2"}), "a second bootstrap cannot replace the token")
+	require.Equal(t, "tok-1", c.ClusterToken())
+	img, err := c.MarshalImage()
+	require.NoError(t, err)
+	c2 := New()
+	require.NoError(t, c2.RestoreImage(img))
+	require.Equal(t, "tok-1", c2.ClusterToken())
+}

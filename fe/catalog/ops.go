@@ -63,6 +63,8 @@ type BootstrapOp struct {
 	Frontend  Frontend `json:"frontend"`
 	// Volume is the builtin storage volume loaded from fe.conf, if any; it becomes the default.
 	Volume *StorageVolume `json:"volume,omitempty"`
+	// Token is the secret cluster token, random, made by the new leader.
+	Token string `json:"token,omitempty"`
 }
 
 // SaveNextIDOp raises the id watermark; ids below it may be handed out by the leader.
@@ -493,6 +495,7 @@ func (c *Catalog) apply(op Op) {
 	switch o := op.(type) {
 	case *BootstrapOp:
 		c.s.ClusterID = o.ClusterID
+		c.s.Token = o.Token
 		f := o.Frontend
 		c.s.Frontends = append(c.s.Frontends, &f)
 		if o.Volume != nil {

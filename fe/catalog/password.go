@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -16,6 +17,13 @@ func HashPassword(password string) []byte {
 	s1 := sha1.Sum([]byte(password))
 	s2 := sha1.Sum(s1[:])
 	return s2[:]
+}
+
+// PasswordMatches reports whether password hashes to the stored hash. The
+// comparison takes the same time wherever the hashes differ, so a caller
+// timing failed logins learns nothing about the stored hash.
+func PasswordMatches(stored []byte, password string) bool {
+	return subtle.ConstantTimeCompare(stored, HashPassword(password)) == 1
 }
 
 // ParsePasswordHash parses the '*' + 40 hex digits form of a hash (what

@@ -58,6 +58,8 @@ type Config struct {
 	// nodes know where to begin and commit Stream Loads.
 	LeaderRPC string
 	Logger    *slog.Logger
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 }
 
 // cnBeat is what the leader counts of a compute node's heartbeats. It is
@@ -86,7 +88,7 @@ func New(cfg Config) *Monitor {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Monitor{cfg: cfg, log: log, client: rpc.NewClient(), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}}
+	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}}
 }
 
 // Run heartbeats while this node leads, every heartbeat_timeout_second

@@ -23,7 +23,7 @@ import (
 const helperRetryInterval = 5 * time.Second
 
 // Files in meta_dir that say who this FE is, as StarRocks keeps them: ROLE
-// (role=FOLLOWER|OBSERVER, name=...) and VERSION (clusterId=...).
+// (role=FOLLOWER|OBSERVER, name=...) and VERSION (clusterId=..., token=...).
 const (
 	roleFile    = "ROLE"
 	versionFile = "VERSION"
@@ -36,6 +36,8 @@ type JoinPlan struct {
 	ClusterID string
 	Name      string
 	Role      string
+	// Token is the cluster token the helper handed over.
+	Token string
 }
 
 // JoinConfig is what PrepareJoin needs.
@@ -71,12 +73,18 @@ func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
 		return nil, fmt.Errorf("--helper %q: must be HOST:EDIT_LOG_PORT of a frontend of the cluster", helper)
 	}
 	if hasState {
-		local := readProps(filepath.Join(metaDir, versionFile))["clusterId"]
+		props := readProps(filepath.Join(metaDir, versionFile))
+		local := props["clusterId"]
 		sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		var st feStatus
 		err := c.Client.Call(sctx, helper, pathFEStatus, &statusRequest{}, &st)
 		switch {
+		case err == nil && props["token"] != "" && st.Name == "":
+			// The helper answered as to a stranger (no name: a token holder
+			// always gets one): it does not know this meta dir's cluster
+			// token, so it serves another cluster.
+			return nil, fmt.Errorf("cluster id is not equal with helper node %s. will exit. (the helper does not hold this meta dir's cluster token; this meta dir: %s)", helper, local)
 		case err == nil && local != "" && st.ClusterID != "" && st.ClusterID != local:
 			return nil, fmt.Errorf("cluster id is not equal with helper node %s. will exit. (helper: %s, this meta dir: %s)", helper, st.ClusterID, local)
 		case err != nil:
@@ -93,8 +101,8 @@ func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
 		err := c.Client.Call(rctx, helper, pathFERole, &roleRequest{Host: c.Host, Port: port}, &resp)
 		cancel()
 		if err == nil {
-			if resp.Name == "" || resp.ClusterID == "" {
-				return nil, fmt.Errorf("helper node %s gave no name or cluster id for this node", helper)
+			if resp.Name == "" || resp.ClusterID == "" || resp.Token == "" {
+				return nil, fmt.Errorf("helper node %s gave no name, cluster id or cluster token for this node", helper)
 			}
 			c.Logger.Info("got role from helper node", "helper", helper, "role", resp.Role, "name", resp.Name, "cluster_id", resp.ClusterID)
 			role := resp.Role
@@ -104,10 +112,10 @@ func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
 			if err := WriteRole(metaDir, role, resp.Name); err != nil {
 				return nil, err
 			}
-			if err := WriteVersion(metaDir, resp.ClusterID); err != nil {
+			if err := WriteVersion(metaDir, resp.ClusterID, resp.Token); err != nil {
 				return nil, err
 			}
-			return &JoinPlan{Helper: helper, ClusterID: resp.ClusterID, Name: resp.Name, Role: role}, nil
+			return &JoinPlan{Helper: helper, ClusterID: resp.ClusterID, Name: resp.Name, Role: role, Token: resp.Token}, nil
 		}
 		var re *rpc.Error
 		switch {
@@ -196,12 +204,23 @@ func WriteRole(metaDir, role, name string) error {
 	return nil
 }
 
-// WriteVersion writes meta_dir/VERSION with the cluster id.
-func WriteVersion(metaDir, clusterID string) error {
-	if err := writeFileSync(filepath.Join(metaDir, versionFile), []byte("clusterId="+clusterID+"\n")); err != nil {
+// WriteVersion writes meta_dir/VERSION with the cluster id and the
+// cluster token (readable by its owner only: the token is a secret).
+func WriteVersion(metaDir, clusterID, token string) error {
+	body := "clusterId=" + clusterID + "\n"
+	if token != "" {
+		body += "token=" + token + "\n"
+	}
+	if err := writeFileSync(filepath.Join(metaDir, versionFile), []byte(body)); err != nil {
 		return fmt.Errorf("write %s: %w", versionFile, err)
 	}
 	return nil
+}
+
+// ReadVersionToken returns the cluster token in meta_dir/VERSION ("" when
+// there is none): what a node uses before its catalog holds the token.
+func ReadVersionToken(metaDir string) string {
+	return readProps(filepath.Join(metaDir, versionFile))["token"]
 }
 
 // LoadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so
@@ -237,7 +256,7 @@ func parseProps(s string) map[string]string {
 // directory fsync.
 func writeFileSync(path string, data []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ type roleResponse struct {
 	ClusterID string `json:"cluster_id"`
 	Name      string `json:"name"`
 	Role      string `json:"role"`
+	// Token is the cluster token, which the node needs for every other
+	// call (docs/security.md).
+	Token string `json:"token"`
 }
 
 // joinRequest asks the leader to add a registered node to the journal's
@@ -88,22 +91,26 @@ type feStatus struct {
 type statusRequest struct{}
 
 // Client calls other FEs over the FE-to-FE RPC: every connection is
-// dialled to the peer's edit_log_port with the RPC tag.
+// dialled to the peer's edit_log_port with the RPC tag, and every request
+// carries the cluster token.
 type Client struct{ http *http.Client }
 
-// NewClient returns a Client.
-func NewClient() *Client {
-	return &Client{http: &http.Client{Transport: &http.Transport{
+// NewClient returns a Client whose requests carry the cluster token token
+// returns (none while it is "": a joining node before its helper told it)
+// and whose connections come from the address local returns (this FE's
+// host; "" lets the system choose), which /fe/role checks.
+func NewClient(token, local func() string) *Client {
+	return &Client{http: rpc.WithToken(&http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			timeout := 3 * time.Second
 			if dl, ok := ctx.Deadline(); ok {
 				timeout = min(timeout, time.Until(dl))
 			}
-			return journal.Dial(addr, journal.TagRPC, timeout)
+			return journal.DialFrom(local(), addr, journal.TagRPC, timeout)
 		},
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
-	}}}
+	}}, token)}
 }
 
 // Call calls another FE at addr (host:edit_log_port).
@@ -156,6 +163,9 @@ type Config struct {
 	// Interval is heartbeat_timeout_second, read at every round.
 	Interval func() time.Duration
 	Logger   *slog.Logger
+	// Token returns the cluster token; requests without it are refused,
+	// except /fe/role and /fe/status, which answer strangers less.
+	Token func() string
 }
 
 // Service serves the FE-to-FE RPC, heartbeats the other FEs and forwards
@@ -188,11 +198,13 @@ func (n *Service) SetRunner(r StatementRunner) { n.cfg.Runner = r }
 // until Close.
 func (n *Service) Serve(ln net.Listener) {
 	mux := http.NewServeMux()
-	mux.Handle(pathFERole, rpc.Handle(n.handleRole))
-	mux.Handle(pathFEJoin, rpc.Handle(n.handleJoin))
-	mux.Handle(pathFEStatus, rpc.Handle(n.handleStatus))
-	mux.Handle(pathFEForward, rpc.Handle(n.handleForward))
-	mux.Handle(pathFEConfig, rpc.Handle(n.handleConfig))
+	// A node joining with --helper asks who it is before it has the token;
+	// a stranger's /fe/status learns only that this is an FE.
+	mux.Handle(pathFERole, withCallerHost(rpc.Handle(n.handleRole)))
+	mux.Handle(pathFEStatus, rpc.WithTokenTrust(rpc.Handle(n.handleStatus), n.cfg.Token))
+	mux.Handle(pathFEJoin, rpc.RequireToken(rpc.Handle(n.handleJoin), n.cfg.Token))
+	mux.Handle(pathFEForward, rpc.RequireToken(rpc.Handle(n.handleForward), n.cfg.Token))
+	mux.Handle(pathFEConfig, rpc.RequireToken(rpc.Handle(n.handleConfig), n.cfg.Token))
 	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := n.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
@@ -208,16 +220,32 @@ func (n *Service) Close() {
 	}
 }
 
-// handleRole tells a starting node what it is registered as. Any FE can
-// answer from its catalog.
-func (n *Service) handleRole(_ context.Context, req *roleRequest) (*roleResponse, error) {
+// handleRole tells a starting node what it is registered as, and hands it
+// the cluster token: only a node added with ALTER SYSTEM ADD
+// FOLLOWER|OBSERVER gets an answer. Any FE can answer from its catalog.
+func (n *Service) handleRole(ctx context.Context, req *roleRequest) (*roleResponse, error) {
 	cat := n.cat
 	for _, f := range cat.Frontends() {
 		if f.Host == req.Host && f.EditLogPort == req.Port {
-			return &roleResponse{ClusterID: cat.ClusterID(), Name: f.Name, Role: f.Role}, nil
+			// Only the node itself may learn its role and the token.
+			if caller, _ := ctx.Value(callerHostKey{}).(string); caller != f.Host {
+				n.log.Warn("refused to tell the role of a frontend to another host", "frontend", f.Name, "caller", caller)
+				return nil, rpc.Errorf(codeNotAdded, "current node is not added to the group. please add it first. (asked from %s, not from %s)", caller, f.Host)
+			}
+			return &roleResponse{ClusterID: cat.ClusterID(), Name: f.Name, Role: f.Role, Token: cat.ClusterToken()}, nil
 		}
 	}
 	return nil, rpc.Errorf(codeNotAdded, "current node is not added to the group. please add it first.")
+}
+
+type callerHostKey struct{}
+
+// withCallerHost puts the caller's IP address in the request's context.
+func withCallerHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerHostKey{}, host)))
+	})
 }
 
 // handleJoin adds a registered node to the journal's membership. A helper
@@ -273,8 +301,13 @@ func (n *Service) handleJoin(ctx context.Context, req *joinRequest) (*joinRespon
 	return &joinResponse{JournalID: n.jr.AppliedID()}, nil
 }
 
-// handleStatus answers another FE's heartbeat.
-func (n *Service) handleStatus(context.Context, *statusRequest) (*feStatus, error) {
+// handleStatus answers another FE's heartbeat. A caller without the
+// cluster token learns only that this is a frontend and its version: no
+// name, cluster id or ports.
+func (n *Service) handleStatus(ctx context.Context, _ *statusRequest) (*feStatus, error) {
+	if !rpc.TrustedCaller(ctx) {
+		return &feStatus{Version: n.cfg.Version}, nil
+	}
 	return n.localStatus(), nil
 }
 

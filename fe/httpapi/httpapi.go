@@ -1,6 +1,6 @@
 // Package httpapi serves an FE's http_port: /api/health (the probe the
 // StarRocks Kubernetes operator sends), Prometheus /metrics with StarRocks'
-// metric names, the Stream Load redirect, and Go profiling. Its seams: the
+// metric names, the Stream Load redirect, and Go profiling when enabled. Its seams: the
 // Journal and Leadership it reports on and the replicas it reads.
 package httpapi
 
@@ -43,6 +43,10 @@ type Config struct {
 	// StreamLoad serves PUT /api/{db}/{table}/_stream_load.
 	StreamLoad http.HandlerFunc
 	Logger     *slog.Logger
+	// EnablePprof serves Go profiling under /debug/pprof/ (fe.conf
+	// enable_pprof). Off by default: profiles show memory contents and
+	// anyone who can reach http_port could fetch them.
+	EnablePprof bool
 }
 
 // Server serves the http_port.
@@ -58,9 +62,14 @@ func Start(cfg Config) *Server {
 	mux.HandleFunc("/api/health", n.handleHealth)
 	mux.HandleFunc("PUT /api/{db}/{table}/_stream_load", cfg.StreamLoad)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metricsRegistry(), promhttp.HandlerOpts{}))
-	// Go profiling endpoints, for diagnosing the FE process.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	if cfg.EnablePprof {
+		// Go profiling endpoints, for diagnosing the FE process.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := n.srv.Serve(cfg.Listener); err != nil && err != http.ErrServerClosed {

@@ -128,8 +128,22 @@ func Dial(addr string, tag byte, timeout time.Duration) (net.Conn, error) {
 	return dialTag(addr, tag, timeout)
 }
 
+// DialFrom is Dial from the local address host (any port), so that the
+// peer sees the connection come from this node's advertised address even
+// on a loopback network; "" lets the system choose.
+func DialFrom(host, addr string, tag byte, timeout time.Duration) (net.Conn, error) {
+	return dialTagFrom(host, addr, tag, timeout)
+}
+
 func dialTag(addr string, tag byte, timeout time.Duration) (net.Conn, error) {
+	return dialTagFrom("", addr, tag, timeout)
+}
+
+func dialTagFrom(host, addr string, tag byte, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
+	if host != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(host)}
+	}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err

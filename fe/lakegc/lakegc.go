@@ -79,6 +79,8 @@ type Config struct {
 	// RPCTimeout is tablet_rpc_timeout_second: the deadline of each
 	// compaction, vacuum and drop call to a compute node.
 	RPCTimeout func() time.Duration
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 }
 
 // Collector runs compaction, vacuum, recycle-bin erasing and purge.
@@ -102,7 +104,7 @@ func New(ctx context.Context, cfg Config) *Collector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(), ctx: ctx, vacuumed: map[int64]vacuumMark{}}
+	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), ctx: ctx, vacuumed: map[int64]vacuumMark{}}
 }
 
 // Wait waits for the compactions RequestCompaction started.

@@ -83,6 +83,8 @@ type Config struct {
 	// LabelCleanInterval is label_clean_interval_second: the time between
 	// removals of expired transactions. Mutable, read at every round.
 	LabelCleanInterval func() time.Duration
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 }
 
 // forgetBatch bounds the transactions one ForgetTxnsOp removes, so an
@@ -120,7 +122,7 @@ func New(cfg Config) *Coordinator {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.NewClient(),
+	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token),
 		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}}
 }
 

@@ -59,7 +59,7 @@ func (l *Coordinator) StreamLoadRedirect(w http.ResponseWriter, req *http.Reques
 	host, _, _ := net.SplitHostPort(req.RemoteAddr)
 	cat := l.cat
 	u := cat.MatchUser(user, host)
-	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
+	if u == nil || !catalog.PasswordMatches(u.Password, password) {
 		authFailure(w, fmt.Sprintf("Access denied for %s@%s", user, host))
 		return
 	}
@@ -115,7 +115,7 @@ func (l *Coordinator) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	cat := l.cat
 	host, _, _ := net.SplitHostPort(req.RemoteAddr)
 	u := cat.MatchUser(user, host)
-	if u == nil || string(u.Password) != string(catalog.HashPassword(password)) {
+	if u == nil || !catalog.PasswordMatches(u.Password, password) {
 		return fail("Fail", "Access denied for %s@%s", user, host)
 	}
 	db := cat.DB(req.DB)

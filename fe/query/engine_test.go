@@ -547,3 +547,53 @@ func TestForwardingOnFollower(t *testing.T) {
 	require.NotNil(t, m.cat.DB("d2"))
 	require.Len(t, m.forwarded, len(forwarded))
 }
+
+// TestRootNameReserved checks that a user with the GRANT privilege cannot
+// make another root account and through it change root's password.
+func TestRootNameReserved(t *testing.T) {
+	e, m := newEngine(t)
+	root := rootSession(e)
+	run(t, root, "CREATE USER admin IDENTIFIED BY 'pw'", "GRANT GRANT ON SYSTEM TO USER admin")
+	rootPw := m.cat.User(catalog.UserIdent{User: "root", Host: "%"}).Password
+	admin := e.NewSession(ConnInfo{ConnectionID: 2, User: "admin", Account: "'admin'@'%'", Host: "10.0.0.9"})
+	for _, tc := range []struct{ q, want string }{
+		{"CREATE USER 'root'@'10.0.0.9' IDENTIFIED BY 'x'", "Operation CREATE USER failed for 'root'@'10.0.0.9' : user name root is reserved"},
+		{"CREATE USER IF NOT EXISTS root@'%' IDENTIFIED BY 'x'", "Operation CREATE USER failed for 'root'@'%' : user name root is reserved"},
+		{"SET PASSWORD FOR root = PASSWORD('x')", "Can not set password for root user, except root itself"},
+		{"ALTER USER root IDENTIFIED BY 'x'", "Can not set password for root user, except root itself"},
+		{"DROP USER root", "Operation DROP USER failed for 'root'@'%' : cannot drop user 'root'@'%'"},
+	} {
+		err := runErr(admin, tc.q)
+		require.Error(t, err, tc.q)
+		require.Contains(t, err.Error(), tc.want, tc.q)
+	}
+	require.Nil(t, m.cat.User(catalog.UserIdent{User: "root", Host: "10.0.0.9"}))
+	require.Equal(t, rootPw, m.cat.User(catalog.UserIdent{User: "root", Host: "%"}).Password)
+	// Root itself may not make a second root account either: the name is one account.
+	err := runErr(root, "CREATE USER 'root'@'10.0.0.9'")
+	require.ErrorContains(t, err, "user name root is reserved")
+	// A session whose user is called root but is not 'root'@'%' (from an
+	// image made before the name was reserved) is not root itself.
+	m.cat.Apply(&catalog.CreateUserOp{User: catalog.User{Ident: catalog.UserIdent{User: "root", Host: "10.0.0.9"}}})
+	run(t, root, "GRANT GRANT ON SYSTEM TO USER 'root'@'10.0.0.9'")
+	fake := e.NewSession(ConnInfo{ConnectionID: 3, User: "root", Account: "'root'@'10.0.0.9'", Host: "10.0.0.9"})
+	err = runErr(fake, "SET PASSWORD FOR 'root'@'%' = PASSWORD('x')")
+	require.ErrorContains(t, err, "Can not set password for root user, except root itself")
+	require.Equal(t, rootPw, m.cat.User(catalog.UserIdent{User: "root", Host: "%"}).Password)
+}
+
+// TestAdminShowConfigMasksSecrets checks that no row of ADMIN SHOW FRONTEND
+// CONFIG carries the S3 secret key, masked as DESC STORAGE VOLUME masks it.
+func TestAdminShowConfigMasksSecrets(t *testing.T) {
+	e, _ := newEngine(t)
+	root := rootSession(e)
+	rows := rowsOf(run(t, root, "ADMIN SHOW FRONTEND CONFIG LIKE 'aws_s3_secret_key'"))
+	require.Len(t, rows, 1)
+	require.Equal(t, "aws_s3_secret_key", rows[0][0])
+	require.Equal(t, "******", rows[0][2])
+	for _, row := range rowsOf(run(t, root, "ADMIN SHOW FRONTEND CONFIG")) {
+		require.NotContains(t, strings.Join(row, "|"), "top-secret")
+	}
+	desc := rowsOf(run(t, root, "DESC STORAGE VOLUME builtin_storage_volume"))
+	require.Contains(t, desc[0][4], `"aws.s3.secret_key":"******"`)
+}

@@ -39,6 +39,10 @@ func (s *Session) execCreateUser(ctx context.Context, st *sql.CreateUserStmt) (*
 		return nil, err
 	}
 	ident := identOf(st.User)
+	if ident.User == catalog.RootUser {
+		// One account is root: another 'root'@'host' would pass for root itself.
+		return nil, at(st.User.At, "Operation CREATE USER failed for %s : user name %s is reserved", ident, catalog.RootUser)
+	}
 	cat := s.eng.cat
 	if cat.User(ident) != nil {
 		if st.IfNotExists {
@@ -71,6 +75,12 @@ func (s *Session) execCreateUser(ctx context.Context, st *sql.CreateUserStmt) (*
 	return OK(), nil
 }
 
+// isRootItself reports whether the session is the one root account
+// ('root'@'%'), not merely a user that happens to be named root.
+func (s *Session) isRootItself() bool {
+	return s.ident == catalog.UserIdent{User: catalog.RootUser, Host: "%"}
+}
+
 func (s *Session) execAlterUser(ctx context.Context, st *sql.AlterUserStmt) (*Result, error) {
 	ident := identOf(st.User)
 	if ident != s.ident {
@@ -84,7 +94,7 @@ func (s *Session) execAlterUser(ctx context.Context, st *sql.AlterUserStmt) (*Re
 		}
 		return nil, at(st.User.At, "Operation ALTER USER failed for %s : user not exists", ident)
 	}
-	if ident.User == catalog.RootUser && s.ident.User != catalog.RootUser {
+	if ident.User == catalog.RootUser && !s.isRootItself() {
 		return nil, at(st.User.At, "Can not set password for root user, except root itself")
 	}
 	pw, err := passwordOf(st.Auth)
@@ -130,7 +140,7 @@ func (s *Session) execSetPassword(ctx context.Context, st *sql.SetPasswordStmt) 
 	if s.eng.cat.User(ident) == nil {
 		return nil, at(st.Pos(), "authentication info for user %s not found", ident)
 	}
-	if ident.User == catalog.RootUser && s.ident.User != catalog.RootUser {
+	if ident.User == catalog.RootUser && !s.isRootItself() {
 		return nil, at(st.Pos(), "Can not set password for root user, except root itself")
 	}
 	var pw []byte

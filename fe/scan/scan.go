@@ -41,9 +41,10 @@ type Scanner struct {
 	RPCTimeout func() time.Duration
 }
 
-// New returns a Scanner over the catalog replica and the compute nodes.
-func New(cat *catalog.Catalog, nodes ComputeNodes) *Scanner {
-	return &Scanner{cat: cat, nodes: nodes, client: rpc.NewClient()}
+// New returns a Scanner over the catalog replica and the compute nodes;
+// its calls carry the cluster token token returns.
+func New(cat *catalog.Catalog, nodes ComputeNodes, token func() string) *Scanner {
+	return &Scanner{cat: cat, nodes: nodes, client: rpc.WithToken(rpc.NewClient(), token)}
 }
 
 // Scan reads req.Partitions of req.Table: each partition at its version, tablets
