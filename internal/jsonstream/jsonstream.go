@@ -6,6 +6,7 @@
 package jsonstream
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
@@ -144,20 +145,31 @@ func writeValue(w io.Writer, v reflect.Value) error {
 	if _, err := io.WriteString(w, "{"); err != nil {
 		return err
 	}
+	// One encoder and buffer for every entry: encoding/json's Encoder
+	// writes what Marshal returns plus a newline, and reuses its state, so
+	// a large map makes little garbage while it is written.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	encode := func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // the newline Encode adds
+		return nil
+	}
 	for i, e := range entries {
-		key, err := json.Marshal(e.key)
-		if err != nil {
-			return err
-		}
+		buf.Reset()
 		if i > 0 {
-			key = append([]byte{','}, key...)
+			buf.WriteByte(',')
 		}
-		key = append(key, ':')
-		val, err := json.Marshal(e.val.Interface())
-		if err != nil {
+		if err := encode(e.key); err != nil {
 			return err
 		}
-		if _, err := w.Write(append(key, val...)); err != nil {
+		buf.WriteByte(':')
+		if err := encode(e.val.Interface()); err != nil {
+			return err
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
 	}
