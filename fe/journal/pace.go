@@ -6,13 +6,13 @@ import (
 )
 
 // An image body is written in bursts of imageBurst followed by a pause of
-// imagePause, so a checkpoint takes about a quarter of one CPU at most and
+// imagePause, so a checkpoint takes about a sixth of one CPU at most and
 // proposals find the CPU free most of the time. The state machine streams
 // its body in small writes (one object each), which is what lets the pacing
 // interleave.
 const (
 	imageBurst = 1 * time.Millisecond
-	imagePause = 3 * time.Millisecond
+	imagePause = 5 * time.Millisecond
 )
 
 // pacedWriter passes writes to w, pausing for imagePause whenever

@@ -139,7 +139,6 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 	const (
 		objects     = 100000
 		perEntry    = 1000
-		idleSamples = 2000
 		checkpoints = 10
 	)
 	ctx := context.Background()
@@ -186,13 +185,16 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 		return time.Since(start)
 	}
 
-	// Rounds alternate idle samples and one checkpoint, so both sets of
-	// samples see the same background load on the machine.
+	// Rounds alternate idle proposals and one checkpoint, so both sets of
+	// samples see the same background load on the machine; each idle
+	// stretch lasts as long as the checkpoint before it, so both sets hold
+	// about as many samples and their p99s are as noisy as each other.
 	b.ResetTimer()
 	var idle, during []time.Duration
 	var ckTotal time.Duration
+	idleFor := 300 * time.Millisecond
 	for round := 0; round < checkpoints; round++ {
-		for i := 0; i < idleSamples/checkpoints; i++ {
+		for until := time.Now().Add(idleFor); time.Now().Before(until); {
 			idle = append(idle, timed())
 		}
 		var running atomic.Bool
@@ -206,7 +208,8 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 			if _, err := j.Checkpoint(ctx); err != nil {
 				b.Error(err)
 			}
-			ckTotal += time.Since(start)
+			idleFor = time.Since(start)
+			ckTotal += idleFor
 		}()
 		for running.Load() {
 			during = append(during, timed())
@@ -223,6 +226,7 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 	b.ReportMetric(float64(p99during)/float64(p99idle), "ratio")
 	b.ReportMetric(ms(ckTotal)/checkpoints, "checkpoint_ms")
 	b.ReportMetric(float64(len(during)), "samples_during")
+	b.ReportMetric(float64(len(idle)), "samples_idle")
 	b.ReportMetric(0, "ns/op")
 }
 
