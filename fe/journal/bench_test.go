@@ -171,6 +171,21 @@ func rawRaftCluster(b testing.TB, voters int, mod func(*raft.Config)) []*rawRaft
 	}
 	require.NoError(b, nodes[0].r.BootstrapCluster(cfg).Error())
 	waitRawLeader(b, nodes, 20*time.Second)
+	// Only the first node was bootstrapped: the others learn the membership
+	// from the leader. Until every node has it, losing the leader can leave
+	// the rest unable to elect one (they do not know they are voters).
+	poll.For(b, 20*time.Second, func() error {
+		for _, n := range nodes {
+			f := n.r.GetConfiguration()
+			if err := f.Error(); err != nil {
+				return err
+			}
+			if got := len(f.Configuration().Servers); got != voters {
+				return fmt.Errorf("%s knows %d of %d voters", n.trans.LocalAddr(), got, voters)
+			}
+		}
+		return nil
+	})
 	return nodes
 }
 
