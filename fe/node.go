@@ -319,7 +319,7 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		ops = append(ops, &starmgr.InitOp{ServiceID: newUUID()})
 	}
 	if len(ops) > 0 {
-		if _, err := n.Propose(ctx, ops...); err != nil {
+		if _, err := n.writer.Propose(ctx, ops...); err != nil {
 			return fmt.Errorf("bootstrap cluster metadata: %w", err)
 		}
 		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.StarMgr.ServiceID())
@@ -345,14 +345,14 @@ func (n *Node) loadBuiltinVolume(ctx context.Context) error {
 	if cat.StorageVolume(BuiltinVolume) == nil {
 		v := BuiltinVolumeFromConfig(n.cfg)
 		v.ID = newUUID()
-		if _, err := n.Propose(ctx, &catalog.CreateStorageVolumeOp{Volume: v}); err != nil {
+		if _, err := n.writer.Propose(ctx, &catalog.CreateStorageVolumeOp{Volume: v}); err != nil {
 			return fmt.Errorf("create %s: %w", BuiltinVolume, err)
 		}
 		n.log.Info("created storage volume from fe.conf", "name", BuiltinVolume, "location", v.Locations[0])
 	}
 	// Checked apart from the creation: a leader may have died between the two.
 	if cat.DefaultStorageVolume() == "" {
-		if _, err := n.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: BuiltinVolume}); err != nil {
+		if _, err := n.writer.Propose(ctx, &catalog.SetDefaultStorageVolumeOp{Name: BuiltinVolume}); err != nil {
 			return fmt.Errorf("set %s as default: %w", BuiltinVolume, err)
 		}
 	}
@@ -425,8 +425,7 @@ func (n *Node) newServices() {
 		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout),
 		LabelKeepMax:       seconds(KeyLabelKeepMax),
 		LabelCleanInterval: seconds(KeyLabelCleanInterval)})
-	n.scan = scan.New(cat, n.cns, n.clusterToken)
-	n.scan.RPCTimeout = seconds(KeyTabletRPCTimeout)
+	n.scan = scan.New(scan.Config{Catalog: cat, Nodes: n.cns, Token: n.clusterToken, RPCTimeout: seconds(KeyTabletRPCTimeout)})
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),
 		RPCTimeout:         seconds(KeyTabletRPCTimeout),
@@ -520,12 +519,6 @@ func (n *Node) clusterToken() string {
 	return t
 }
 
-// Propose journals ops as one entry and waits until it is durable and
-// applied. The error is the state machine's rejection, if any.
-func (n *Node) Propose(ctx context.Context, ops ...any) (uint64, error) {
-	return n.writer.Propose(ctx, ops...)
-}
-
 // Leading reports whether this FE is the leader and has finished taking
 // over (becomeLeader): leader-only work and statements wait for it.
 func (n *Node) Leading() bool { return n.leading.Load() }
@@ -534,18 +527,6 @@ func (n *Node) Leading() bool { return n.leading.Load() }
 // requests that change compute nodes' data (a deposed leader's carry a
 // lower term than the new leader's, and compute nodes refuse them).
 func (n *Node) Term() int64 { return n.term.Load() }
-
-// Name is the FE's name (host_editlogport_timestamp).
-func (n *Node) Name() string { return n.name }
-
-// Host is the address the node binds and advertises.
-func (n *Node) Host() string { return n.host }
-
-// Catalog is the node's catalog (read-only use).
-func (n *Node) Catalog() *catalog.Catalog { return n.meta.Catalog }
-
-// Journal exposes the node's journal for tests and tools.
-func (n *Node) Journal() *journal.Journal { return n.jr }
 
 // Done is closed when the node stops.
 func (n *Node) Done() <-chan struct{} { return n.ctx.Done() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,7 +115,27 @@ func TestLakeFrozenComputeNode(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(2 * time.Second)
+	// succeeded counts the loads into tables that began after since and
+	// were acknowledged.
+	succeeded := func(since time.Time, tables []string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, o := range outcomes {
+			if o.err == nil && !o.start.Before(since) && slices.Contains(tables, o.table) {
+				n++
+			}
+		}
+		return n
+	}
+	begun := time.Now()
+	all := append(append([]string{}, liveTables...), frozenTables...)
+	waitFor(t, 30*time.Second, func() error {
+		if n := succeeded(begun, all); n < 2*len(all) {
+			return fmt.Errorf("%d loads acknowledged before the freeze, want %d", n, 2*len(all))
+		}
+		return nil
+	})
 
 	require.NoError(t, frozen.Pause())
 	paused := time.Now()
@@ -161,7 +182,14 @@ func TestLakeFrozenComputeNode(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(2 * time.Second)
+	// Loads go on on the resumed node's tables too.
+	resumed := time.Now()
+	waitFor(t, 30*time.Second, func() error {
+		if n := succeeded(resumed, frozenTables); n < len(frozenTables) {
+			return fmt.Errorf("%d loads acknowledged after the resume on %v, want %d", n, frozenTables, len(frozenTables))
+		}
+		return nil
+	})
 	stop()
 	wg.Wait()
 

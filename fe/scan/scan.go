@@ -31,20 +31,28 @@ type ComputeNodes interface {
 	Call(ctx context.Context, w computenodes.Worker, fn func() error) error
 }
 
-// Scanner runs scans.
-type Scanner struct {
-	cat    *catalog.Catalog
-	nodes  ComputeNodes
-	client *http.Client
+// Config is what a Scanner needs.
+type Config struct {
+	Catalog *catalog.Catalog
+	Nodes   ComputeNodes
+	// Token returns the cluster token the calls to compute nodes carry.
+	Token func() string
 	// RPCTimeout, when set, is tablet_rpc_timeout_second: the deadline of
 	// each scan stream, so a frozen compute node cannot hang a query.
 	RPCTimeout func() time.Duration
 }
 
-// New returns a Scanner over the catalog replica and the compute nodes;
-// its calls carry the cluster token token returns.
-func New(cat *catalog.Catalog, nodes ComputeNodes, token func() string) *Scanner {
-	return &Scanner{cat: cat, nodes: nodes, client: rpc.WithToken(rpc.NewClient(), token)}
+// Scanner runs scans.
+type Scanner struct {
+	cfg    Config
+	cat    *catalog.Catalog
+	nodes  ComputeNodes
+	client *http.Client
+}
+
+// New returns a Scanner over the catalog replica and the compute nodes.
+func New(cfg Config) *Scanner {
+	return &Scanner{cfg: cfg, cat: cfg.Catalog, nodes: cfg.Nodes, client: rpc.WithToken(rpc.NewClient(), cfg.Token)}
 }
 
 // Scan reads req.Partitions of req.Table: each partition at its version, tablets
@@ -92,9 +100,9 @@ func (l *Scanner) Scan(ctx context.Context, req query.ScanRequest, emit func([][
 		g.Go(func() error {
 			var body io.ReadCloser
 			gctx := gctx
-			if l.RPCTimeout != nil {
+			if l.cfg.RPCTimeout != nil {
 				var cancel context.CancelFunc
-				gctx, cancel = context.WithTimeout(gctx, l.RPCTimeout())
+				gctx, cancel = context.WithTimeout(gctx, l.cfg.RPCTimeout())
 				defer cancel()
 			}
 			err := l.nodes.Call(gctx, j.w, func() (err error) {
