@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -272,15 +274,18 @@ const leaderRetryInterval = 200 * time.Millisecond
 // and the new leader may still be taking over: until ctx ends (the load's
 // timeout) it waits for the heartbeat of the new leader and tries again.
 // It retries when the begin surely did not happen (the connection was
-// refused, or the FE answered that it does not lead) and when a heartbeat
-// names another leader while the call waits (a frozen leader that lost its
-// leadership: a begin it took can never commit, and the new leader aborts
-// it).
+// refused, or the FE answered that it does not lead), when the connection
+// broke without an answer (a leader killed with the request in flight, or
+// a kept-alive connection to a dead one), and when a heartbeat names
+// another leader while the call waits (a frozen leader that lost its
+// leadership). A begin a lost leader may have journaled can never commit:
+// the new leader aborts it, freeing the label, before it serves; a leader
+// that is still alive answers the retry with "Label Already Exists".
 func (n *Node) beginOnLeader(ctx context.Context, leader string, req rpc.LoadBeginRequest, begin *rpc.LoadBeginResponse) (string, error) {
 	for {
 		*begin = rpc.LoadBeginResponse{}
 		moved, err := n.callWhileLeader(ctx, leader, rpc.PathLoadBegin, req, begin)
-		retry := moved || isDialError(err) || (err == nil && begin.Status != "OK" && strings.Contains(begin.Message, "not the leader"))
+		retry := moved || isConnError(err) || (err == nil && begin.Status != "OK" && strings.Contains(begin.Message, "not the leader"))
 		if !retry {
 			return leader, err
 		}
@@ -330,9 +335,13 @@ func (n *Node) callWhileLeader(ctx context.Context, leader, path string, req, re
 	return err != nil && gone.Load() && ctx.Err() == nil, err
 }
 
-// isDialError reports whether err is a failure to connect (the request was
-// never sent).
-func isDialError(err error) bool {
+// isConnError reports whether err is a failure of the connection rather
+// than an answer: no connection (the request was never sent), or one that
+// broke before the answer came.
+func isConnError(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
