@@ -37,7 +37,9 @@ func (w Writer) Propose(ctx context.Context, ops ...any) (uint64, error) {
 func JournalError(err error) error {
 	switch {
 	case errors.Is(err, journal.ErrNotLeader):
-		return sqlerr.New(sqlerr.ErUnknown, sqlerr.StateGeneral, "This FE is not the leader and cannot write metadata; retry on the leader FE")
+		e := sqlerr.New(sqlerr.ErUnknown, sqlerr.StateGeneral, "This FE is not the leader and cannot write metadata; retry on the leader FE")
+		e.Cause = sqlerr.ErrNotLeader
+		return e
 	case errors.Is(err, journal.ErrLeadershipLost):
 		return sqlerr.New(sqlerr.ErUnknown, sqlerr.StateGeneral, "Leadership was lost while writing the edit log; the statement may or may not have been applied")
 	case errors.Is(err, journal.ErrClosed):

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/minirocks/minirocks/fe/catalog"
@@ -111,7 +112,14 @@ func (s *Session) run(ctx context.Context, st sql.Stmt, stmtText string) (*Resul
 	if NeedsLeader(st) && !s.forwarded && !s.eng.fes.IsLeader() {
 		return s.eng.fes.Forward(ctx, s.State(), stmtText)
 	}
-	return s.Exec(ctx, st)
+	res, err := s.Exec(ctx, st)
+	if err != nil && NeedsLeader(st) && !s.forwarded && errors.Is(err, sqlerr.ErrNotLeader) {
+		// Leadership moved between the check above and the first journal
+		// write, and nothing was journaled: the statement goes to the new
+		// leader (or fails clearly when there is none) like any other.
+		return s.eng.fes.Forward(ctx, s.State(), stmtText)
+	}
+	return res, err
 }
 
 // Exec executes one parsed statement.

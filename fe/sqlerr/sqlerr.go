@@ -18,10 +18,21 @@ type Error struct {
 	State string
 	// Message is the text the client prints.
 	Message string
+	// Cause, when set, is a sentinel callers test with errors.Is (such as
+	// ErrNotLeader); the client never sees it.
+	Cause error
 }
+
+// ErrNotLeader is the Cause of an error from an FE that found it was not
+// the leader before it journaled anything: the statement changed nothing
+// and can be sent to the leader instead.
+var ErrNotLeader = errors.New("this FE is not the leader")
 
 // Error implements error with the message only, the way a client shows it.
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the Cause, so errors.Is finds sentinels through an Error.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // New builds an Error from a number, a state and a formatted message.
 func New(number uint16, state, format string, args ...any) *Error {
