@@ -61,6 +61,13 @@ type state struct {
 	RecycledTables     map[int64]*RecycledTable     `json:"recycled_tables"`
 	RecycledPartitions map[int64]*RecycledPartition `json:"recycled_partitions"`
 	PurgeQueue         []PurgeEntry                 `json:"purge_queue,omitempty"`
+	// AutoSnapshotVolume is the storage volume automated cluster
+	// snapshots go to; "" while they are off (snapshots.go).
+	AutoSnapshotVolume string `json:"automated_snapshot_volume,omitempty"`
+	// AutoSnapshotOnTime is when they were turned on (ms).
+	AutoSnapshotOnTime int64 `json:"automated_snapshot_on_time,omitempty"`
+	// SnapshotJobs are the cluster snapshot jobs by id.
+	SnapshotJobs map[int64]*SnapshotJob `json:"snapshot_jobs,omitempty"`
 	// Token is the secret cluster token every internal request carries
 	// (made at bootstrap; docs/security.md).
 	Token string `json:"token,omitempty"`

@@ -49,6 +49,8 @@ const (
 	OpRecoverDB               OpType = 74
 	OpEraseRecycled           OpType = 75
 	OpPurged                  OpType = 76
+	OpSetAutomatedSnapshot    OpType = 80
+	OpSnapshotJob             OpType = 81
 )
 
 // Op is a catalog edit-log operation. Every op is a plain struct encoded as
@@ -275,6 +277,10 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &EraseRecycledOp{}
 	case OpPurged:
 		op = &PurgedOp{}
+	case OpSetAutomatedSnapshot:
+		op = &SetAutomatedSnapshotOp{}
+	case OpSnapshotJob:
+		op = &SnapshotJobOp{}
 	default:
 		return nil, fmt.Errorf("unknown catalog op type %d", t)
 	}
@@ -396,6 +402,9 @@ func (c *Catalog) check(op Op) error {
 		if c.s.DefaultVolume == o.Name {
 			return ErrInvalid("default storage volume can not be removed")
 		}
+		if err := c.checkVolumeSnapshots(o.Name); err != nil {
+			return err
+		}
 		if users := c.volumeUsersLocked(o.Name); len(users) > 0 {
 			return ErrInvalid("Storage volume '%s' is referenced by dbs or tables, dbs: [], tables: %v", o.Name, users)
 		}
@@ -469,6 +478,8 @@ func (c *Catalog) check(op Op) error {
 		return c.checkTxn(op)
 	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
 		return c.checkRecycle(op)
+	case *SetAutomatedSnapshotOp, *SnapshotJobOp:
+		return c.checkSnapshot(op)
 	default:
 		return fmt.Errorf("catalog cannot apply op %T", op)
 	}
@@ -594,6 +605,8 @@ func (c *Catalog) apply(op Op) {
 		c.applyTxn(op)
 	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
 		c.applyRecycle(op)
+	case *SetAutomatedSnapshotOp, *SnapshotJobOp:
+		c.applySnapshot(op)
 	}
 }
 

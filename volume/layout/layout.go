@@ -68,8 +68,17 @@ func SnapshotName(unixMs int64) string { return SnapshotPrefix + strconv.FormatI
 // SnapshotDir is the directory of one cluster snapshot relative to the
 // location: "<service_id>/meta/image/<name>/".
 func SnapshotDir(serviceID, snapshotName string) string {
-	return ServiceDir(serviceID) + "meta/image/" + snapshotName + "/"
+	return SnapshotsDir(serviceID) + snapshotName + "/"
 }
+
+// SnapshotsDir is the directory holding every cluster snapshot of a
+// service, relative to the location: "<service_id>/meta/image/".
+func SnapshotsDir(serviceID string) string { return ServiceDir(serviceID) + "meta/image/" }
+
+// SnapshotManifest is the name of the manifest in a snapshot directory:
+// written last, it lists every other object of the snapshot with its size
+// and checksum. A directory without a valid one is not a snapshot.
+const SnapshotManifest = "snapshot_meta.json"
 
 // MetaKey is the key of a tablet version's metadata relative to the
 // partition directory, named as StarRocks names it:
