@@ -442,3 +442,35 @@ func (c *Catalog) checkVolumeSnapshots(name string) error {
 	}
 	return nil
 }
+
+// NextAutomatedSnapshotTime is when the next automated snapshot is due
+// (ms): interval after the later of the moment automation was turned on
+// and the creation of the newest job; 0 while automation is off. The
+// leader's scheduler and ADMIN SHOW AUTOMATED CLUSTER SNAPSHOT both use it,
+// so what is shown is what happens.
+func (c *Catalog) NextAutomatedSnapshotTime(intervalMs int64) int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.s.AutoSnapshotVolume == "" {
+		return 0
+	}
+	last := c.s.AutoSnapshotOnTime
+	for _, j := range c.s.SnapshotJobs {
+		last = max(last, j.CreatedTime)
+	}
+	return last + intervalMs
+}
+
+// LastAutomatedSnapshotTime is the creation time (ms) of the newest
+// FINISHED snapshot, or 0 when there is none.
+func (c *Catalog) LastAutomatedSnapshotTime() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var last int64
+	for _, j := range c.s.SnapshotJobs {
+		if j.State == SnapshotFinished {
+			last = max(last, j.CreatedTime)
+		}
+	}
+	return last
+}
