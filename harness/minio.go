@@ -322,6 +322,26 @@ func (m *MinIO) Stop() error { return m.signal(syscall.SIGTERM, 15*time.Second) 
 // was doing.
 func (m *MinIO) Kill() { _ = m.signal(syscall.SIGKILL, 15*time.Second) }
 
+// Pause freezes the server (SIGSTOP): connections stay open and every
+// request hangs until Resume, as object storage that stalls does.
+func (m *MinIO) Pause() error { return m.sendOnly(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (m *MinIO) Resume() error { return m.sendOnly(syscall.SIGCONT) }
+
+func (m *MinIO) sendOnly(sig syscall.Signal) error {
+	m.mu.Lock()
+	cmd := m.cmd
+	m.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return fmt.Errorf("MinIO %s is not running", m.Endpoint)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal MinIO %s with %s: %w", m.Endpoint, sig, err)
+	}
+	return nil
+}
+
 func (m *MinIO) signal(sig syscall.Signal, grace time.Duration) error {
 	m.mu.Lock()
 	cmd, exited, logf := m.cmd, m.exited, m.log
