@@ -28,6 +28,8 @@ const (
 	KeyLoadVolumeFromConf = "enable_load_volume_from_conf"
 	KeyEditLogRollNum     = "edit_log_roll_num"
 	KeySnapshotInterval   = "automated_cluster_snapshot_interval_seconds"
+	KeySnapshotTimeout    = "automated_cluster_snapshot_timeout_seconds"
+	KeySnapshotMaxJobs    = "max_historical_automated_cluster_snapshot_jobs"
 	KeyTrashExpire        = "catalog_trash_expire_second"
 	KeyVacuumGrace        = "lake_autovacuum_grace_period_minutes"
 	KeyHeartbeatTimeout   = "heartbeat_timeout_second"
@@ -77,6 +79,8 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyEditLogRollNum, Kind: conf.Int, Default: "50000", Min: 1, Max: 1 << 40, Mutable: true, Doc: "journal entries between checkpoints (images)"},
 		{Key: KeyCheckpointInterval, Kind: conf.Int, Default: "60", Min: 1, Max: 86400, Doc: "seconds between checks whether a checkpoint is due"},
 		{Key: KeySnapshotInterval, Kind: conf.Int, Default: "1800", Min: 1, Max: 1 << 31, Mutable: true, Doc: "minimum seconds between automated cluster snapshots"},
+		{Key: KeySnapshotTimeout, Kind: conf.Int, Default: "3600", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds an automated cluster snapshot job may run before it ends in ERROR"},
+		{Key: KeySnapshotMaxJobs, Kind: conf.Int, Default: "100", Min: 2, Max: 1 << 20, Mutable: true, Doc: "finished (DELETED or ERROR) snapshot jobs kept in cluster_snapshot_jobs"},
 		{Key: KeyTrashExpire, Kind: conf.Int, Default: "86400", Min: 0, Max: 1 << 40, Mutable: true, Doc: "seconds a dropped table stays recoverable"},
 		{Key: KeyVacuumGrace, Kind: conf.Int, Default: "30", Min: 0, Max: 1 << 31, Mutable: true, Doc: "minutes before vacuum may delete unreferenced files"},
 		{Key: KeyVacuumNaptime, Kind: conf.Int, Default: "180", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between rounds of compaction, vacuum and recycle-bin erasing"},
