@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/minirocks/minirocks/conf"
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/computenodes"
@@ -32,6 +34,7 @@ import (
 	"github.com/minirocks/minirocks/fe/mysqlserver"
 	"github.com/minirocks/minirocks/fe/query"
 	"github.com/minirocks/minirocks/fe/scan"
+	"github.com/minirocks/minirocks/fe/snapshot"
 	"github.com/minirocks/minirocks/rpc"
 	"github.com/minirocks/minirocks/starmgr"
 )
@@ -74,6 +77,7 @@ type Node struct {
 	loads  *loads.Coordinator
 	scan   *scan.Scanner
 	gc     *lakegc.Collector
+	snaps  *snapshot.Scheduler
 
 	feLn     net.Listener // FE-to-FE RPC listener, registered before the journal opens
 	feClient *frontends.Client
@@ -434,6 +438,12 @@ func (n *Node) newServices() {
 		VacuumGrace:        func() time.Duration { return time.Duration(n.cfg.Int(KeyVacuumGrace)) * time.Minute },
 		TrashExpire:        seconds(KeyTrashExpire),
 		Token:              n.clusterToken})
+	n.snaps = snapshot.New(snapshot.Config{Catalog: cat, ServiceID: sm.ServiceID, Proposer: n.writer, IDs: n.ids,
+		Leader: n, Images: journalImages{n.jr}, MetaFiles: n.metaImageFiles,
+		Interval:   seconds(KeySnapshotInterval),
+		Timeout:    seconds(KeySnapshotTimeout),
+		MaxHistory: func() int { return int(n.cfg.Int(KeySnapshotMaxJobs)) },
+		Logger:     n.log.With("component", "snapshot")})
 	n.fes = frontends.NewService(frontends.Config{Name: n.name, Host: n.host,
 		HTTPPort: int(n.cfg.Int(KeyHTTPPort)), QueryPort: int(n.cfg.Int(KeyQueryPort)), RPCPort: int(n.cfg.Int(KeyRPCPort)),
 		StartTime: n.start, Version: Version, Catalog: cat, Journal: n.jr, Leader: n, Client: n.feClient,
@@ -476,11 +486,12 @@ func (n *Node) startServers() error {
 	}
 	n.http = httpapi.Start(httpapi.Config{Listener: httpLn, Name: n.name, Catalog: cat, StarMgr: sm, Journal: n.jr,
 		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http"),
-		EnablePprof: n.cfg.Bool(KeyEnablePprof)})
+		EnablePprof: n.cfg.Bool(KeyEnablePprof),
+		Collectors:  []prometheus.Collector{&snapshot.Collector{Catalog: cat, Scheduler: n.snaps}}})
 	if err := n.startRPC(); err != nil {
 		return err
 	}
-	for _, loop := range []func(context.Context){n.cns.Run, n.loads.Run, n.gc.Run, n.fes.Run} {
+	for _, loop := range []func(context.Context){n.cns.Run, n.loads.Run, n.gc.Run, n.fes.Run, n.snaps.Run} {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -569,4 +580,22 @@ func (n *Node) Close() error {
 		}
 	})
 	return err
+}
+
+// journalImages gives the snapshot scheduler the journal's forced
+// checkpoint with its image held.
+type journalImages struct{ jr *journal.Journal }
+
+func (j journalImages) CheckpointAndHold(ctx context.Context) (snapshot.Image, error) {
+	h, err := j.jr.CheckpointAndHold(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// metaImageFiles returns the files that travel with a snapshot's image:
+// the meta dir's VERSION and ROLE.
+func (n *Node) metaImageFiles() (map[string][]byte, error) {
+	return frontends.ReadMetaImageFiles(n.cfg.Get(KeyMetaDir))
 }

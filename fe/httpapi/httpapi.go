@@ -47,6 +47,9 @@ type Config struct {
 	// enable_pprof). Off by default: profiles show memory contents and
 	// anyone who can reach http_port could fetch them.
 	EnablePprof bool
+	// Collectors are more metrics to export, from the FE's other parts
+	// (cluster snapshots).
+	Collectors []prometheus.Collector
 }
 
 // Server serves the http_port.
@@ -125,6 +128,9 @@ func (n *Server) metricsRegistry() *prometheus.Registry {
 		return float64(len(n.cfg.Catalog.PurgeQueue()))
 	})
 	reg.MustRegister(&roleCollector{n: n})
+	for _, c := range n.cfg.Collectors {
+		reg.MustRegister(c)
+	}
 	return reg
 }
 
