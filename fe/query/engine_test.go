@@ -44,6 +44,7 @@ func newTestMeta(t *testing.T) *testMeta {
 		{Key: "edit_log_roll_num", Kind: conf.Int, Default: "50000", Mutable: true},
 		{Key: "aws_s3_secret_key", Default: "top-secret", Secret: true},
 		{Key: "query_port", Kind: conf.Int, Default: "9030"},
+		{Key: keySnapshotInterval, Kind: conf.Int, Default: "1800", Min: 1, Mutable: true},
 	})}
 	vol := catalog.StorageVolume{ID: "v-1", Name: "builtin_storage_volume", Type: "S3", Locations: []string{"s3://bucket/prefix"},
 		Properties: map[string]string{"aws.s3.endpoint": "127.0.0.1:9000", "aws.s3.access_key": "ak", "aws.s3.secret_key": "sk-secret"}, Enabled: true}

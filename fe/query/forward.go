@@ -56,7 +56,7 @@ func NeedsLeader(st sql.Stmt) bool {
 		*sql.CreateStorageVolumeStmt, *sql.AlterStorageVolumeStmt, *sql.DropStorageVolumeStmt, *sql.SetDefaultStorageVolumeStmt,
 		*sql.CreateUserStmt, *sql.AlterUserStmt, *sql.DropUserStmt, *sql.CreateRoleStmt, *sql.DropRoleStmt,
 		*sql.GrantPrivilegeStmt, *sql.RevokePrivilegeStmt, *sql.GrantRoleStmt, *sql.RevokeRoleStmt,
-		*sql.SetPasswordStmt, *sql.AlterSystemStmt:
+		*sql.SetPasswordStmt, *sql.AlterSystemStmt, *sql.AdminSetClusterSnapshotStmt:
 		return true
 	case *sql.SetRoleStmt:
 		return st.Default

@@ -121,6 +121,8 @@ func infoSchemaTables() map[string]*sysTable {
 			cols: loadsColumns(),
 			rows: func(s *Session) [][]types.Value { return s.loadsRows() },
 		},
+		"cluster_snapshots":     clusterSnapshotsTable(),
+		"cluster_snapshot_jobs": clusterSnapshotJobsTable(),
 		"views": {
 			cols: vc("TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "VIEW_DEFINITION", "CHECK_OPTION", "IS_UPDATABLE", "DEFINER", "SECURITY_TYPE", "CHARACTER_SET_CLIENT", "COLLATION_CONNECTION"),
 			rows: func(*Session) [][]types.Value { return nil },

@@ -223,6 +223,10 @@ func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
 		return s.execAdminShowConfig(st)
 	case *sql.AlterSystemStmt:
 		return s.execAlterSystem(ctx, st)
+	case *sql.AdminSetClusterSnapshotStmt:
+		return s.execAdminSetClusterSnapshot(ctx, st)
+	case *sql.AdminShowClusterSnapshotStmt:
+		return s.execAdminShowClusterSnapshot()
 	case *sql.KillStmt:
 		return s.execKill(st)
 	}

@@ -1288,6 +1288,13 @@ type AdminSetClusterSnapshotStmt struct {
 	StorageVolume *Ident // nil when not written
 }
 
+// AdminShowClusterSnapshotStmt is ADMIN SHOW AUTOMATED CLUSTER SNAPSHOT:
+// one row saying whether automated cluster snapshots are on, their
+// interval, volume and last and next snapshot times.
+type AdminShowClusterSnapshotStmt struct {
+	StmtBase
+}
+
 // KillStmt is KILL [CONNECTION|QUERY] id.
 type KillStmt struct {
 	StmtBase
@@ -1295,46 +1302,47 @@ type KillStmt struct {
 	ConnectionID int64
 }
 
-func (*SetPasswordStmt) stmtNode()             {}
-func (*ShowStmt) stmtNode()                    {}
-func (*ShowVariablesStmt) stmtNode()           {}
-func (*ShowTablesStmt) stmtNode()              {}
-func (*ShowColumnsStmt) stmtNode()             {}
-func (*ShowCreateTableStmt) stmtNode()         {}
-func (*ShowCreateDatabaseStmt) stmtNode()      {}
-func (*DescTableStmt) stmtNode()               {}
-func (*ShowProcStmt) stmtNode()                {}
-func (*ShowGrantsStmt) stmtNode()              {}
-func (*ShowWarningsStmt) stmtNode()            {}
-func (*ShowPartitionsStmt) stmtNode()          {}
-func (*ShowLoadStmt) stmtNode()                {}
-func (*ShowDataStmt) stmtNode()                {}
-func (*ShowTransactionStmt) stmtNode()         {}
-func (*CreateDatabaseStmt) stmtNode()          {}
-func (*DropDatabaseStmt) stmtNode()            {}
-func (*CreateTableStmt) stmtNode()             {}
-func (*DropTableStmt) stmtNode()               {}
-func (*TruncateTableStmt) stmtNode()           {}
-func (*RecoverTableStmt) stmtNode()            {}
-func (*RecoverPartitionStmt) stmtNode()        {}
-func (*RecoverDatabaseStmt) stmtNode()         {}
-func (*AlterTableStmt) stmtNode()              {}
-func (*CreateStorageVolumeStmt) stmtNode()     {}
-func (*AlterStorageVolumeStmt) stmtNode()      {}
-func (*DropStorageVolumeStmt) stmtNode()       {}
-func (*DescStorageVolumeStmt) stmtNode()       {}
-func (*SetDefaultStorageVolumeStmt) stmtNode() {}
-func (*CreateUserStmt) stmtNode()              {}
-func (*AlterUserStmt) stmtNode()               {}
-func (*DropUserStmt) stmtNode()                {}
-func (*CreateRoleStmt) stmtNode()              {}
-func (*DropRoleStmt) stmtNode()                {}
-func (*GrantPrivilegeStmt) stmtNode()          {}
-func (*RevokePrivilegeStmt) stmtNode()         {}
-func (*GrantRoleStmt) stmtNode()               {}
-func (*RevokeRoleStmt) stmtNode()              {}
-func (*AdminSetConfigStmt) stmtNode()          {}
-func (*AdminShowConfigStmt) stmtNode()         {}
-func (*AlterSystemStmt) stmtNode()             {}
-func (*AdminSetClusterSnapshotStmt) stmtNode() {}
-func (*KillStmt) stmtNode()                    {}
+func (*SetPasswordStmt) stmtNode()              {}
+func (*ShowStmt) stmtNode()                     {}
+func (*ShowVariablesStmt) stmtNode()            {}
+func (*ShowTablesStmt) stmtNode()               {}
+func (*ShowColumnsStmt) stmtNode()              {}
+func (*ShowCreateTableStmt) stmtNode()          {}
+func (*ShowCreateDatabaseStmt) stmtNode()       {}
+func (*DescTableStmt) stmtNode()                {}
+func (*ShowProcStmt) stmtNode()                 {}
+func (*ShowGrantsStmt) stmtNode()               {}
+func (*ShowWarningsStmt) stmtNode()             {}
+func (*ShowPartitionsStmt) stmtNode()           {}
+func (*ShowLoadStmt) stmtNode()                 {}
+func (*ShowDataStmt) stmtNode()                 {}
+func (*ShowTransactionStmt) stmtNode()          {}
+func (*CreateDatabaseStmt) stmtNode()           {}
+func (*DropDatabaseStmt) stmtNode()             {}
+func (*CreateTableStmt) stmtNode()              {}
+func (*DropTableStmt) stmtNode()                {}
+func (*TruncateTableStmt) stmtNode()            {}
+func (*RecoverTableStmt) stmtNode()             {}
+func (*RecoverPartitionStmt) stmtNode()         {}
+func (*RecoverDatabaseStmt) stmtNode()          {}
+func (*AlterTableStmt) stmtNode()               {}
+func (*CreateStorageVolumeStmt) stmtNode()      {}
+func (*AlterStorageVolumeStmt) stmtNode()       {}
+func (*DropStorageVolumeStmt) stmtNode()        {}
+func (*DescStorageVolumeStmt) stmtNode()        {}
+func (*SetDefaultStorageVolumeStmt) stmtNode()  {}
+func (*CreateUserStmt) stmtNode()               {}
+func (*AlterUserStmt) stmtNode()                {}
+func (*DropUserStmt) stmtNode()                 {}
+func (*CreateRoleStmt) stmtNode()               {}
+func (*DropRoleStmt) stmtNode()                 {}
+func (*GrantPrivilegeStmt) stmtNode()           {}
+func (*RevokePrivilegeStmt) stmtNode()          {}
+func (*GrantRoleStmt) stmtNode()                {}
+func (*RevokeRoleStmt) stmtNode()               {}
+func (*AdminSetConfigStmt) stmtNode()           {}
+func (*AdminShowConfigStmt) stmtNode()          {}
+func (*AlterSystemStmt) stmtNode()              {}
+func (*AdminSetClusterSnapshotStmt) stmtNode()  {}
+func (*AdminShowClusterSnapshotStmt) stmtNode() {}
+func (*KillStmt) stmtNode()                     {}

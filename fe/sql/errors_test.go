@@ -61,6 +61,17 @@ func TestSyntaxErrors(t *testing.T) {
 		{"SET x", 1, 5, "Unexpected input '<EOF>', the most similar input is {'='}."},
 		{"SELECT a IS b", 1, 12, "Unexpected input 'b', the most similar input is {'NOT', 'NULL', 'TRUE', 'FALSE', 'UNKNOWN'}."},
 		{"ALTER TABLE t RENAME t2", 1, 14, "Unexpected input 'RENAME', the most similar input is {'ADD', 'SET', 'DROP', 'COMPACT'}."},
+		// automated cluster snapshots: the volume is an identifier, not a string
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT", 1, 36, "Unexpected input '<EOF>', the most similar input is {'OFF', 'ON'}."},
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT ONN", 1, 37, "Unexpected input 'ONN', the most similar input is {'ON', 'OFF'}."},
+		{"ADMIN SET AUTOMATED SNAPSHOT ON", 1, 20, "Unexpected input 'SNAPSHOT', the most similar input is {'CLUSTER'}."},
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON STORAGE", 1, 47, "Unexpected input '<EOF>', the most similar input is {'VOLUME'}."},
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON STORAGE VOLUME", 1, 54, "Unexpected input '<EOF>', the most similar input is {a legal identifier}."},
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON STORAGE VOLUME 'v'", 1, 55, "Unexpected input ''v'', the most similar input is {a legal identifier}."},
+		{"ADMIN SET AUTOMATED CLUSTER SNAPSHOT OFF STORAGE VOLUME v", 1, 41, "Unexpected input 'STORAGE', the most similar input is {<EOF>, ';'}."},
+		{"ADMIN SHOW CLUSTER SNAPSHOT", 1, 11, "Unexpected input 'CLUSTER', the most similar input is {'AUTOMATED', 'FRONTEND'}."},
+		{"ADMIN SHOW AUTOMATED CLUSTER SNAPSHOTS", 1, 29, "Unexpected input 'SNAPSHOTS', the most similar input is {'SNAPSHOT'}."},
+		{"ADMIN SHOW AUTOMATED CLUSTER SNAPSHOT x", 1, 38, "Unexpected input 'x', the most similar input is {<EOF>, ';'}."},
 		// unsupported subqueries
 		{"SELECT (SELECT 1)", 1, 8, "Input 'SELECT' is not valid at this position."},
 		{"SELECT a FROM t WHERE a IN (SELECT 1)", 1, 28, "Input 'SELECT' is not valid at this position."},

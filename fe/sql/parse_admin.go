@@ -292,12 +292,18 @@ func (p *parser) parsePrivTableName(o *PrivObject) {
 	o.Name = p.parseQualifiedPart()
 }
 
-// parseAdmin parses ADMIN SET|SHOW FRONTEND CONFIG and ADMIN SET AUTOMATED
-// CLUSTER SNAPSHOT ON|OFF.
+// parseAdmin parses ADMIN SET|SHOW FRONTEND CONFIG, ADMIN SET AUTOMATED
+// CLUSTER SNAPSHOT ON [STORAGE VOLUME v] | OFF and ADMIN SHOW AUTOMATED
+// CLUSTER SNAPSHOT. As in StarRocks' grammar, the volume is an identifier,
+// not a string.
 func (p *parser) parseAdmin() Stmt {
 	p.expectKw("ADMIN")
 	if p.expectOneKw("SET", "SHOW") == "SHOW" {
-		p.expectKw("FRONTEND")
+		if p.expectOneKw("FRONTEND", "AUTOMATED") == "AUTOMATED" {
+			p.expectKw("CLUSTER")
+			p.expectKw("SNAPSHOT")
+			return &AdminShowClusterSnapshotStmt{}
+		}
 		p.expectKw("CONFIG")
 		return &AdminShowConfigStmt{Like: p.parseOptLike()}
 	}
@@ -310,10 +316,9 @@ func (p *parser) parseAdmin() Stmt {
 	st := &AdminSetClusterSnapshotStmt{}
 	if p.expectOneKw("ON", "OFF") == "ON" {
 		st.On = true
-		if p.isKw("STORAGE") {
-			p.next()
+		if p.acceptKw("STORAGE") {
 			p.expectKw("VOLUME")
-			st.StorageVolume = p.parseIdentOrString()
+			st.StorageVolume = p.parseIdent()
 		}
 	}
 	return st
