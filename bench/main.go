@@ -44,6 +44,22 @@ var haLine = regexp.MustCompile(`^Benchmark(FEFailover|FEJoin|RawRaftReelection)
 // their metrics follow as "value unit" pairs.
 var metaLine = regexp.MustCompile(`^Benchmark(ImageAfterLoads|CheckpointLatency)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
 
+// snapLine is one phase of BenchmarkSnapshot: a job at one table size
+// next to a full copy of the data, or load throughput with and without
+// snapshots; its metrics follow as "value unit" pairs.
+var snapLine = regexp.MustCompile(`^BenchmarkSnapshot/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
+
+// snapTarget is the issue's target for a snapshot phase.
+func snapTarget(phase string) string {
+	switch {
+	case strings.HasPrefix(phase, "job_") && phase != "job_1MB" && phase != "job_100MB":
+		return "job grows < 20% from 1 MB; job <= 5% of the full copy"
+	case phase == "load_with_snapshots":
+		return "< 5% lower than without (>= 95%)"
+	}
+	return ""
+}
+
 // metaTargets are the issue's targets for them.
 var metaTargets = map[string]string{
 	"CheckpointLatency": "p99 during a checkpoint <= 2x p99 without",
@@ -84,8 +100,9 @@ func run(in io.Reader, out io.Writer) error {
 	results := map[string]map[string]float64{} // name -> clients -> ops/s
 	lake := map[string]map[string]float64{}    // phase -> unit -> value
 	var phases []string
-	var ha []string   // rendered rows of the availability table
-	var meta []string // rendered rows of the metadata table
+	var ha []string    // rendered rows of the availability table
+	var meta []string  // rendered rows of the metadata table
+	var snaps []string // rendered rows of the snapshot table
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
@@ -96,6 +113,10 @@ func run(in io.Reader, out io.Writer) error {
 		}
 		if m := metaLine.FindStringSubmatch(text); m != nil {
 			meta = append(meta, fmt.Sprintf("| %s%s | %s | %s |", m[1], m[2], metricCells(m[4]), metaTargets[m[1]]))
+			continue
+		}
+		if m := snapLine.FindStringSubmatch(text); m != nil {
+			snaps = append(snaps, fmt.Sprintf("| %s | %s | %s |", m[1], metricCells(m[3]), snapTarget(m[1])))
 			continue
 		}
 		if m := lakeLine.FindStringSubmatch(text); m != nil {
@@ -126,7 +147,7 @@ func run(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(results) == 0 && len(lake) == 0 && len(ha) == 0 && len(meta) == 0 {
+	if len(results) == 0 && len(lake) == 0 && len(ha) == 0 && len(meta) == 0 && len(snaps) == 0 {
 		return fmt.Errorf("no benchmark results on stdin")
 	}
 	if len(results) > 0 {
@@ -148,6 +169,13 @@ func run(in io.Reader, out io.Writer) error {
 	}
 	if len(lake) > 0 {
 		printLake(out, lake, phases)
+	}
+	if len(snaps) > 0 {
+		fmt.Fprintln(out, "\n| cluster snapshots | result | target |")
+		fmt.Fprintln(out, "|---|---|---|")
+		for _, r := range snaps {
+			fmt.Fprintln(out, r)
+		}
 	}
 	return nil
 }
