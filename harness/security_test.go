@@ -29,11 +29,11 @@ func feRPCClient(token string) *http.Client {
 	return rpc.WithToken(c, func() string { return token })
 }
 
-// versionToken reads the cluster token an FE keeps in meta_dir/VERSION
+// versionToken reads the cluster token an FE keeps in meta_dir/image/VERSION
 // (whoever can read the meta dir has it).
 func versionToken(t *testing.T, fe *FE) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(layout(t, fe.Node()).FEMetaDir(), "VERSION"))
+	b, err := os.ReadFile(filepath.Join(layout(t, fe.Node()).FEMetaDir(), "image", "VERSION"))
 	require.NoError(t, err)
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "token="); ok {

@@ -27,6 +27,9 @@ commands:
   cn --home DIR       run one compute node whose install tree is DIR
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
   demo                run the flagship demonstration
+  snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
+                      check that a cluster snapshot is restorable from the bucket alone
+                      (secret key from AWS_SECRET_ACCESS_KEY; minirocks snapshot verify -h)
   version             print the version
 `
 
@@ -52,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDeploy(rest, stdout, stderr)
 	case "demo":
 		return runDemo(rest, stdout, stderr)
+	case "snapshot":
+		return runSnapshot(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "minirocks", fe.Version)
 		return nil

@@ -22,11 +22,16 @@ import (
 // helper again (StarRocks sleeps 5 seconds).
 const helperRetryInterval = 5 * time.Second
 
-// Files in meta_dir that say who this FE is, as StarRocks keeps them: ROLE
-// (role=FOLLOWER|OBSERVER, name=...) and VERSION (clusterId=..., token=...).
+// Files that say who this FE is, kept as StarRocks keeps them in
+// meta_dir/image/ (beside the images): ROLE (role=FOLLOWER|OBSERVER,
+// name=...) and VERSION (clusterId=..., token=...). Older minirocks kept
+// them in meta_dir itself; they are read from there when image/ has none,
+// and moved into image/ on start.
 const (
-	roleFile    = "ROLE"
-	versionFile = "VERSION"
+	RoleFile    = "ROLE"
+	VersionFile = "VERSION"
+	// imageDir is meta_dir's image directory (the journal's images go there too).
+	imageDir = "image"
 )
 
 // JoinPlan is what start-up learnt from the helper: the cluster to join
@@ -73,7 +78,7 @@ func PrepareJoin(ctx context.Context, c JoinConfig) (*JoinPlan, error) {
 		return nil, fmt.Errorf("--helper %q: must be HOST:EDIT_LOG_PORT of a frontend of the cluster", helper)
 	}
 	if hasState {
-		props := readProps(filepath.Join(metaDir, versionFile))
+		props := readMetaProps(metaDir, VersionFile)
 		local := props["clusterId"]
 		sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
@@ -186,48 +191,124 @@ func retryable(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// readProps reads a key=value file; a missing file reads as empty.
-func readProps(path string) map[string]string {
-	b, err := os.ReadFile(path)
+// metaFilePath is where name (ROLE or VERSION) lives: meta_dir/image/name.
+func metaFilePath(metaDir, name string) string { return filepath.Join(metaDir, imageDir, name) }
+
+// moveLegacyMetaFile moves meta_dir/name, where older minirocks kept it,
+// to meta_dir/image/name. When both exist, the one in image/ is the one
+// written last and the old copy is removed.
+func moveLegacyMetaFile(metaDir, name string) error {
+	old := filepath.Join(metaDir, name)
+	if _, err := os.Stat(old); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("move %s into %s: %w", old, imageDir, err)
+	}
+	dst := metaFilePath(metaDir, name)
+	if _, err := os.Stat(dst); err == nil {
+		if err := os.Remove(old); err != nil {
+			return fmt.Errorf("remove stale %s: %w", old, err)
+		}
+		return syncDir(metaDir)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("move %s into %s: %w", old, imageDir, err)
+	}
+	if err := os.Rename(old, dst); err != nil {
+		return fmt.Errorf("move %s into %s: %w", old, imageDir, err)
+	}
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	return syncDir(metaDir)
+}
+
+// readMetaFile returns the contents of ROLE or VERSION: meta_dir/image/name,
+// after moving a file left at meta_dir/name there; should the move fail,
+// the old location is read.
+func readMetaFile(metaDir, name string) ([]byte, error) {
+	moveErr := moveLegacyMetaFile(metaDir, name)
+	b, err := os.ReadFile(metaFilePath(metaDir, name))
+	if err == nil || !errors.Is(err, os.ErrNotExist) || moveErr == nil {
+		return b, err
+	}
+	return os.ReadFile(filepath.Join(metaDir, name))
+}
+
+// readMetaProps reads ROLE or VERSION as key=value pairs; a missing file
+// reads as empty.
+func readMetaProps(metaDir, name string) map[string]string {
+	b, err := readMetaFile(metaDir, name)
 	if err != nil {
 		return map[string]string{}
 	}
 	return parseProps(string(b))
 }
 
-// WriteRole writes meta_dir/ROLE.
-func WriteRole(metaDir, role, name string) error {
-	body := "#" + time.Now().Format(time.RFC3339) + "\nrole=" + role + "\nname=" + name + "\n"
-	if err := writeFileSync(filepath.Join(metaDir, roleFile), []byte(body)); err != nil {
-		return fmt.Errorf("write %s: %w", roleFile, err)
+// writeMetaFile writes ROLE or VERSION into meta_dir/image/ and removes a
+// copy an older minirocks left in meta_dir.
+func writeMetaFile(metaDir, name string, body []byte) error {
+	path := metaFilePath(metaDir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := writeFileSync(path, body); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Remove(filepath.Join(metaDir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove old %s: %w", filepath.Join(metaDir, name), err)
 	}
 	return nil
 }
 
-// WriteVersion writes meta_dir/VERSION with the cluster id and the
+// ReadMetaImageFiles returns the contents of meta_dir/image/VERSION and
+// meta_dir/image/ROLE by file name (VersionFile, RoleFile), moving files an older
+// minirocks left in meta_dir first. A cluster snapshot uploads them beside
+// its image, so that the snapshot directory is laid out like meta/image/.
+// A missing file is an error: an FE that serves has both.
+func ReadMetaImageFiles(metaDir string) (map[string][]byte, error) {
+	out := make(map[string][]byte, 2)
+	for _, name := range []string{VersionFile, RoleFile} {
+		b, err := readMetaFile(metaDir, name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s of meta dir %s: %w", name, metaDir, err)
+		}
+		out[name] = b
+	}
+	return out, nil
+}
+
+// WriteRole writes meta_dir/image/ROLE.
+func WriteRole(metaDir, role, name string) error {
+	body := "#" + time.Now().Format(time.RFC3339) + "\nrole=" + role + "\nname=" + name + "\n"
+	return writeMetaFile(metaDir, RoleFile, []byte(body))
+}
+
+// WriteVersion writes meta_dir/image/VERSION with the cluster id and the
 // cluster token (readable by its owner only: the token is a secret).
 func WriteVersion(metaDir, clusterID, token string) error {
 	body := "clusterId=" + clusterID + "\n"
 	if token != "" {
 		body += "token=" + token + "\n"
 	}
-	if err := writeFileSync(filepath.Join(metaDir, versionFile), []byte(body)); err != nil {
-		return fmt.Errorf("write %s: %w", versionFile, err)
-	}
-	return nil
+	return writeMetaFile(metaDir, VersionFile, []byte(body))
 }
 
-// ReadVersionToken returns the cluster token in meta_dir/VERSION ("" when
-// there is none): what a node uses before its catalog holds the token.
+// ReadVersionToken returns the cluster token in meta_dir/image/VERSION (""
+// when there is none): what a node uses before its catalog holds the
+// token. As the first thing an FE reads of its meta dir at start, it also
+// moves ROLE and VERSION an older minirocks left in meta_dir into image/.
 func ReadVersionToken(metaDir string) string {
-	return readProps(filepath.Join(metaDir, versionFile))["token"]
+	_ = moveLegacyMetaFile(metaDir, RoleFile) // readMetaProps falls back on failure
+	return readMetaProps(metaDir, VersionFile)["token"]
 }
 
 // LoadOrCreateName returns this node's FE name, kept in meta_dir/ROLE so
 // that it survives restarts (raft knows the node by it); a node without
 // one gets StarRocks' host_editlogport_createtimems as a follower.
 func LoadOrCreateName(metaDir, host string, editLogPort int) (string, error) {
-	if name := readProps(filepath.Join(metaDir, roleFile))["name"]; name != "" {
+	if name := readMetaProps(metaDir, RoleFile)["name"]; name != "" {
 		return name, nil
 	}
 	name := fmt.Sprintf("%s_%d_%d", host, editLogPort, time.Now().UnixMilli())
@@ -274,10 +355,18 @@ func writeFileSync(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	d, err := os.Open(filepath.Dir(path))
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs a directory, so that renames in it survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }

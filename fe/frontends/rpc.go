@@ -1,5 +1,5 @@
 // Package frontends is FE membership, as StarRocks FEs practise it: joining
-// a cluster with --helper (the ROLE and VERSION files in meta_dir), the
+// a cluster with --helper (the ROLE and VERSION files in meta_dir/image), the
 // FE-to-FE RPC on the edit_log_port (who am I, join, heartbeat status,
 // statement forwarding, config changes), heartbeats of the other FEs for
 // SHOW FRONTENDS, and forwarding statements that change metadata to the

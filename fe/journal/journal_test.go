@@ -318,3 +318,36 @@ func TestNoBootstrapWaitsToBeAdded(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotLeader)
 	require.False(t, n.j.IsLeader())
 }
+
+// TestImageDirKeepsOtherFiles: meta/image/ also holds the FE's VERSION and
+// ROLE (as in StarRocks); they are no state of the journal, and neither
+// start-up nor image retention touches them.
+func TestImageDirKeepsOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "image"), 0o755))
+	files := map[string]string{"VERSION": "clusterId=1\n", "ROLE": "role=FOLLOWER\nname=fe1\n"}
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "image", name), []byte(body), 0o600))
+	}
+	has, err := HasState(dir)
+	require.NoError(t, err)
+	require.False(t, has, "VERSION and ROLE are no journal state")
+
+	n := newNode(t, "fe1", dir, func(c *Config) { c.ImagesRetained = 1 })
+	n.start()
+	defer n.stop()
+	n.waitReady()
+	for i := 0; i < 3; i++ {
+		proposeN(t, n.j, 20, 2, fmt.Sprint("r", i))
+		_, err := n.j.Checkpoint(context.Background())
+		require.NoError(t, err)
+	}
+	imgs, err := ListImages(dir)
+	require.NoError(t, err)
+	require.Len(t, imgs, 1, "retention ran")
+	for name, body := range files {
+		b, err := os.ReadFile(filepath.Join(dir, "image", name))
+		require.NoError(t, err, name)
+		require.Equal(t, body, string(b), name)
+	}
+}

@@ -4,8 +4,10 @@
 // erased partitions' data. Each runs only while this FE leads. Its seams: a
 // Proposer, a Leadership signal, the compute nodes, load transactions (a
 // compaction is one) and the mutable settings it reads at every round.
-// Cluster snapshots will add their pin rule here: data a live snapshot
-// refers to is never vacuumed, purged or erased.
+// Cluster snapshots' pin rule (catalog.SnapshotGuard) is applied here, to
+// every deleting path: vacuum keeps every pinned version and the files it
+// lists, purge keeps the directories of pinned partitions, and both wait
+// while a snapshot job is taking its image.
 package lakegc
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -94,6 +97,7 @@ type Collector struct {
 
 	vacuumMu  sync.Mutex
 	vacuumed  map[int64]vacuumMark // by partition id
+	pinLogged map[int64]string     // by partition id: the PinKey last logged
 	compactMu sync.Mutex           // one compaction at a time
 }
 
@@ -104,7 +108,8 @@ func New(ctx context.Context, cfg Config) *Collector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), ctx: ctx, vacuumed: map[int64]vacuumMark{}}
+	return &Collector{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), ctx: ctx,
+		vacuumed: map[int64]vacuumMark{}, pinLogged: map[int64]string{}}
 }
 
 // Wait waits for the compactions RequestCompaction started.
@@ -259,19 +264,39 @@ func (l *Collector) autoCompact(ctx context.Context) {
 	}
 }
 
-// vacuumMark is a partition's last vacuum: the visible version it kept and
-// when it ran (its grace cut-off was At minus the grace period).
+// vacuumMark is a partition's last vacuum: the visible version it kept,
+// the versions cluster snapshots pinned then, whether a version pinned at
+// the vacuum before was pinned no more, and when it ran (its grace cut-off
+// was At minus the grace period).
 type vacuumMark struct {
-	Version int64
-	At      time.Time
+	Version  int64
+	Pinned   []int64
+	Released bool
+	At       time.Time
+}
+
+// released reports whether a version of before (ascending) is not in
+// after (ascending): a pin went.
+func released(before, after []int64) bool {
+	for _, v := range before {
+		if _, found := slices.BinarySearch(after, v); !found {
+			return true
+		}
+	}
+	return false
 }
 
 // needsVacuum decides whether a partition is worth a vacuum round: its
 // visible version moved since its last vacuum (older versions and
-// compacted-away segments can go), or a load of its table was aborted
-// (lastAbort, ms; 0 for none) whose files the last vacuum could not yet
-// delete, being younger than the grace period then, and can now.
-func needsVacuum(last vacuumMark, vacuumed bool, visible, lastAbort int64, grace time.Duration, now time.Time) bool {
+// compacted-away segments can go), a version a cluster snapshot pinned at
+// the last vacuum is pinned no more (pinned, ascending, is the pin set now;
+// the snapshot was deleted, so what only it kept can go; and once more a
+// grace period after such a vacuum, for what was too young then), or a load of its
+// table was aborted (lastAbort, ms; 0 for none) whose files the last vacuum
+// could not yet delete, being younger than the grace period then, and can
+// now. A pin that is added never makes anything deletable, so it alone
+// needs no vacuum.
+func needsVacuum(last vacuumMark, vacuumed bool, visible int64, pinned []int64, lastAbort int64, grace time.Duration, now time.Time) bool {
 	abortPending := lastAbort > 0 && lastAbort < now.Add(-grace).UnixMilli()
 	if !vacuumed {
 		return visible > 1 || abortPending
@@ -279,11 +304,53 @@ func needsVacuum(last vacuumMark, vacuumed bool, visible, lastAbort int64, grace
 	if visible != last.Version {
 		return true
 	}
+	if released(last.Pinned, pinned) || last.Released && !now.Before(last.At.Add(grace)) {
+		return true
+	}
 	return abortPending && lastAbort >= last.At.Add(-grace).UnixMilli()
 }
 
-// vacuumAll vacuums every partition that needsVacuum.
+// pinnedMessage is logged once per partition and pin set when a cluster
+// snapshot's pins keep data of a partition that vacuum or purge would
+// otherwise delete.
+const pinnedMessage = "partition %d is pinned by a cluster snapshot; keeping its data"
+
+// logPinned logs pinnedMessage for the partition unless it was logged for
+// the same pin set already.
+func (l *Collector) logPinned(g catalog.SnapshotGuard, partitionID int64) {
+	key := g.PinKey(partitionID)
+	l.vacuumMu.Lock()
+	last, logged := l.pinLogged[partitionID]
+	if !logged || last != key {
+		l.pinLogged[partitionID] = key
+	}
+	l.vacuumMu.Unlock()
+	if !logged || last != key {
+		l.log.Info(fmt.Sprintf(pinnedMessage, partitionID), "versions", g.PinnedVersions(partitionID))
+	}
+}
+
+// forgetPinLogs forgets the logged pin sets of partitions no longer pinned,
+// so a later pin is logged again.
+func (l *Collector) forgetPinLogs(g catalog.SnapshotGuard) {
+	l.vacuumMu.Lock()
+	defer l.vacuumMu.Unlock()
+	for id := range l.pinLogged {
+		if len(g.PinnedVersions(id)) == 0 {
+			delete(l.pinLogged, id)
+		}
+	}
+}
+
+// vacuumAll vacuums every partition that needsVacuum. While a cluster
+// snapshot job is taking its image (the guard holds) nothing is vacuumed.
 func (l *Collector) vacuumAll(ctx context.Context) {
+	g := l.cat.SnapshotGuard()
+	if !g.MayVacuum() {
+		l.log.Debug("vacuum waits: a cluster snapshot job is taking its image")
+		return
+	}
+	l.forgetPinLogs(g)
 	lastAbort := map[int64]int64{} // by table id
 	for _, txn := range l.cat.Txns(catalog.TxnAborted) {
 		lastAbort[txn.TableID] = max(lastAbort[txn.TableID], txn.FinishTime)
@@ -295,10 +362,10 @@ func (l *Collector) vacuumAll(ctx context.Context) {
 				l.vacuumMu.Lock()
 				last, ok := l.vacuumed[p.ID]
 				l.vacuumMu.Unlock()
-				if !needsVacuum(last, ok, p.VisibleVersion, lastAbort[t.ID], grace, now) {
+				if !needsVacuum(last, ok, p.VisibleVersion, g.PinnedVersions(p.ID), lastAbort[t.ID], grace, now) {
 					continue
 				}
-				if _, err := l.Vacuum(ctx, t, p); err != nil {
+				if _, err := l.vacuum(ctx, t, p, g); err != nil {
 					l.log.Warn("vacuum failed", "table", t.Name, "partition", p.Name, "err", err)
 				}
 			}
@@ -309,8 +376,19 @@ func (l *Collector) vacuumAll(ctx context.Context) {
 // Vacuum deletes from one partition's directory the metadata and data no
 // retained version needs: versions below the visible one, files of aborted
 // loads, txn logs already published — never anything younger than
-// lake_autovacuum_grace_period_minutes, nor what a pending transaction uses.
+// lake_autovacuum_grace_period_minutes, nor what a pending transaction uses,
+// nor any version a cluster snapshot pins (catalog.SnapshotGuard) with the
+// files it lists. While a snapshot job is taking its image it refuses.
 func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Partition) (*rpc.VacuumResponse, error) {
+	g := l.cat.SnapshotGuard()
+	if !g.MayVacuum() {
+		return nil, fmt.Errorf("vacuum of partition %d waits: a cluster snapshot job is taking its image", p.ID)
+	}
+	return l.vacuum(ctx, t, p, g)
+}
+
+// vacuum is Vacuum under the guard g, read once per round.
+func (l *Collector) vacuum(ctx context.Context, t *catalog.Table, p *catalog.Partition, g catalog.SnapshotGuard) (*rpc.VacuumResponse, error) {
 	vid, err := lakedesc.VolumeID(l.cat, t)
 	if err != nil {
 		return nil, err
@@ -323,8 +401,12 @@ func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Par
 	}
 	started := time.Now()
 	grace := started.Add(-l.cfg.VacuumGrace())
+	pinned := g.PinnedVersions(p.ID)
 	req := rpc.VacuumRequest{VolumeID: vid, Dir: layout.PartitionDir(t.DBID, t.ID, p.ID), MinRetainVersion: p.VisibleVersion,
-		PendingTxns: pending, GraceUnixMs: grace.UnixMilli(), Term: l.cfg.Leader.Term()}
+		PinnedVersions: pinned, PendingTxns: pending, GraceUnixMs: grace.UnixMilli(), Term: l.cfg.Leader.Term()}
+	if len(pinned) > 0 {
+		l.logPinned(g, p.ID)
+	}
 	live := l.cfg.Nodes.Live()
 	w, err := live.Place(p.ID)
 	if err != nil {
@@ -339,7 +421,8 @@ func (l *Collector) Vacuum(ctx context.Context, t *catalog.Table, p *catalog.Par
 		return nil, err
 	}
 	l.vacuumMu.Lock()
-	l.vacuumed[p.ID] = vacuumMark{Version: p.VisibleVersion, At: started}
+	prev, ok := l.vacuumed[p.ID]
+	l.vacuumed[p.ID] = vacuumMark{Version: p.VisibleVersion, Pinned: pinned, Released: ok && released(prev.Pinned, pinned), At: started}
 	l.vacuumMu.Unlock()
 	if resp.Deleted > 0 {
 		l.log.Info("vacuumed", "table", t.Name, "partition", p.Name, "deleted", resp.Deleted, "kept", resp.Kept)
@@ -377,16 +460,28 @@ func (l *Collector) eraseExpired(ctx context.Context) {
 }
 
 // purge deletes the data of erased partitions, then drops them from the
-// purge queue and their shard groups from StarManager in one entry.
+// purge queue and their shard groups from StarManager in one entry. A
+// partition a cluster snapshot pins stays in the queue, its data kept, and
+// is purged in a later round once the pin is gone; while a snapshot job is
+// taking its image nothing is purged.
 func (l *Collector) purge(ctx context.Context) {
 	queue := l.cat.PurgeQueue()
 	if len(queue) == 0 {
+		return
+	}
+	g := l.cat.SnapshotGuard()
+	if !g.MayVacuum() {
+		l.log.Debug("purge waits: a cluster snapshot job is taking its image")
 		return
 	}
 	live := l.cfg.Nodes.Live()
 	var done []int64
 	var groups []int64
 	for _, e := range queue {
+		if !g.MayPurge(e.PartitionID) {
+			l.logPinned(g, e.PartitionID)
+			continue
+		}
 		v := l.cat.StorageVolume(e.Volume)
 		if v != nil {
 			w, err := live.Place(e.PartitionID)
