@@ -81,7 +81,7 @@ type Node struct {
 
 	feLn     net.Listener // FE-to-FE RPC listener, registered before the journal opens
 	feClient *frontends.Client
-	// versionToken is the cluster token of meta_dir/VERSION, used until the
+	// versionToken is the cluster token of meta_dir/image/VERSION, used until the
 	// catalog holds one (a joining node before it caught up).
 	versionToken atomic.Value
 	fes          *frontends.Service
@@ -519,7 +519,7 @@ func (n *Node) startRPC() error {
 }
 
 // clusterToken is the secret cluster token: the catalog's, or before the
-// catalog holds one, meta_dir/VERSION's.
+// catalog holds one, meta_dir/image/VERSION's.
 func (n *Node) clusterToken() string {
 	if m := n.meta; m != nil {
 		if t := m.Catalog.ClusterToken(); t != "" {
