@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/meta"
 	"github.com/minirocks/minirocks/volume/layout"
@@ -187,23 +189,25 @@ func (s *Scheduler) take(ctx context.Context, job *catalog.SnapshotJob) (int64, 
 		Image:            imageName,
 		Files:            []ManifestFile{d.File(imageName)},
 	}
+	// The image and the small files go up side by side; the manifest
+	// waits for all of them.
 	pr := &progressReader{r: img.Reader()}
 	stopProgress := s.journalProgress(ctx, *job, imageName, img.Size(), pr)
-	err = store.Put(ctx, dir+imageName, pr, img.Size())
-	stopProgress()
-	if err != nil {
-		return 0, 0, fmt.Errorf("upload image failed, err msg: %w", err)
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return store.Put(gctx, dir+imageName, pr, img.Size()) })
 	uploaded := img.Size()
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		b := files[name]
-		if err := store.PutBytes(ctx, dir+name, b); err != nil {
-			return 0, 0, fmt.Errorf("upload image failed, err msg: %w", err)
-		}
 		d := NewDigest()
 		d.Write(b)
 		manifest.Files = append(manifest.Files, d.File(name))
 		uploaded += int64(len(b))
+		g.Go(func() error { return store.PutBytes(gctx, dir+name, b) })
+	}
+	err = g.Wait()
+	stopProgress()
+	if err != nil {
+		return 0, 0, fmt.Errorf("upload image failed, err msg: %w", err)
 	}
 
 	// Confirm through the journal that this FE still leads before the
