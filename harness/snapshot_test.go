@@ -122,6 +122,10 @@ func TestSnapshotStorageOutage(t *testing.T) {
 	require.Contains(t, failed.Error, "upload image failed, err msg:")
 	require.NotContains(t, failed.Error, c.MinIO().SecretKey)
 	require.Equal(t, []string{first.Name}, snapshotNames(t, db), "the failed job is never listed")
+	fe := c.FEs()[0]
+	fails, err := fe.Metric("starrocks_fe_cluster_snapshot_consecutive_failures")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, fails, 1.0)
 
 	require.NoError(t, c.MinIO().Start(context.Background()))
 	next := waitSnapshotJob(t, db, 60*time.Second, failed.ID, "FINISHED", inState("FINISHED"))
@@ -153,6 +157,16 @@ func TestSnapshotStorageOutage(t *testing.T) {
 	}
 	verifySnapshot(t, c, snapshotNames(t, db)[0])
 	require.Equal(t, [][]string{{"1", "one"}, {"2", "two"}}, queryStrings(t, db, "SELECT * FROM d.t ORDER BY k"))
+	// /metrics: a snapshot finished after the failures, and it is recent.
+	fails, err = fe.Metric("starrocks_fe_cluster_snapshot_consecutive_failures")
+	require.NoError(t, err)
+	require.Zero(t, fails)
+	id, err := fe.Metric("starrocks_fe_cluster_snapshot_last_fe_journal_id")
+	require.NoError(t, err)
+	require.Positive(t, id)
+	age, err := fe.Metric("starrocks_fe_cluster_snapshot_newest_age_seconds")
+	require.NoError(t, err)
+	require.Less(t, age, 60.0)
 }
 
 // TestSnapshotLeaderKilledMidUpload: the leader of three FEs is killed

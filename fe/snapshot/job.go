@@ -234,7 +234,7 @@ func (s *Scheduler) take(ctx context.Context, job *catalog.SnapshotJob) (int64, 
 	job.State = catalog.SnapshotFinished
 	job.FinishedTime = s.cfg.Now().UnixMilli()
 	job.Bytes = uploaded
-	job.DetailInfo = fmt.Sprintf("uploaded %d objects, %d bytes in %.1f s", len(manifest.Files)+1, uploaded, uploadTime.Seconds())
+	job.DetailInfo = fmt.Sprintf("uploaded %d objects, %d bytes in %s", len(manifest.Files)+1, uploaded, uploadTime.Round(time.Millisecond))
 	recs := []catalog.SnapshotJob{*job}
 	for _, old := range s.cfg.Catalog.SnapshotJobs() {
 		if old.State == catalog.SnapshotFinished && old.ID != job.ID {

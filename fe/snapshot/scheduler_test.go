@@ -18,6 +18,7 @@ import (
 	"github.com/minirocks/minirocks/fe/journal"
 	"github.com/minirocks/minirocks/fe/meta"
 	"github.com/minirocks/minirocks/fe/snapshot"
+	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/harness/harnesstest"
 	"github.com/minirocks/minirocks/internal/poll"
 	"github.com/minirocks/minirocks/starmgr"
@@ -51,6 +52,7 @@ type fixture struct {
 	w     meta.Writer
 	lead  *leader
 	store *volume.Store
+	minio *harness.MinIO
 	s     *snapshot.Scheduler
 	cfg   snapshot.Config
 	stop  func()
@@ -75,7 +77,7 @@ func newFixture(t *testing.T, interval time.Duration) *fixture {
 	require.NoError(t, err)
 	t.Cleanup(func() { jr.Close() })
 	require.NoError(t, jr.WaitReady(ctx))
-	f := &fixture{t: t, jr: jr, state: st, w: meta.Writer{Journal: jr}, lead: &leader{}}
+	f := &fixture{t: t, jr: jr, state: st, w: meta.Writer{Journal: jr}, lead: &leader{}, minio: m}
 	f.lead.on.Store(true)
 	f.propose(&catalog.BootstrapOp{ClusterID: "cluster-1", Frontend: catalog.Frontend{Name: "fe1"}}, &starmgr.InitOp{ServiceID: serviceID})
 	f.propose(&catalog.CreateStorageVolumeOp{Volume: catalog.StorageVolume{ID: "v1", Name: "vol", Type: "S3",
@@ -336,3 +338,46 @@ func never(t *testing.T, d time.Duration, cond func() error) {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
+
+// TestSchedulerOffWhileStorageDown: OFF succeeds at once while object
+// storage is unreachable; the snapshot is EXPIRED with the reason its
+// objects are not deleted yet in error_message, and once storage returns
+// the background clean-up deletes them and the job becomes DELETED.
+func TestSchedulerOffWhileStorageDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 200*time.Millisecond)
+	f.propose(&catalog.SetAutomatedSnapshotOp{On: true, Volume: "vol", Time: time.Now().UnixMilli()})
+	f.run()
+	var kept catalog.SnapshotJob
+	poll.For(t, 30*time.Second, func() error {
+		if s := f.state.Catalog.Snapshots(); len(s) == 1 && s[0].State == catalog.SnapshotFinished {
+			kept = s[0]
+			return nil
+		}
+		return fmt.Errorf("no snapshot finished yet: %+v", f.jobs())
+	})
+	require.NoError(t, f.minio.Stop())
+	f.propose(&catalog.SetAutomatedSnapshotOp{On: false, Time: time.Now().UnixMilli()})
+	poll.For(t, 30*time.Second, func() error {
+		j, _ := f.state.Catalog.SnapshotJob(kept.ID)
+		if j.State != catalog.SnapshotExpired || !strings.Contains(j.ErrorMessage, "delete snapshot objects failed, retrying: ") {
+			return fmt.Errorf("kept snapshot is %s: %q", j.State, j.ErrorMessage)
+		}
+		return nil
+	})
+	j, _ := f.state.Catalog.SnapshotJob(kept.ID)
+	require.Contains(t, j.ErrorMessage, "is unreachable")
+	require.NotContains(t, j.ErrorMessage, f.minio.SecretKey)
+	require.NoError(t, f.minio.Start(context.Background()))
+	poll.For(t, 60*time.Second, func() error {
+		j, _ := f.state.Catalog.SnapshotJob(kept.ID)
+		if j.State != catalog.SnapshotDeleted {
+			return fmt.Errorf("kept snapshot is %s: %q", j.State, j.ErrorMessage)
+		}
+		return nil
+	})
+	j, _ = f.state.Catalog.SnapshotJob(kept.ID)
+	require.Empty(t, j.ErrorMessage)
+	require.Empty(t, f.dirs())
+	require.Empty(t, f.state.Catalog.SnapshotGuard().Pins)
+}
