@@ -8,6 +8,8 @@ package fe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +35,7 @@ import (
 	"github.com/minirocks/minirocks/fe/meta"
 	"github.com/minirocks/minirocks/fe/mysqlserver"
 	"github.com/minirocks/minirocks/fe/query"
+	"github.com/minirocks/minirocks/fe/restore"
 	"github.com/minirocks/minirocks/fe/scan"
 	"github.com/minirocks/minirocks/fe/snapshot"
 	"github.com/minirocks/minirocks/rpc"
@@ -78,6 +81,10 @@ type Node struct {
 	scan   *scan.Scanner
 	gc     *lakegc.Collector
 	snaps  *snapshot.Scheduler
+	// restorePlan is the restore from a cluster snapshot this start does
+	// (--cluster_snapshot); becomeLeader finishes it before serving.
+	restorePlan *restore.Plan
+	restoring   atomic.Bool
 
 	feLn     net.Listener // FE-to-FE RPC listener, registered before the journal opens
 	feClient *frontends.Client
@@ -218,10 +225,12 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 			lock.Unlock()
 		}
 	}()
-	if n.opts.ClusterSnapshot {
-		return fmt.Errorf("restoring from a cluster snapshot (--cluster_snapshot) is not supported yet")
-	}
 	editPort := int(n.cfg.Int(KeyEditLogPort))
+	if n.opts.ClusterSnapshot {
+		if err := n.prepareRestore(ctx, metaDir, editPort); err != nil {
+			return err
+		}
+	}
 	hasState, err := journal.HasState(metaDir)
 	if err != nil {
 		return err
@@ -261,7 +270,7 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		Lock:               lock,
 		NodeID:             name,
 		Advertise:          net.JoinHostPort(n.host, strconv.Itoa(editPort)),
-		Stream:             n.mux.Stream(journal.TagRaft),
+		Stream:             n.mux.FencedStream(journal.TagRaft, n.raftFence),
 		Bootstrap:          bootstrap,
 		RollNum:            roll,
 		CheckpointInterval: time.Duration(n.cfg.Int(KeyCheckpointInterval)) * time.Second,
@@ -288,7 +297,7 @@ func (n *Node) openJournal(ctx context.Context, metaDir string) error {
 		return fmt.Errorf("wait for the journal to catch up: %w", err)
 	}
 	if cid := n.meta.Catalog.ClusterID(); cid != "" {
-		if err := frontends.WriteVersion(metaDir, cid, n.clusterToken()); err != nil {
+		if err := n.writeVersion(metaDir, cid); err != nil {
 			return err
 		}
 	}
@@ -328,7 +337,19 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		}
 		n.log.Info("cluster metadata bootstrapped", "cluster_id", cat.ClusterID(), "service_id", n.meta.StarMgr.ServiceID())
 	}
-	if err := frontends.WriteVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID(), n.clusterToken()); err != nil {
+	// A restore from a cluster snapshot completes before anything else
+	// is served (it renews the cluster token, so VERSION follows).
+	if p := n.restorePlan; p != nil && !p.Done && n.restoring.Load() {
+		err := restore.Finish(ctx, p, restore.FinishDeps{Catalog: cat, StarMgr: n.meta.StarMgr, Proposer: n.writer, IDs: n.ids,
+			Self:     catalog.Frontend{Name: n.name, Host: n.host, EditLogPort: int(n.cfg.Int(KeyEditLogPort)), Role: catalog.RoleFollower},
+			NewToken: newClusterToken(),
+			Logger:   n.log.With("component", "restore")})
+		if err != nil {
+			return err
+		}
+		n.restoring.Store(false)
+	}
+	if err := n.writeVersion(n.cfg.Get(KeyMetaDir), cat.ClusterID()); err != nil {
 		return err
 	}
 	if err := n.loadBuiltinVolume(ctx); err != nil {
@@ -336,6 +357,43 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 	}
 	n.leading.Store(true)
 	return nil
+}
+
+// prepareRestore runs the restore from a cluster snapshot before the
+// journal opens (--cluster_snapshot, or RESTORE_CLUSTER_SNAPSHOT=true,
+// which start_fe.sh turns into the flag).
+func (n *Node) prepareRestore(ctx context.Context, metaDir string, editPort int) error {
+	if n.opts.Helper != "" {
+		return fmt.Errorf("--cluster_snapshot restores the leader of a new cluster and cannot be combined with --helper; start the other FEs with --helper once the leader runs")
+	}
+	reason := "--cluster_snapshot"
+	if os.Getenv("RESTORE_CLUSTER_SNAPSHOT") == "true" {
+		reason = "RESTORE_CLUSTER_SNAPSHOT=true"
+	}
+	plan, err := restore.Prepare(ctx, restore.Options{
+		ConfPath:  filepath.Join(n.opts.Home, "conf", "cluster_snapshot.yaml"),
+		MetaDir:   metaDir,
+		Reason:    reason,
+		Name:      func() (string, error) { return frontends.LoadOrCreateName(metaDir, n.host, editPort) },
+		Advertise: net.JoinHostPort(n.host, strconv.Itoa(editPort)),
+		Logger:    n.log.With("component", "restore"),
+	})
+	if err != nil {
+		return err
+	}
+	n.restorePlan = plan
+	n.restoring.Store(!plan.Done)
+	return nil
+}
+
+// RestoreState is what GET /api/v2/get_cluster_snapshot_restore_state
+// answers: "restoring" until a restore from a cluster snapshot has
+// finished on this FE, else "finished".
+func (n *Node) RestoreState() string {
+	if n.restoring.Load() {
+		return "restoring"
+	}
+	return "finished"
 }
 
 // loadBuiltinVolume creates builtin_storage_volume from the aws_s3_* keys
@@ -486,8 +544,9 @@ func (n *Node) startServers() error {
 	}
 	n.http = httpapi.Start(httpapi.Config{Listener: httpLn, Name: n.name, Catalog: cat, StarMgr: sm, Journal: n.jr,
 		Leader: n, StreamLoad: n.loads.StreamLoadRedirect, Logger: n.log.With("component", "http"),
-		EnablePprof: n.cfg.Bool(KeyEnablePprof),
-		Collectors:  []prometheus.Collector{&snapshot.Collector{Catalog: cat, Scheduler: n.snaps}}})
+		EnablePprof:  n.cfg.Bool(KeyEnablePprof),
+		Collectors:   []prometheus.Collector{&snapshot.Collector{Catalog: cat, Scheduler: n.snaps}},
+		RestoreState: n.RestoreState})
 	if err := n.startRPC(); err != nil {
 		return err
 	}
@@ -528,6 +587,33 @@ func (n *Node) clusterToken() string {
 	}
 	t, _ := n.versionToken.Load().(string)
 	return t
+}
+
+// writeVersion writes meta_dir/image/VERSION with the cluster token as
+// the catalog has it now, and makes that the token raft connections are
+// fenced with.
+func (n *Node) writeVersion(metaDir, clusterID string) error {
+	token := n.clusterToken()
+	if err := frontends.WriteVersion(metaDir, clusterID, token); err != nil {
+		return err
+	}
+	n.versionToken.Store(token)
+	return nil
+}
+
+// raftFence is what raft connections between FEs carry and check (see
+// journal.Mux.FencedStream): a digest of the cluster token of this FE's
+// VERSION file (what it was given when it joined, or wrote as leader),
+// never the token itself, and not the replica's: a joining FE's replica
+// starts from an image older than the token. A restore renews the token,
+// so the FEs of the lost timeline cannot reach the restored raft group.
+func (n *Node) raftFence() string {
+	t, _ := n.versionToken.Load().(string)
+	if t == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("minirocks raft fence\x00" + t))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Leading reports whether this FE is the leader and has finished taking

@@ -74,6 +74,12 @@ type CNSpec struct {
 type StartOptions struct {
 	// Helper is passed to an FE as --helper when not empty.
 	Helper string
+	// ClusterSnapshot starts an FE with --cluster_snapshot: it restores
+	// the cluster from the snapshot its conf/cluster_snapshot.yaml names.
+	ClusterSnapshot bool
+	// Env is added to the node's environment (KEY=VALUE), e.g.
+	// RESTORE_CLUSTER_SNAPSHOT=true as the Kubernetes operator sets it.
+	Env []string
 }
 
 // Node is one FE or CN as a backend runs it. Start returns once the node
@@ -107,6 +113,9 @@ type Node interface {
 	// Wipe deletes the node's state on its disk: an FE's meta dir, a CN's
 	// storage_root_path. The node must not be running.
 	Wipe() error
+	// WriteFile writes a file of the node's home (fe/ or be/ of the
+	// install tree), e.g. "conf/cluster_snapshot.yaml".
+	WriteFile(rel string, data []byte) error
 	// ListDir names the entries of a directory of the node's home
 	// (fe/ or be/ of the install tree), e.g. "meta/image"; a directory
 	// that does not exist is empty.

@@ -105,6 +105,23 @@ func Launch(ctx context.Context, opts ...Option) (_ *Cluster, err error) {
 	return c, nil
 }
 
+// New prepares a cluster with no node: its dir, its object storage (a
+// MinIO of its own, or WithObjectStorage to use another cluster's bucket)
+// and its leader-following DSN. It is where a cluster is restored from a
+// snapshot: DeployFE a first FE, StartRestore it, then start the FEs and
+// compute nodes its cluster_snapshot.yaml names (DeployFE with the leader
+// as Helper, DeployComputeNode).
+func New(ctx context.Context, opts ...Option) (*Cluster, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	return newCluster(ctx, cfg)
+}
+
 // newCluster prepares a cluster without nodes: its dir, its binary, its
 // object storage and its leader-following DSN.
 func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
@@ -321,6 +338,24 @@ func (c *Cluster) AddFE(ctx context.Context, role FERole) (*FE, error) {
 // healthy and registers it with ALTER SYSTEM ADD COMPUTE NODE. It does not
 // wait for the first heartbeat (WaitComputeNodes does).
 func (c *Cluster) AddComputeNode(ctx context.Context) (*CN, error) {
+	cn, err := c.DeployComputeNode(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cn.Start(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.exec(ctx, fmt.Sprintf(`ALTER SYSTEM ADD COMPUTE NODE "%s"`, cn.HeartbeatAddr())); err != nil {
+		return nil, fmt.Errorf("add compute node: %w", err)
+	}
+	c.cfg.logf("harness: %s: compute node %s added on %s", c.cfg.name, cn.Name(), cn.Host())
+	return cn, nil
+}
+
+// DeployComputeNode lays out a compute node on a host of its own, neither
+// started nor registered: for a restore whose cluster_snapshot.yaml names
+// it, or a scenario that registers it by hand.
+func (c *Cluster) DeployComputeNode(ctx context.Context) (*CN, error) {
 	if c.closed.Load() {
 		return nil, errors.New("cluster is closed")
 	}
@@ -338,13 +373,6 @@ func (c *Cluster) AddComputeNode(ctx context.Context) (*CN, error) {
 	c.mu.Lock()
 	c.cns = append(c.cns, cn)
 	c.mu.Unlock()
-	if err := cn.Start(ctx); err != nil {
-		return nil, err
-	}
-	if err := c.exec(ctx, fmt.Sprintf(`ALTER SYSTEM ADD COMPUTE NODE "%s"`, cn.HeartbeatAddr())); err != nil {
-		return nil, fmt.Errorf("add compute node: %w", err)
-	}
-	c.cfg.logf("harness: %s: compute node %s added on %s", c.cfg.name, cn.Name(), cn.Host())
 	return cn, nil
 }
 

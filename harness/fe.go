@@ -88,6 +88,37 @@ func (f *FE) StartNoWait(ctx context.Context) error {
 	return f.node.Start(ctx, StartOptions{Helper: helper})
 }
 
+// StartRestore starts the FE as the leader of a cluster restored from a
+// cluster snapshot and waits, up to two minutes, until it answers queries:
+// with start_fe.sh --cluster_snapshot, or with viaEnv the Kubernetes
+// operator's way, RESTORE_CLUSTER_SNAPSHOT=true in the environment. yaml
+// is written to conf/cluster_snapshot.yaml first unless empty (then the
+// file the node has is used).
+func (f *FE) StartRestore(ctx context.Context, yaml string, viaEnv bool) error {
+	if yaml != "" {
+		if err := f.node.WriteFile("conf/cluster_snapshot.yaml", []byte(yaml)); err != nil {
+			return err
+		}
+	}
+	opts := StartOptions{ClusterSnapshot: !viaEnv}
+	if viaEnv {
+		opts.Env = []string{"RESTORE_CLUSTER_SNAPSHOT=true"}
+	}
+	if err := f.node.Start(ctx, opts); err != nil {
+		return err
+	}
+	if err := f.WaitReady(ctx, 2*time.Minute); err != nil {
+		return fmt.Errorf("FE %s (%s) restoring: not ready: %w\n%s", f.Name(), f.Host(), err, f.LogTail(40))
+	}
+	return nil
+}
+
+// StartWith starts the FE with opts and returns at once (for starts that
+// are expected to fail, or to be waited for with WaitReady).
+func (f *FE) StartWith(ctx context.Context, opts StartOptions) error {
+	return f.node.Start(ctx, opts)
+}
+
 // Restart stops the FE cleanly when it runs, then starts it and waits
 // until it answers queries.
 func (f *FE) Restart(ctx context.Context) error {
@@ -98,6 +129,10 @@ func (f *FE) Restart(ctx context.Context) error {
 	}
 	return f.Start(ctx)
 }
+
+// WriteFile writes a file of the FE's install home (fe/), e.g.
+// "conf/cluster_snapshot.yaml".
+func (f *FE) WriteFile(rel string, data []byte) error { return f.node.WriteFile(rel, data) }
 
 // WaitReady waits up to timeout until the FE answers SELECT 1 as root; it
 // fails at once when the FE ends meanwhile.

@@ -112,6 +112,15 @@ func (n *processNode) ReadLog(name string) ([]byte, error) {
 }
 
 // ListDir implements Node on the install tree's fe/ or be/ directory.
+func (n *processNode) WriteFile(rel string, data []byte) error {
+	path := filepath.Join(n.home(), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// ListDir implements Node.
 func (n *processNode) ListDir(rel string) ([]string, error) {
 	ents, err := os.ReadDir(filepath.Join(n.home(), filepath.FromSlash(rel)))
 	if errors.Is(err, os.ErrNotExist) {
@@ -146,6 +155,9 @@ func (n *processNode) Start(_ context.Context, opts StartOptions) error {
 		if helper != "" {
 			args = append(args, "--helper", helper)
 		}
+		if opts.ClusterSnapshot {
+			args = append(args, "--cluster_snapshot")
+		}
 	}
 	out, err := os.OpenFile(filepath.Join(n.home(), "log", outName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -154,7 +166,7 @@ func (n *processNode) Start(_ context.Context, opts StartOptions) error {
 	cmd := exec.Command(script, args...)
 	cmd.SysProcAttr = childAttr()
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), opts.Env...)
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return fmt.Errorf("run %s: %w", filepath.Base(script), err)

@@ -51,6 +51,9 @@ const (
 	OpPurged                  OpType = 76
 	OpSetAutomatedSnapshot    OpType = 80
 	OpSnapshotJob             OpType = 81
+	OpRestoredSnapshot        OpType = 82
+	OpReplaceStorageVolume    OpType = 83
+	OpRenewClusterToken       OpType = 84
 )
 
 // Op is a catalog edit-log operation. Every op is a plain struct encoded as
@@ -68,6 +71,16 @@ type BootstrapOp struct {
 	// Token is the secret cluster token, random, made by the new leader.
 	Token string `json:"token,omitempty"`
 }
+
+// RenewClusterTokenOp gives the cluster a new secret token: a cluster
+// restored from a snapshot is a new incarnation, and the nodes of the lost
+// one (which hold the old token) can then neither reach its FEs nor serve
+// it. Compute nodes adopt the new token with a clean storage_root_path.
+type RenewClusterTokenOp struct {
+	Token string `json:"token"`
+}
+
+func (*RenewClusterTokenOp) OpType() OpType { return OpRenewClusterToken }
 
 // SaveNextIDOp raises the id watermark; ids below it may be handed out by the leader.
 type SaveNextIDOp struct {
@@ -281,6 +294,12 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &SetAutomatedSnapshotOp{}
 	case OpSnapshotJob:
 		op = &SnapshotJobOp{}
+	case OpRestoredSnapshot:
+		op = &RestoredSnapshotOp{}
+	case OpReplaceStorageVolume:
+		op = &ReplaceStorageVolumeOp{}
+	case OpRenewClusterToken:
+		op = &RenewClusterTokenOp{}
 	default:
 		return nil, fmt.Errorf("unknown catalog op type %d", t)
 	}
@@ -478,8 +497,12 @@ func (c *Catalog) check(op Op) error {
 		return c.checkTxn(op)
 	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
 		return c.checkRecycle(op)
-	case *SetAutomatedSnapshotOp, *SnapshotJobOp:
+	case *SetAutomatedSnapshotOp, *SnapshotJobOp, *RestoredSnapshotOp, *ReplaceStorageVolumeOp:
 		return c.checkSnapshot(op)
+	case *RenewClusterTokenOp:
+		if o.Token == "" || o.Token == c.s.Token {
+			return ErrInvalid("a renewed cluster token must be new and not empty")
+		}
 	default:
 		return fmt.Errorf("catalog cannot apply op %T", op)
 	}
@@ -605,8 +628,10 @@ func (c *Catalog) apply(op Op) {
 		c.applyTxn(op)
 	case *TruncateTableOp, *DropPartitionOp, *RecoverTableOp, *RecoverPartitionOp, *RecoverDBOp, *EraseRecycledOp, *PurgedOp:
 		c.applyRecycle(op)
-	case *SetAutomatedSnapshotOp, *SnapshotJobOp:
+	case *SetAutomatedSnapshotOp, *SnapshotJobOp, *RestoredSnapshotOp, *ReplaceStorageVolumeOp:
 		c.applySnapshot(op)
+	case *RenewClusterTokenOp:
+		c.s.Token = o.Token
 	}
 }
 

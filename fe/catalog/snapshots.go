@@ -117,8 +117,39 @@ type SnapshotJobOp struct {
 	MaxHistory int `json:"max_history,omitempty"`
 }
 
+// RestoredSnapshotOp records, on a cluster restored from a snapshot, that
+// the snapshot it came from is FINISHED: its image necessarily recorded
+// its own job as INITIALIZING (the image is taken inside the job). The job
+// gets the image's journal ids and the pins of the restored state, so the
+// data it refers to stays until a newer snapshot of the restored cluster
+// has finished; every other FINISHED snapshot expires, as when any
+// snapshot finishes. Name empty means the newest unfinished job (a
+// snapshot put into the meta dir by hand without its name).
+type RestoredSnapshotOp struct {
+	Name             string        `json:"name,omitempty"`
+	FEJournalID      uint64        `json:"fe_journal_id"`
+	StarMgrJournalID uint64        `json:"starmgr_journal_id"`
+	Time             int64         `json:"time"`
+	Pins             []SnapshotPin `json:"pins,omitempty"`
+}
+
+// RestoredDetail is the detail_info of the job a cluster was restored
+// from (StarRocks' text).
+const RestoredDetail = "Finished time was reset after cluster restored"
+
+// ReplaceStorageVolumeOp replaces a storage volume by name, keeping its id
+// and everything that refers to it by name: type, locations, properties
+// and comment become the new ones. A restore applies the volumes of
+// cluster_snapshot.yaml with it (a copied bucket, new credentials); tables
+// follow, since their paths derive from the volume's location.
+type ReplaceStorageVolumeOp struct {
+	Volume StorageVolume `json:"volume"`
+}
+
 func (*SetAutomatedSnapshotOp) OpType() OpType { return OpSetAutomatedSnapshot }
 func (*SnapshotJobOp) OpType() OpType          { return OpSnapshotJob }
+func (*RestoredSnapshotOp) OpType() OpType     { return OpRestoredSnapshot }
+func (*ReplaceStorageVolumeOp) OpType() OpType { return OpReplaceStorageVolume }
 
 // Errors of ADMIN SET AUTOMATED CLUSTER SNAPSHOT, with StarRocks' texts.
 
@@ -146,6 +177,21 @@ var snapshotTransitions = map[SnapshotJobState][]SnapshotJobState{
 
 func (c *Catalog) checkSnapshot(op Op) error {
 	switch o := op.(type) {
+	case *RestoredSnapshotOp:
+		if c.restoredJob(o.Name) == nil {
+			if o.Name == "" {
+				return ErrInvalid("the restored image records no unfinished snapshot job")
+			}
+			return ErrInvalid("the restored image records no snapshot job %s", o.Name)
+		}
+	case *ReplaceStorageVolumeOp:
+		old := c.s.Volumes[o.Volume.Name]
+		if old == nil {
+			return ErrInvalid("Storage volume '%s' does not exist", o.Volume.Name)
+		}
+		if o.Volume.ID != old.ID {
+			return ErrInvalid("storage volume %s keeps its id %s", o.Volume.Name, old.ID)
+		}
 	case *SetAutomatedSnapshotOp:
 		if !o.On {
 			if c.s.AutoSnapshotVolume == "" {
@@ -197,6 +243,32 @@ func (c *Catalog) checkSnapshot(op Op) error {
 
 func (c *Catalog) applySnapshot(op Op) {
 	switch o := op.(type) {
+	case *RestoredSnapshotOp:
+		target := c.restoredJob(o.Name)
+		jobs := maps.Clone(c.s.SnapshotJobs)
+		for id, j := range jobs {
+			if j.State == SnapshotFinished && id != target.ID {
+				nj := *j
+				nj.State = SnapshotExpired
+				nj.DetailInfo = "replaced by " + target.Name + "; deleting the snapshot's objects"
+				jobs[id] = &nj
+			}
+		}
+		nj := *target
+		nj.State = SnapshotFinished
+		nj.FEJournalID = o.FEJournalID
+		nj.StarMgrJournalID = o.StarMgrJournalID
+		nj.FinishedTime = o.Time
+		nj.DetailInfo = RestoredDetail
+		nj.ErrorMessage = ""
+		nj.Pins = slices.Clone(o.Pins)
+		jobs[nj.ID] = &nj
+		c.s.SnapshotJobs = jobs
+	case *ReplaceStorageVolumeOp:
+		v := o.Volume
+		v.Locations = slices.Clone(v.Locations)
+		v.Properties = maps.Clone(v.Properties)
+		c.s.Volumes[v.Name] = &v
 	case *SetAutomatedSnapshotOp:
 		if o.On {
 			c.s.AutoSnapshotVolume = o.Volume
@@ -239,6 +311,21 @@ func (c *Catalog) applySnapshot(op Op) {
 		}
 		c.s.SnapshotJobs = jobs
 	}
+}
+
+// restoredJob finds the job a restore names: by name, or with no name the
+// newest unfinished one.
+func (c *Catalog) restoredJob(name string) *SnapshotJob {
+	var found *SnapshotJob
+	for _, j := range c.s.SnapshotJobs {
+		switch {
+		case name != "" && j.Name == name:
+			return j
+		case name == "" && j.Unfinished() && (found == nil || j.ID > found.ID):
+			found = j
+		}
+	}
+	return found
 }
 
 // trimSnapshotJobs removes the oldest DELETED and ERROR jobs while there

@@ -50,6 +50,9 @@ type Config struct {
 	// Collectors are more metrics to export, from the FE's other parts
 	// (cluster snapshots).
 	Collectors []prometheus.Collector
+	// RestoreState is "restoring" while this FE restores a cluster
+	// snapshot, else "finished" (GET /api/v2/get_cluster_snapshot_restore_state).
+	RestoreState func() string
 }
 
 // Server serves the http_port.
@@ -63,6 +66,7 @@ func Start(cfg Config) *Server {
 	n := &Server{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/health", n.handleHealth)
+	mux.HandleFunc("GET /api/v2/get_cluster_snapshot_restore_state", n.handleRestoreState)
 	mux.HandleFunc("PUT /api/{db}/{table}/_stream_load", cfg.StreamLoad)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metricsRegistry(), promhttp.HandlerOpts{}))
 	if cfg.EnablePprof {
@@ -90,6 +94,17 @@ func (n *Server) Close() { n.srv.Close() }
 func (n *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprint(w, `{"online_backend_num":0,"total_backend_num":0,"status":"OK"}`)
+}
+
+// handleRestoreState answers the Kubernetes operator's probe of a restore
+// from a cluster snapshot, with StarRocks' body.
+func (n *Server) handleRestoreState(w http.ResponseWriter, _ *http.Request) {
+	state := "finished"
+	if n.cfg.RestoreState != nil {
+		state = n.cfg.RestoreState()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"status":"OK","msg":"Success","cluster_snapshot_restore_state":%q}`, state)
 }
 
 // metricsRegistry builds this node's Prometheus registry (per node, not global).

@@ -3,6 +3,7 @@ package journal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -86,10 +87,24 @@ func (m *Mux) route(c net.Conn) {
 	_ = c.SetReadDeadline(time.Time{})
 	m.mu.Lock()
 	l := m.subs[tag[0]]
+	var fence func() string
+	if l != nil {
+		fence = l.fence
+	}
 	m.mu.Unlock()
 	if l == nil {
 		c.Close()
 		return
+	}
+	if fence != nil {
+		_ = c.SetReadDeadline(time.Now().Add(tagReadTimeout))
+		got, err := readFence(c)
+		_ = c.SetReadDeadline(time.Time{})
+		if err != nil || got != fence() {
+			// Another cluster, or the lost timeline of this one.
+			c.Close()
+			return
+		}
 	}
 	select {
 	case l.ch <- c:
@@ -165,6 +180,36 @@ func (m *Mux) Stream(tag byte) raft.StreamLayer {
 	return &muxStream{Listener: m.Listener(tag), m: m, tag: tag}
 }
 
+// FencedStream is Stream whose connections carry a fence: the dialer
+// sends its fence() after the tag, and an accepted connection whose fence
+// differs from this node's fence() is closed. The FE fences raft with a
+// digest of the cluster token, which a restore renews, so that the FEs of
+// the lost timeline of a restored cluster (or of any other cluster) can
+// never reach its raft group, whatever their terms say.
+func (m *Mux) FencedStream(tag byte, fence func() string) raft.StreamLayer {
+	l := m.Listener(tag).(*muxListener)
+	m.mu.Lock()
+	l.fence = fence
+	m.mu.Unlock()
+	return &muxStream{Listener: l, m: m, tag: tag, fence: fence}
+}
+
+// maxFence bounds the fence a dialer may send.
+const maxFence = 255
+
+// readFence reads a fence frame: one length byte, then the fence.
+func readFence(c net.Conn) (string, error) {
+	var n [1]byte
+	if _, err := io.ReadFull(c, n[:]); err != nil {
+		return "", err
+	}
+	b := make([]byte, n[0])
+	if _, err := io.ReadFull(c, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
 // Close closes the shared listener and every sub-listener.
 func (m *Mux) Close() error {
 	m.mu.Lock()
@@ -190,6 +235,7 @@ func (m *Mux) Close() error {
 type muxListener struct {
 	m         *Mux
 	tag       byte
+	fence     func() string // set by FencedStream
 	ch        chan net.Conn
 	done      chan struct{}
 	closeOnce sync.Once
@@ -220,12 +266,29 @@ func (l *muxListener) Addr() net.Addr { return l.m.ln.Addr() }
 
 type muxStream struct {
 	net.Listener
-	m   *Mux
-	tag byte
+	m     *Mux
+	tag   byte
+	fence func() string
 }
 
 func (s *muxStream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return s.m.Dial(string(address), s.tag, timeout)
+	c, err := s.m.Dial(string(address), s.tag, timeout)
+	if err != nil || s.fence == nil {
+		return c, err
+	}
+	f := s.fence()
+	if len(f) > maxFence {
+		f = f[:maxFence]
+	}
+	if timeout > 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	if _, err := c.Write(append([]byte{byte(len(f))}, f...)); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("dial %s: writing fence: %w", address, err)
+	}
+	_ = c.SetWriteDeadline(time.Time{})
+	return c, nil
 }
 
 // advertisedStream overrides a stream layer's Addr with the address other

@@ -123,6 +123,40 @@ func readManifest(ctx context.Context, st Store, serviceID, name string) (*snaps
 // manifest, object storage unreachable). tmpDir holds the downloaded image
 // while it is read ("" for the system's).
 func Verify(ctx context.Context, st Store, serviceID, name, tmpDir string) (*Report, error) {
+	return verify(ctx, st, serviceID, name, tmpDir, "")
+}
+
+// Fetch is Verify that also keeps the snapshot: every file of the
+// manifest, checked, is written (and fsynced) into dstDir under its name.
+// A restore downloads a snapshot with it; what it fetched is usable only
+// when the report is Complete.
+func Fetch(ctx context.Context, st Store, serviceID, name, dstDir string) (*Report, error) {
+	if err := os.MkdirAll(dstDir, 0o755); err != nil {
+		return nil, fmt.Errorf("snapshot download dir: %w", err)
+	}
+	return verify(ctx, st, serviceID, name, "", dstDir)
+}
+
+// SnapshotNames returns the names of the snapshot directories of a
+// service under st, newest first (whether or not they are complete).
+func SnapshotNames(ctx context.Context, st Store, serviceID string) ([]string, error) {
+	return snapshotNames(ctx, st, serviceID)
+}
+
+// SnapshotDamaged reports whether a problem is in the snapshot's own
+// files (manifest, image, VERSION, ROLE) rather than in the table data it
+// refers to: such a snapshot is incomplete, and a restore does not use it.
+func (r *Report) SnapshotDamaged() bool {
+	dir := layout.SnapshotDir(r.ServiceID, r.Snapshot)
+	for _, p := range r.Missing {
+		if strings.HasPrefix(p.Object, dir) {
+			return true
+		}
+	}
+	return false
+}
+
+func verify(ctx context.Context, st Store, serviceID, name, tmpDir, keepDir string) (*Report, error) {
 	var m *snapshot.Manifest
 	if name == "" {
 		names, err := snapshotNames(ctx, st, serviceID)
@@ -157,27 +191,35 @@ func Verify(ctx context.Context, st Store, serviceID, name, tmpDir string) (*Rep
 		r.Missing = append(r.Missing, Problem{Object: dir + layout.SnapshotManifest,
 			Reason: fmt.Sprintf("manifest names service %s, the snapshot is under service %s", m.ServiceID, serviceID)})
 	}
-	tmp, err := os.MkdirTemp(tmpDir, "snapshot-check-")
-	if err != nil {
-		return nil, fmt.Errorf("temp dir for the image: %w", err)
+	tmp := keepDir
+	if tmp == "" {
+		var err error
+		if tmp, err = os.MkdirTemp(tmpDir, "snapshot-check-"); err != nil {
+			return nil, fmt.Errorf("temp dir for the image: %w", err)
+		}
+		defer os.RemoveAll(tmp)
 	}
-	defer os.RemoveAll(tmp)
 	imagePath := filepath.Join(tmp, m.Image)
 	imageOK := false
 	for _, f := range m.Files {
 		r.Files++
 		var dst io.Writer = io.Discard
 		var file *os.File
-		if f.Name == m.Image {
-			if file, err = os.Create(imagePath); err != nil {
-				return nil, fmt.Errorf("temp file for the image: %w", err)
+		path := filepath.Join(tmp, f.Name)
+		if f.Name == m.Image || keepDir != "" {
+			var err error
+			if file, err = os.Create(path); err != nil {
+				return nil, fmt.Errorf("create %s: %w", path, err)
 			}
 			dst = file
 		}
 		err := checkObject(ctx, st, dir+f.Name, f, dst)
 		if file != nil {
+			if err == nil && keepDir != "" {
+				err = file.Sync()
+			}
 			if cerr := file.Close(); err == nil && cerr != nil {
-				return nil, fmt.Errorf("write the image to %s: %w", imagePath, cerr)
+				return nil, fmt.Errorf("write %s: %w", path, cerr)
 			}
 		}
 		if err != nil {
