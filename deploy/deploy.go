@@ -83,6 +83,7 @@ func Deploy(dir string, opts Options) (Layout, error) {
 		conf bool // kept when it exists
 	}{
 		{"fe/conf/fe.conf", feConf + opts.FEConfExtra, 0o644, true},
+		{"fe/conf/cluster_snapshot.yaml", clusterSnapshotYAML, 0o600, true},
 		{"be/conf/cn.conf", cnConf + opts.CNConfExtra, 0o644, true},
 		{"fe/bin/start_fe.sh", startFE, 0o755, false},
 		{"fe/bin/stop_fe.sh", stopScript("fe", "Frontend"), 0o755, false},

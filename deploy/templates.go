@@ -32,6 +32,65 @@ enable_load_volume_from_conf = true
 `
 
 // cnConf is the cn.conf a new tree gets.
+// clusterSnapshotYAML is conf/cluster_snapshot.yaml as an install tree
+// gets it: every line commented out, as StarRocks ships it. A restore
+// (start_fe.sh --cluster_snapshot) reads it; docs/restore.md explains it.
+const clusterSnapshotYAML = `# Restore from an automated cluster snapshot: start_fe.sh --cluster_snapshot
+# (or RESTORE_CLUSTER_SNAPSHOT=true) reads this file. Uncomment what applies;
+# docs/restore.md is the runbook.
+#
+# Where the snapshot is, and which storage volume below reads it. The path is
+# one snapshot's directory, or the meta directory (the newest complete
+# snapshot in it is taken).
+# cluster_snapshot:
+#   cluster_snapshot_path: s3://my-bucket/prefix/<service_id>/meta/image/automated_cluster_snapshot_1704038400000
+#   storage_volume_name: my_s3_volume
+#
+# The other FEs of the restored cluster (not this one, the leader); they are
+# started with a clean meta dir and --helper <this host>:<edit_log_port>.
+# Without this section the snapshot's FEs stay registered.
+# frontends:
+#   - host: 10.0.0.2
+#     edit_log_port: 9010
+#     type: follower        # follower (default) or observer
+#   - host: 10.0.0.3
+#     edit_log_port: 9010
+#     type: observer
+#
+# The compute nodes of the restored cluster, started with a clean
+# storage_root_path. Without this section the snapshot's are kept.
+# compute_nodes:
+#   - host: 10.0.0.4
+#     heartbeat_service_port: 9050
+#
+# Storage volumes replaced by name (their ids stay): a copied bucket, new
+# credentials. The one named above is also how the snapshot is read.
+# storage_volumes:
+#   - name: my_s3_volume
+#     type: S3
+#     location: s3://my-bucket/prefix
+#     comment: my s3 volume
+#     properties:
+#       - key: aws.s3.region
+#         value: us-west-2
+#       - key: aws.s3.endpoint
+#         value: https://s3.us-west-2.amazonaws.com
+#       - key: aws.s3.access_key
+#         value: xxxxxxxxxx
+#       - key: aws.s3.secret_key
+#         value: yyyyyyyyyy
+#   # HDFS volumes parse, but restoring onto them is not supported.
+#   - name: my_hdfs_volume
+#     type: HDFS
+#     location: hdfs://127.0.0.1:9000/sr/test/
+#     comment: my hdfs volume
+#     properties:
+#       - key: hadoop.security.authentication
+#         value: simple
+#       - key: username
+#         value: starrocks
+`
+
 const cnConf = `# minirocks compute node configuration (StarRocks cn.conf keys and defaults).
 
 sys_log_level = INFO

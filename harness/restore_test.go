@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
 )
 
@@ -218,4 +221,131 @@ func flatten(rows [][]string) []string {
 		out = append(out, r...)
 	}
 	return out
+}
+
+// newRestoreCluster prepares an empty cluster on src's object storage,
+// closed by the test's cleanup.
+func newRestoreCluster(t *testing.T, src *snapshotSource, name string) *Cluster {
+	t.Helper()
+	c, err := New(context.Background(), WithName(name), WithDir(t.TempDir()), WithObjectStorage(src.c.ObjectStorage()))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs of %s:\n%s", name, c.Logs(40))
+		}
+		c.Close()
+	})
+	return c
+}
+
+// refusedRestore starts a fresh FE of c with --cluster_snapshot and yaml
+// (no file at all when yaml is "-") and returns its log once it exited,
+// failing unless it exited with an error.
+func refusedRestore(t *testing.T, c *Cluster, yaml string) string {
+	t.Helper()
+	ctx := context.Background()
+	f, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	require.NoError(t, err)
+	if yaml == "-" {
+		require.NoError(t, os.Remove(filepath.Join(layout(t, f.Node()).FEHome(), "conf", "cluster_snapshot.yaml")))
+	} else {
+		require.NoError(t, f.WriteFile("conf/cluster_snapshot.yaml", []byte(yaml)))
+	}
+	require.NoError(t, f.StartWith(ctx, StartOptions{ClusterSnapshot: true}))
+	code, err := f.ExitCode(time.Minute)
+	require.NoError(t, err)
+	require.NotZero(t, code)
+	out := f.ReadLog() + f.LogTail(20)
+	require.NotContains(t, out, secretOf(c))
+	return out
+}
+
+func secretOf(c *Cluster) string { return c.ObjectStorage().SecretKey }
+
+// TestRestoreRefusals: each mistake of the runbook is refused before
+// anything is served, with a message that says what is wrong.
+func TestRestoreRefusals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := startSnapshotSource(t)
+	st := src.c.ObjectStorage()
+	location := "s3://" + src.c.Bucket() + "/" + src.c.Name()
+	metaPath := strings.TrimSuffix(src.StoragePath, "/image/"+src.Snapshot)
+	serviceDir := strings.TrimPrefix(strings.TrimSuffix(metaPath, "/meta"), "s3://"+src.c.Bucket()+"/")
+	good := restoreYAML(st, src.StoragePath, location, nil, nil)
+	c := newRestoreCluster(t, src, "refusals")
+
+	cases := []struct{ name, yaml, want string }{
+		{"missing yaml", "-", "cluster_snapshot.yaml does not exist: a restore from a cluster snapshot (--cluster_snapshot, RESTORE_CLUSTER_SNAPSHOT=true) reads it"},
+		{"unknown field", strings.Replace(good, "storage_volume_name:", "storage_volume:", 1), "field storage_volume not found"},
+		{"volume not in the yaml", strings.Replace(good, "storage_volume_name: builtin_storage_volume", "storage_volume_name: other", 1), "Storage volume other not found"},
+		{"volume not in the snapshot", strings.ReplaceAll(good, "builtin_storage_volume", "renamed_volume"), "storage_volumes: Storage volume 'renamed_volume' does not exist in the cluster snapshot"},
+		{"no snapshot under the path", restoreYAML(st, location+"/no-such-service/meta", location, nil, nil), "No cluster snapshot found in path " + location + "/no-such-service/meta/image/automated_cluster_snapshot_*"},
+		{"named snapshot does not exist", restoreYAML(st, metaPath+"/image/automated_cluster_snapshot_1", location, nil, nil), "cluster snapshot automated_cluster_snapshot_1 is not complete or cannot be read"},
+		{"HDFS volume", good + "  - name: hdfs_vol\n    type: HDFS\n    location: hdfs://127.0.0.1:9000/sr\n", "restoring onto HDFS storage volumes is not supported"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Contains(t, refusedRestore(t, c, tc.yaml), tc.want)
+		})
+	}
+
+	// The next cases damage a copy of the data, in a bucket of their own.
+	m := src.c.MinIO()
+	client, err := m.adminClient()
+	require.NoError(t, err)
+	copyTo := func(t *testing.T) (string, string) {
+		bucket, err := m.NewBucket(ctx, "copy")
+		require.NoError(t, err)
+		for o := range client.ListObjects(ctx, src.c.Bucket(), minio.ListObjectsOptions{Prefix: src.c.Name() + "/", Recursive: true}) {
+			require.NoError(t, o.Err)
+			_, err := client.CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: o.Key}, minio.CopySrcOptions{Bucket: src.c.Bucket(), Object: o.Key})
+			require.NoError(t, err)
+		}
+		loc := "s3://" + bucket + "/" + src.c.Name()
+		return bucket, loc
+	}
+	t.Run("manifest missing", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		require.NoError(t, client.RemoveObject(ctx, bucket, serviceDir+"/meta/image/"+src.Snapshot+"/snapshot_meta.json", minio.RemoveObjectOptions{}))
+		out := refusedRestore(t, c, restoreYAML(st, loc+"/"+strings.TrimPrefix(serviceDir, src.c.Name()+"/")+"/meta/image/"+src.Snapshot, loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete or cannot be read")
+		require.Contains(t, out, "read manifest")
+		// The meta-dir form finds no complete snapshot either.
+		out = refusedRestore(t, c, restoreYAML(st, loc+"/"+strings.TrimPrefix(serviceDir, src.c.Name()+"/")+"/meta", loc, nil, nil))
+		require.Contains(t, out, "No complete cluster snapshot found in path")
+	})
+	t.Run("checksum wrong", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		key := serviceDir + "/meta/image/" + src.Snapshot + "/VERSION"
+		_, err := client.PutObject(ctx, bucket, key, strings.NewReader("clusterId=1\n"), -1, minio.PutObjectOptions{})
+		require.NoError(t, err)
+		out := refusedRestore(t, c, restoreYAML(st, loc+"/"+strings.TrimPrefix(serviceDir, src.c.Name()+"/")+"/meta/image/"+src.Snapshot, loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete")
+		require.Contains(t, out, "VERSION")
+	})
+	t.Run("data object missing", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		var seg string
+		for o := range client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: serviceDir + "/", Recursive: true}) {
+			if strings.HasSuffix(o.Key, ".dat") {
+				seg = o.Key
+				break
+			}
+		}
+		require.NotEmpty(t, seg)
+		require.NoError(t, client.RemoveObject(ctx, bucket, seg, minio.RemoveObjectOptions{}))
+		out := refusedRestore(t, c, restoreYAML(st, loc+"/"+strings.TrimPrefix(serviceDir, src.c.Name()+"/")+"/meta", loc, nil, nil))
+		require.Contains(t, out, "refers to table data that is missing")
+		require.Contains(t, out, seg[strings.Index(seg, "/db"):])
+	})
+	t.Run("meta dir of another cluster", func(t *testing.T) {
+		f := src.c.FEs()[1] // killed with its meta dir intact
+		require.NoError(t, f.WriteFile("conf/cluster_snapshot.yaml", []byte(good)))
+		require.NoError(t, f.StartWith(ctx, StartOptions{ClusterSnapshot: true}))
+		code, err := f.ExitCode(time.Minute)
+		require.NoError(t, err)
+		require.NotZero(t, code)
+		require.Contains(t, f.ReadLog()+f.LogTail(20), "already holds a cluster (its journal or images); a restore starts from an empty meta dir")
+	})
 }

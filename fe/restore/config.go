@@ -226,11 +226,16 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 
 	seen := map[string]bool{}
 	if fe := &raw.Frontends; fe.Kind != 0 && fe.Tag != "!!null" {
-		var list []rawFrontend
-		if err := decodeStrict(fe, &list); err != nil {
-			return nil, fail(fe.Line, "frontends", "%s", scrubYAMLError(err))
+		if fe.Kind != yaml.SequenceNode {
+			return nil, fail(fe.Line, "frontends", "must be a list of host, edit_log_port, type")
 		}
 		items := seqItems(fe)
+		list := make([]rawFrontend, len(items))
+		for i, it := range items {
+			if err := decodeStrict(it, &list[i]); err != nil {
+				return nil, fail(it.Line, fmt.Sprintf("frontends[%d]", i), "%s", err)
+			}
+		}
 		cfg.FrontendsSet = len(list) > 0
 		for i, f := range list {
 			line := items[i].Line
@@ -257,11 +262,16 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 		}
 	}
 	if cn := &raw.ComputeNodes; cn.Kind != 0 && cn.Tag != "!!null" {
-		var list []rawComputeNode
-		if err := decodeStrict(cn, &list); err != nil {
-			return nil, fail(cn.Line, "compute_nodes", "%s", scrubYAMLError(err))
+		if cn.Kind != yaml.SequenceNode {
+			return nil, fail(cn.Line, "compute_nodes", "must be a list of host, heartbeat_service_port")
 		}
 		items := seqItems(cn)
+		list := make([]rawComputeNode, len(items))
+		for i, it := range items {
+			if err := decodeStrict(it, &list[i]); err != nil {
+				return nil, fail(it.Line, fmt.Sprintf("compute_nodes[%d]", i), "%s", err)
+			}
+		}
 		cfg.ComputeNodesSet = len(list) > 0
 		for i, n := range list {
 			line := items[i].Line
@@ -283,7 +293,9 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// decodeStrict decodes a node refusing unknown fields.
+// decodeStrict decodes one list item refusing unknown fields; the error
+// leaves out yaml.v3's line (relative to the item; the caller names the
+// item's line).
 func decodeStrict(n *yaml.Node, out any) error {
 	b, err := yaml.Marshal(n)
 	if err != nil {
@@ -291,14 +303,13 @@ func decodeStrict(n *yaml.Node, out any) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	err = dec.Decode(out)
-	if err != nil {
-		// Line numbers of the re-encoded node are relative; say so by
-		// leaving them to the caller's line.
-		return errors.New(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n  ", ""))
+	if err := dec.Decode(out); err != nil {
+		return errors.New(lineRE.ReplaceAllString(scrubYAMLError(err), ""))
 	}
 	return nil
 }
+
+var lineRE = regexp.MustCompile(`line [0-9]+: `)
 
 // valueOf returns the value node of key in a mapping node, or nil.
 func valueOf(m *yaml.Node, key string) *yaml.Node {
