@@ -149,8 +149,8 @@ func (n *processNode) Start(_ context.Context, opts StartOptions) error {
 	if n.fe {
 		script, outName = filepath.Join(n.home(), "bin", "start_fe.sh"), "fe.out"
 		helper := opts.Helper
-		if helper == "" {
-			helper = n.helper
+		if helper == "" && !opts.ClusterSnapshot {
+			helper = n.helper // a restoring leader has none
 		}
 		if helper != "" {
 			args = append(args, "--helper", helper)

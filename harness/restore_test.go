@@ -340,7 +340,8 @@ func TestRestoreRefusals(t *testing.T) {
 		require.Contains(t, out, seg[strings.Index(seg, "/db"):])
 	})
 	t.Run("meta dir of another cluster", func(t *testing.T) {
-		f := src.c.FEs()[1] // killed with its meta dir intact
+		f := src.c.FEs()[1]
+		require.NoError(t, f.Kill()) // its meta dir stays
 		require.NoError(t, f.WriteFile("conf/cluster_snapshot.yaml", []byte(good)))
 		require.NoError(t, f.StartWith(ctx, StartOptions{ClusterSnapshot: true}))
 		code, err := f.ExitCode(time.Minute)
