@@ -139,16 +139,24 @@ func checkRestored(t *testing.T, db *sql.DB, dsnU1 string, snapshot string) {
 	require.Equal(t, [][]string{{"3"}}, queryStrings(t, u1, "SELECT COUNT(*) FROM d.t"))
 	_, err := u1.Exec("CREATE DATABASE nope")
 	require.Error(t, err, "u1 keeps only its grants")
-	var found bool
+	// The snapshot restored from is FINISHED, unless the restored
+	// cluster has since taken a newer one (its schedule goes on).
+	var restored *snapshotJob
+	newer := false
 	for _, j := range snapshotJobs(t, db) {
 		if j.Name == snapshot {
-			found = true
-			require.Equal(t, "FINISHED", j.State)
-			require.Equal(t, "Finished time was reset after cluster restored", j.Detail)
+			jj := j
+			restored = &jj
+		} else if restored != nil && j.State == "FINISHED" {
+			newer = true
 		}
 	}
-	require.True(t, found, "the snapshot restored from is listed")
-	require.Equal(t, []string{snapshot}, snapshotNames(t, db))
+	require.NotNil(t, restored, "the snapshot restored from is listed")
+	if !newer {
+		require.Equal(t, "FINISHED", restored.State)
+		require.Equal(t, "Finished time was reset after cluster restored", restored.Detail)
+		require.Equal(t, []string{snapshot}, snapshotNames(t, db))
+	}
 	mustExec(t, db, "INSERT INTO d.t VALUES (5, 'after the restore')")
 	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}, {"5"}}, queryStrings(t, db, "SELECT k FROM d.t ORDER BY k"))
 }
@@ -349,4 +357,121 @@ func TestRestoreRefusals(t *testing.T) {
 		require.NotZero(t, code)
 		require.Contains(t, f.ReadLog()+f.LogTail(20), "already holds a cluster (its journal or images); a restore starts from an empty meta dir")
 	})
+}
+
+// TestRestoreOperatorStyle is the Kubernetes operator's procedure: the
+// same hosts, their meta dirs and storage wiped, RESTORE_CLUSTER_SNAPSHOT=
+// true on the leader, no frontends or compute_nodes sections (the
+// snapshot's nodes stay registered and rejoin), then the follower with a
+// clean meta dir and --helper, the CN plainly. A restart of the leader
+// with the variable still set keeps what was written after the restore.
+func TestRestoreOperatorStyle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := startSnapshotSource(t)
+	c := src.c
+	killAll(t, c)
+	leader, follower, cn := c.FEs()[0], c.FEs()[1], c.CNs()[0]
+	require.NoError(t, leader.WipeMeta())
+	require.NoError(t, follower.WipeMeta())
+	require.NoError(t, cn.WipeStorage())
+
+	location := "s3://" + c.Bucket() + "/" + c.Name()
+	metaPath := strings.TrimSuffix(src.StoragePath, "/image/"+src.Snapshot)
+	yaml := restoreYAML(c.ObjectStorage(), metaPath, location, nil, nil)
+	require.NoError(t, leader.StartRestore(ctx, yaml, true))
+	require.Contains(t, leader.ReadLog(), "FE start to restore from a cluster snapshot (RESTORE_CLUSTER_SNAPSHOT=true)")
+	require.NoError(t, follower.Start(ctx))
+	require.NoError(t, cn.Start(ctx))
+	db := c.DB(t)
+	checkRestored(t, db, leader.DSN("u1", "pw-u1", ""), src.Snapshot)
+	waitFor(t, 30*time.Second, func() error {
+		fes := map[string]string{}
+		for _, r := range queryStrings(t, db, "SHOW FRONTENDS") {
+			fes[r[1]] = r[6] + "/" + r[9]
+		}
+		want := map[string]string{leader.Host(): "LEADER/true", follower.Host(): "FOLLOWER/true"}
+		if !mapsEqual(fes, want) {
+			return fmt.Errorf("frontends %v, want %v", fes, want)
+		}
+		return nil
+	})
+
+	// The variable is still set at the next start: no rewind.
+	require.NoError(t, leader.Stop())
+	require.NoError(t, leader.StartRestore(ctx, "", true))
+	require.Contains(t, leader.ReadLog(), "the restore from this cluster snapshot was done before; starting normally")
+	db = c.DB(t)
+	waitFor(t, 30*time.Second, func() error {
+		_, err := db.Exec("SELECT 1")
+		return err
+	})
+	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}, {"5"}}, queryStrings(t, db, "SELECT k FROM d.t ORDER BY k"))
+}
+
+// TestRestoreFromCopiedBucket: the data copied to another bucket, the
+// original bucket emptied, the snapshot named explicitly; and a restore
+// killed half-way is simply started again.
+func TestRestoreFromCopiedBucket(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := startSnapshotSource(t)
+	killAll(t, src.c)
+	m := src.c.MinIO()
+	client, err := m.adminClient()
+	require.NoError(t, err)
+	bucket, err := m.NewBucket(ctx, "copied")
+	require.NoError(t, err)
+	for o := range client.ListObjects(ctx, src.c.Bucket(), minio.ListObjectsOptions{Prefix: src.c.Name() + "/", Recursive: true}) {
+		require.NoError(t, o.Err)
+		_, err := client.CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: "moved/" + o.Key}, minio.CopySrcOptions{Bucket: src.c.Bucket(), Object: o.Key})
+		require.NoError(t, err)
+		require.NoError(t, client.RemoveObject(ctx, src.c.Bucket(), o.Key, minio.RemoveObjectOptions{}))
+	}
+	oldPrefix := "s3://" + src.c.Bucket() + "/" + src.c.Name()
+	location := "s3://" + bucket + "/moved/" + src.c.Name()
+	path := location + strings.TrimPrefix(src.StoragePath, oldPrefix)
+
+	c := newRestoreCluster(t, src, "copied")
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	require.NoError(t, err)
+	cn, err := c.DeployComputeNode(ctx)
+	require.NoError(t, err)
+	yaml := restoreYAML(src.c.ObjectStorage(), path, location, []string{}, []string{cn.HeartbeatAddr()})
+
+	// Killed half-way: as soon as the restore marker says it began.
+	require.NoError(t, leader.WriteFile("conf/cluster_snapshot.yaml", []byte(yaml)))
+	require.NoError(t, leader.StartWith(ctx, StartOptions{ClusterSnapshot: true}))
+	waitFor(t, 30*time.Second, func() error {
+		names, err := leader.Node().ListDir("meta")
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, "cluster_snapshot_restore.json") {
+			return fmt.Errorf("no restore marker yet: %v", names)
+		}
+		return nil
+	})
+	require.NoError(t, leader.Kill())
+	require.NoError(t, leader.StartRestore(ctx, "", false))
+	require.NoError(t, cn.Start(ctx))
+	db := c.DB(t)
+	checkRestored(t, db, leader.DSN("u1", "pw-u1", ""), src.Snapshot)
+	// The table's data is read from the copied bucket: nothing is left in
+	// the original one.
+	n := 0
+	for range client.ListObjects(ctx, src.c.Bucket(), minio.ListObjectsOptions{Prefix: src.c.Name() + "/", Recursive: true}) {
+		n++
+	}
+	require.Zero(t, n)
+	var loc string
+	for _, r := range queryStrings(t, db, "SHOW STORAGE VOLUMES") {
+		_ = r
+	}
+	rows := queryStrings(t, db, "DESC STORAGE VOLUME builtin_storage_volume")
+	for _, r := range rows {
+		loc += strings.Join(r, " ")
+	}
+	require.Contains(t, loc, location)
+	require.NotContains(t, loc, src.c.ObjectStorage().SecretKey)
 }

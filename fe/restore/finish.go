@@ -87,6 +87,12 @@ func Finish(ctx context.Context, p *Plan, d FinishDeps) error {
 			ops = append(ops, &catalog.DropFrontendOp{Name: f.Name})
 		}
 	}
+	// Drops first: an entry checks against the catalog as it was before
+	// it, and this FE may take the address of the entry it replaces.
+	if err := propose("drop the replaced frontends", ops...); err != nil {
+		return err
+	}
+	ops = nil
 	if !selfListed {
 		ops = append(ops, &catalog.AddFrontendOp{Frontend: d.Self})
 	}
@@ -96,7 +102,7 @@ func Finish(ctx context.Context, p *Plan, d FinishDeps) error {
 			ops = append(ops, &catalog.AddFrontendOp{Frontend: catalog.Frontend{Name: name, Host: f.Host, EditLogPort: f.EditLogPort, Role: f.Type}})
 		}
 	}
-	if err := propose("set the frontends", ops...); err != nil {
+	if err := propose("add the frontends", ops...); err != nil {
 		return err
 	}
 
@@ -106,6 +112,10 @@ func Finish(ctx context.Context, p *Plan, d FinishDeps) error {
 		for _, n := range cat.ComputeNodes() {
 			ops = append(ops, &catalog.DropComputeNodeOp{ID: n.ID}, &starmgr.RemoveWorkerOp{ID: n.ID})
 		}
+		if err := propose("drop the compute nodes", ops...); err != nil {
+			return err
+		}
+		ops = nil
 		for _, n := range cfg.ComputeNodes {
 			id, err := d.IDs.Alloc(ctx, 1)
 			if err != nil {
