@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -474,4 +477,178 @@ func TestRestoreFromCopiedBucket(t *testing.T) {
 	}
 	require.Contains(t, loc, location)
 	require.NotContains(t, loc, src.c.ObjectStorage().SecretKey)
+}
+
+// TestRestoreExactlyTheSnapshot: labelled loads and compactions run
+// concurrently while snapshots are taken every second; the kept snapshot
+// is restored onto new hosts. Every load acknowledged before the snapshot
+// began is there and every load begun after it finished is not; each load
+// present is there exactly once, row for row, and the loads present are
+// exactly the ones the restored catalog lists as finished.
+func TestRestoreExactlyTheSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	src := StartCluster(t, WithFEConf("automated_cluster_snapshot_interval_seconds = 1\nlake_compaction_score_selector_min_score = 3\nlake_autovacuum_partition_naptime_seconds = 1\nlake_autovacuum_grace_period_minutes = 0\n"))
+	db := src.DB(t)
+	mustExec(t, db, "CREATE DATABASE d")
+	mustExec(t, db, "CREATE TABLE d.t (load INT, i INT) DUPLICATE KEY(load) DISTRIBUTED BY HASH(i) BUCKETS 4")
+	mustExec(t, db, "ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
+
+	type load struct {
+		rows       int
+		begin, ack time.Time // ack is zero when the load was not acknowledged
+	}
+	var mu sync.Mutex
+	loads := map[int]*load{}
+	next := 0
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		rng := rand.New(rand.NewSource(seed + int64(w)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for wctx.Err() == nil {
+				if rng.Intn(10) == 0 {
+					_, _ = db.ExecContext(wctx, "ALTER TABLE d.t COMPACT")
+					continue
+				}
+				mu.Lock()
+				id := next
+				next++
+				l := &load{rows: 1 + rng.Intn(20), begin: time.Now()}
+				loads[id] = l
+				mu.Unlock()
+				var vals []string
+				for i := 0; i < l.rows; i++ {
+					vals = append(vals, fmt.Sprintf("(%d, %d)", id, i))
+				}
+				if _, err := db.ExecContext(wctx, fmt.Sprintf("INSERT INTO d.t WITH LABEL l_%d VALUES %s", id, strings.Join(vals, ", "))); err == nil {
+					mu.Lock()
+					l.ack = time.Now()
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Let a few snapshots be taken under the load.
+	waitFor(t, 60*time.Second, func() error {
+		n := 0
+		for _, j := range snapshotJobs(t, db) {
+			if j.State == "FINISHED" || j.State == "EXPIRED" || j.State == "DELETED" {
+				n++
+			}
+		}
+		if n < 4 {
+			return fmt.Errorf("%d snapshots taken", n)
+		}
+		return nil
+	})
+	mustExec(t, db, `ADMIN SET FRONTEND CONFIG ("automated_cluster_snapshot_interval_seconds" = "86400")`)
+	var snap snapshotJob
+	var finishedBy time.Time
+	waitFor(t, 30*time.Second, func() error {
+		var kept []snapshotJob
+		for _, j := range snapshotJobs(t, db) {
+			if j.State == "INITIALIZING" || j.State == "SNAPSHOTING" {
+				return fmt.Errorf("job %s is %s", j.Name, j.State)
+			}
+			if j.State == "FINISHED" {
+				kept = append(kept, j)
+			}
+		}
+		if len(kept) != 1 {
+			return fmt.Errorf("kept %v", kept)
+		}
+		snap, finishedBy = kept[0], time.Now()
+		return nil
+	})
+	// Loads go on until one begun after the snapshot is acknowledged,
+	// then everything dies.
+	waitFor(t, 30*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range loads {
+			if l.begin.After(finishedBy) && !l.ack.IsZero() {
+				return nil
+			}
+		}
+		return fmt.Errorf("no load acknowledged after the snapshot yet")
+	})
+	stop()
+	wg.Wait()
+	storagePath := queryStrings(t, db, "SELECT storage_path FROM information_schema.cluster_snapshots")[0][0]
+	killAll(t, src)
+	created, err := strconv.ParseInt(strings.TrimPrefix(snap.Name, "automated_cluster_snapshot_"), 10, 64)
+	require.NoError(t, err)
+	createdAt := time.UnixMilli(created)
+
+	c := newRestoreCluster(t, &snapshotSource{c: src}, "exact")
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	require.NoError(t, err)
+	cn, err := c.DeployComputeNode(ctx)
+	require.NoError(t, err)
+	location := "s3://" + src.Bucket() + "/" + src.Name()
+	require.NoError(t, leader.StartRestore(ctx, restoreYAML(src.ObjectStorage(), storagePath, location, nil, []string{cn.HeartbeatAddr()}), false))
+	require.NoError(t, cn.Start(ctx))
+	rdb := c.DB(t)
+	var got [][]string
+	waitFor(t, 60*time.Second, func() error {
+		var err error
+		rows, err := rdb.Query("SELECT load, i FROM d.t")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		got = nil
+		for rows.Next() {
+			var a, b string
+			if err := rows.Scan(&a, &b); err != nil {
+				return err
+			}
+			got = append(got, []string{a, b})
+		}
+		return rows.Err()
+	})
+	present := map[int]map[int]int{}
+	for _, r := range got {
+		id, _ := strconv.Atoi(r[0])
+		i, _ := strconv.Atoi(r[1])
+		if present[id] == nil {
+			present[id] = map[int]int{}
+		}
+		present[id][i]++
+	}
+	finished := map[int]bool{}
+	for _, r := range queryStrings(t, rdb, "SELECT label FROM information_schema.loads WHERE db_name = 'd' AND state = 'FINISHED'") {
+		id, err := strconv.Atoi(strings.TrimPrefix(r[0], "l_"))
+		require.NoError(t, err)
+		finished[id] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var before, after int
+	for id, l := range loads {
+		rows, in := present[id]
+		switch {
+		case !l.ack.IsZero() && l.ack.Before(createdAt):
+			before++
+			require.True(t, in, "load %d was acknowledged before the snapshot began but is missing", id)
+		case l.begin.After(finishedBy):
+			after++
+			require.False(t, in, "load %d began after the snapshot finished but is there", id)
+		}
+		if in {
+			require.Len(t, rows, l.rows, "load %d is partial", id)
+			for i, n := range rows {
+				require.Equal(t, 1, n, "load %d row %d is there %d times", id, i, n)
+			}
+		}
+		require.Equal(t, in, finished[id], "load %d: rows present %v, listed finished %v", id, in, finished[id])
+	}
+	t.Logf("%d loads, %d acknowledged before the snapshot, %d begun after it; %d restored", len(loads), before, after, len(present))
+	require.Positive(t, before)
+	require.Positive(t, after)
 }
