@@ -27,6 +27,7 @@ import (
 	"github.com/minirocks/minirocks/conf"
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/computenodes"
+	"github.com/minirocks/minirocks/fe/fence"
 	"github.com/minirocks/minirocks/fe/frontends"
 	"github.com/minirocks/minirocks/fe/httpapi"
 	"github.com/minirocks/minirocks/fe/journal"
@@ -81,6 +82,7 @@ type Node struct {
 	scan   *scan.Scanner
 	gc     *lakegc.Collector
 	snaps  *snapshot.Scheduler
+	fence  *fence.Fence
 	// restorePlan is the restore from a cluster snapshot this start does
 	// (--cluster_snapshot); becomeLeader finishes it before serving.
 	restorePlan *restore.Plan
@@ -478,17 +480,20 @@ func (n *Node) newServices() {
 	seconds := func(key string) func() time.Duration {
 		return func() time.Duration { return time.Duration(n.cfg.Int(key)) * time.Second }
 	}
+	n.fence = fence.New(fence.Config{Catalog: cat, ServiceID: sm.ServiceID, Leader: n, Host: n.host,
+		Logger: n.log.With("component", "fence")})
+	writer := fencedLeader{n, n.fence}
 	n.cns = computenodes.New(computenodes.Config{Catalog: cat, StarMgr: sm, Proposer: n.writer, Leader: n,
 		Interval:  seconds(KeyHeartbeatTimeout),
 		LeaderRPC: net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyRPCPort)))),
 		Logger:    n.log.With("component", "computenodes"), Token: n.clusterToken})
-	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns,
+	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns, Fence: n.fence.Err,
 		Logger: n.log.With("component", "loads"), Token: n.clusterToken,
 		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout),
 		LabelKeepMax:       seconds(KeyLabelKeepMax),
 		LabelCleanInterval: seconds(KeyLabelCleanInterval)})
 	n.scan = scan.New(scan.Config{Catalog: cat, Nodes: n.cns, Token: n.clusterToken, RPCTimeout: seconds(KeyTabletRPCTimeout)})
-	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: n, Nodes: n.cns, Txns: n.loads,
+	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: writer, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),
 		RPCTimeout:         seconds(KeyTabletRPCTimeout),
 		Naptime:            seconds(KeyVacuumNaptime),
@@ -497,7 +502,7 @@ func (n *Node) newServices() {
 		TrashExpire:        seconds(KeyTrashExpire),
 		Token:              n.clusterToken})
 	n.snaps = snapshot.New(snapshot.Config{Catalog: cat, ServiceID: sm.ServiceID, Proposer: n.writer, IDs: n.ids,
-		Leader: n, Images: journalImages{n.jr}, MetaFiles: n.metaImageFiles,
+		Leader: writer, Images: journalImages{n.jr}, MetaFiles: n.metaImageFiles,
 		Interval:   seconds(KeySnapshotInterval),
 		Timeout:    seconds(KeySnapshotTimeout),
 		MaxHistory: func() int { return int(n.cfg.Int(KeySnapshotMaxJobs)) },
@@ -550,7 +555,7 @@ func (n *Node) startServers() error {
 	if err := n.startRPC(); err != nil {
 		return err
 	}
-	for _, loop := range []func(context.Context){n.cns.Run, n.loads.Run, n.gc.Run, n.fes.Run, n.snaps.Run} {
+	for _, loop := range []func(context.Context){n.cns.Run, n.loads.Run, n.gc.Run, n.fes.Run, n.snaps.Run, n.fence.Run} {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -685,3 +690,14 @@ func (j journalImages) CheckpointAndHold(ctx context.Context) (snapshot.Image, e
 func (n *Node) metaImageFiles() (map[string][]byte, error) {
 	return frontends.ReadMetaImageFiles(n.cfg.Get(KeyMetaDir))
 }
+
+// fencedLeader is the leadership signal of the FE's work that writes to or
+// deletes from object storage on its own (lake maintenance, snapshots): it
+// leads only while no newer incarnation of the cluster holds the storage.
+type fencedLeader struct {
+	n *Node
+	f *fence.Fence
+}
+
+func (l fencedLeader) Leading() bool { return l.n.Leading() && l.f.Err() == nil }
+func (l fencedLeader) Term() int64   { return l.n.Term() }

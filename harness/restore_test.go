@@ -652,3 +652,51 @@ func TestRestoreExactlyTheSnapshot(t *testing.T) {
 	require.Positive(t, before)
 	require.Positive(t, after)
 }
+
+// TestRestoreFencesTheOldCluster: the original cluster is not dead but
+// frozen while it is restored onto new hosts from the same bucket; when
+// it comes back it finds the restored incarnation's lease, stops writing
+// and deleting there, and refuses loads with a message saying why, while
+// the restored cluster goes on.
+func TestRestoreFencesTheOldCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := startSnapshotSource(t)
+	for _, f := range src.c.FEs() {
+		require.NoError(t, f.Pause())
+	}
+	c := newRestoreCluster(t, src, "fencing")
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	require.NoError(t, err)
+	cn, err := c.DeployComputeNode(ctx)
+	require.NoError(t, err)
+	location := "s3://" + src.c.Bucket() + "/" + src.c.Name()
+	require.NoError(t, leader.StartRestore(ctx, restoreYAML(src.c.ObjectStorage(), src.StoragePath, location, nil, []string{cn.HeartbeatAddr()}), false))
+	require.NoError(t, cn.Start(ctx))
+	db := c.DB(t)
+	checkRestored(t, db, leader.DSN("u1", "pw-u1", ""), src.Snapshot)
+
+	for _, f := range src.c.FEs() {
+		require.NoError(t, f.Resume())
+	}
+	old := src.c.DB(t)
+	waitFor(t, 60*time.Second, func() error {
+		_, err := old.Exec("INSERT INTO d.t VALUES (9, 'old timeline')")
+		if err == nil {
+			return fmt.Errorf("the old cluster still loads")
+		}
+		if !strings.Contains(err.Error(), "a newer incarnation of this cluster (restored from a cluster snapshot: generation 1") {
+			return err
+		}
+		return nil
+	})
+	fenced := false
+	for _, f := range src.c.FEs() {
+		fenced = fenced || strings.Contains(f.ReadLog(), "fenced: a newer incarnation of this cluster")
+	}
+	require.True(t, fenced, "the old leader logs that it is fenced")
+	// The restored cluster keeps its storage.
+	mustExec(t, db, "INSERT INTO d.t VALUES (6, 'still writing')")
+	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}, {"5"}, {"6"}}, queryStrings(t, db, "SELECT k FROM d.t ORDER BY k"))
+	require.NotContains(t, leader.ReadLog(), "fenced:")
+}

@@ -71,6 +71,12 @@ type state struct {
 	// Token is the secret cluster token every internal request carries
 	// (made at bootstrap; docs/security.md).
 	Token string `json:"token,omitempty"`
+	// Generation counts the restores from cluster snapshots this cluster
+	// went through (0: never restored), and RestoredAt is when the last
+	// one finished (ms). A newer incarnation of the cluster takes the
+	// object storage over from an older one (fe/fence).
+	Generation int64 `json:"generation,omitempty"`
+	RestoredAt int64 `json:"restored_at,omitempty"`
 }
 
 // initMaps makes every map of a state non-nil (an image may omit empty ones).
@@ -158,6 +164,14 @@ func (c *Catalog) indexPartitionsLocked(t *Table) {
 			c.tabletPart[tb] = p.ID
 		}
 	}
+}
+
+// Generation returns how many restores from cluster snapshots this
+// cluster went through, and when the last one finished (ms).
+func (c *Catalog) Generation() (generation, restoredAt int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s.Generation, c.s.RestoredAt
 }
 
 // ClusterToken returns the secret cluster token ("" before bootstrap, or

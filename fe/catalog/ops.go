@@ -78,6 +78,10 @@ type BootstrapOp struct {
 // it. Compute nodes adopt the new token with a clean storage_root_path.
 type RenewClusterTokenOp struct {
 	Token string `json:"token"`
+	// Restore says the renewal is a restore's: the generation goes up by
+	// one and RestoredAt becomes Time (ms).
+	Restore bool  `json:"restore,omitempty"`
+	Time    int64 `json:"time,omitempty"`
 }
 
 func (*RenewClusterTokenOp) OpType() OpType { return OpRenewClusterToken }
@@ -632,6 +636,10 @@ func (c *Catalog) apply(op Op) {
 		c.applySnapshot(op)
 	case *RenewClusterTokenOp:
 		c.s.Token = o.Token
+		if o.Restore {
+			c.s.Generation++
+			c.s.RestoredAt = o.Time
+		}
 	}
 }
 

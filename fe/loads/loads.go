@@ -70,6 +70,10 @@ type Config struct {
 	Leader   Leadership
 	Nodes    ComputeNodes
 	Logger   *slog.Logger
+	// Fence, when set, says why this cluster may not write to its object
+	// storage (a newer incarnation of it holds it; fe/fence): loads are
+	// refused then.
+	Fence func() error
 	// PublishTimeout is publish_version_timeout_second: the deadline of one
 	// transaction's publish calls (nil: 30 s).
 	PublishTimeout func() time.Duration
@@ -167,6 +171,11 @@ func (l *Coordinator) newGTID() int64 {
 func (l *Coordinator) Begin(ctx context.Context, db *catalog.Database, t *catalog.Table, label, kind, user string, timeoutSec int64) (*catalog.Transaction, error) {
 	if !l.cfg.Leader.Leading() {
 		return nil, sqlerr.Generic("This FE is not the leader; loads are coordinated by the leader FE")
+	}
+	if l.cfg.Fence != nil {
+		if err := l.cfg.Fence(); err != nil {
+			return nil, sqlerr.Generic("%s", err.Error())
+		}
 	}
 	id, err := l.cfg.IDs.Alloc(ctx, 1)
 	if err != nil {

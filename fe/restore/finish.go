@@ -69,7 +69,7 @@ func Finish(ctx context.Context, p *Plan, d FinishDeps) error {
 		return nil
 	}
 
-	if err := propose("renew the cluster token", &catalog.RenewClusterTokenOp{Token: d.NewToken}); err != nil {
+	if err := propose("renew the cluster token", &catalog.RenewClusterTokenOp{Token: d.NewToken, Restore: true, Time: now().UnixMilli()}); err != nil {
 		return err
 	}
 

@@ -75,6 +75,11 @@ func SnapshotDir(serviceID, snapshotName string) string {
 // service, relative to the location: "<service_id>/meta/image/".
 func SnapshotsDir(serviceID string) string { return ServiceDir(serviceID) + "meta/image/" }
 
+// LeaseKey is the object through which the leader FE of the cluster
+// incarnation writing under a service holds it, relative to the location:
+// "<service_id>/meta/lease.json" (fe/fence).
+func LeaseKey(serviceID string) string { return ServiceDir(serviceID) + "meta/lease.json" }
+
 // SnapshotManifest is the name of the manifest in a snapshot directory:
 // written last, it lists every other object of the snapshot with its size
 // and checksum. A directory without a valid one is not a snapshot.
