@@ -101,6 +101,11 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if err := cfg.CheckRestorable(); err != nil {
 		return nil, err
 	}
+	for i, f := range cfg.Frontends {
+		if fmt.Sprintf("%s:%d", f.Host, f.EditLogPort) == o.Advertise {
+			return nil, fmt.Errorf("%s:%d: frontends[%d]: %s:%d is this FE, the restored leader; list only the other FEs", cfg.Path, f.Line, i, f.Host, f.EditLogPort)
+		}
+	}
 	path := ""
 	if cfg.ClusterSnapshot != nil {
 		path = cfg.ClusterSnapshot.ClusterSnapshotPath
