@@ -268,7 +268,8 @@ func download(ctx context.Context, cfg *Config, dir string, log *slog.Logger) (*
 			log.Warn("skipped an incomplete cluster snapshot", "snapshot", s)
 		}
 		log.Info("cluster snapshot downloaded and checked", "snapshot", n, "files", r.Files,
-			"partitions", r.Partitions, "tablets", r.Tablets, "segments", r.Segments)
+			"partitions", r.Partitions, "tablets", r.Tablets, "segments", r.Segments,
+			"download_seconds", r.FilesSeconds, "verify_seconds", r.DataSeconds)
 		return r, nil
 	}
 	return nil, fmt.Errorf("No complete cluster snapshot found in path %s: %s", cfg.ClusterSnapshot.ClusterSnapshotPath, strings.Join(skipped, "; "))

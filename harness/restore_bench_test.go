@@ -1,0 +1,176 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkRestore measures the recovery time of a restore from a cluster
+// snapshot with 1 MB, 100 MB and MINIROCKS_SNAPSHOT_BENCH_MB (1024 by
+// default) of CSV in one table. For each size a cluster of one FE and one
+// CN is loaded, snapshotted and killed; then a new FE on a new host is
+// started with --cluster_snapshot and a follower and a CN join. Reported,
+// from the restoring FE's log and the client's clock:
+//
+//   - download_s: reading and checking the snapshot's own files;
+//   - verify_s: checking that every data object its image refers to exists;
+//   - rebuild_s: installing the image as a new journal, opening it,
+//     leading, and the journaled topology (until "FE finished to restore");
+//   - first_query_s: from the leader's start to its first answered query
+//     (the RTO of the leader);
+//   - join_s: from then until the follower answers and the CN is alive;
+//   - all_serving_s: from the leader's start until every node serves and
+//     the whole table is read back (the RTO of the cluster).
+//
+// Run it with -benchtime 1x (make bench does).
+func BenchmarkRestore(b *testing.B) {
+	for _, mb := range []int64{1, 100, snapshotBenchMB()} {
+		b.Run(fmt.Sprintf("restore_%dMB", mb), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				benchRestoreOnce(b, mb)
+			}
+		})
+	}
+}
+
+var logTime = regexp.MustCompile(`^time=(\S+) `)
+
+// logAt returns the time of the first line of log containing s.
+func logAt(b *testing.B, log, s string) time.Time {
+	b.Helper()
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, s) {
+			if m := logTime.FindStringSubmatch(l); m != nil {
+				t, err := time.Parse(time.RFC3339Nano, m[1])
+				if err == nil {
+					return t
+				}
+			}
+		}
+	}
+	b.Fatalf("no log line with %q", s)
+	return time.Time{}
+}
+
+// logFloat returns the value of key=... on the first line containing s.
+func logFloat(b *testing.B, log, s, key string) float64 {
+	b.Helper()
+	re := regexp.MustCompile(key + `=([0-9.e+-]+)`)
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, s) {
+			if m := re.FindStringSubmatch(l); m != nil {
+				v, _ := strconv.ParseFloat(m[1], 64)
+				return v
+			}
+		}
+	}
+	b.Fatalf("no %s on a log line with %q", key, s)
+	return 0
+}
+
+func benchRestoreOnce(b *testing.B, mb int64) {
+	ctx := context.Background()
+	b.StopTimer()
+	src := StartCluster(b, WithName(fmt.Sprintf("restore-src-%d", mb)), WithFEConf("automated_cluster_snapshot_interval_seconds = 86400\n"))
+	fe := src.FEs()[0]
+	db := fe.DB(b)
+	for _, q := range []string{"CREATE DATABASE bench", benchTable, "ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON"} {
+		if _, err := db.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	csv := filepath.Join(b.TempDir(), "restore.csv")
+	rows, err := writeBenchCSV(csv, mb<<20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := fe.StreamLoadFile(ctx, "bench", "events", "restore_bench", csv, map[string]string{"column_separator": ","})
+	if err != nil || resp["Status"] != "Success" {
+		b.Fatalf("stream load: %v %v", resp, err)
+	}
+	os.Remove(csv)
+	snapshotJobSeconds(b, fe, db)
+	var path string
+	if err := db.QueryRow("SELECT storage_path FROM information_schema.cluster_snapshots").Scan(&path); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range src.FEs() {
+		if err := f.Kill(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, cn := range src.CNs() {
+		if err := cn.Kill(); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	c, err := New(ctx, WithName(fmt.Sprintf("restored-%d", mb)), WithDir(b.TempDir()), WithObjectStorage(src.ObjectStorage()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	if err != nil {
+		b.Fatal(err)
+	}
+	follower, err := c.DeployFE(ctx, FESpec{Role: RoleFollower, Helper: leader.EditLogAddr()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cn, err := c.DeployComputeNode(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	yaml := restoreYAML(src.ObjectStorage(), path, "s3://"+src.Bucket()+"/"+src.Name(), []string{follower.EditLogAddr()}, []string{cn.HeartbeatAddr()})
+	b.StartTimer()
+	start := time.Now()
+	if err := leader.StartRestore(ctx, yaml, false); err != nil {
+		b.Fatal(err)
+	}
+	firstQuery := time.Since(start)
+	joinStart := time.Now()
+	if err := follower.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := cn.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.WaitComputeNodes(ctx, 1); err != nil {
+		b.Fatal(err)
+	}
+	join := time.Since(joinStart)
+	rdb := c.DB(b)
+	waitFor(b, 5*time.Minute, func() error {
+		var n int64
+		if err := rdb.QueryRow("SELECT COUNT(*) FROM bench.events").Scan(&n); err != nil {
+			return err
+		}
+		if n != rows {
+			return fmt.Errorf("%d rows read back, %d loaded", n, rows)
+		}
+		return nil
+	})
+	all := time.Since(start)
+	b.StopTimer()
+	log := leader.ReadLog()
+	began := logAt(b, log, "FE start to restore from a cluster snapshot")
+	finished := logAt(b, log, "FE finished to restore from a cluster snapshot")
+	download := logFloat(b, log, "cluster snapshot downloaded and checked", "download_seconds")
+	verify := logFloat(b, log, "cluster snapshot downloaded and checked", "verify_seconds")
+	checked := logAt(b, log, "cluster snapshot downloaded and checked")
+	b.ReportMetric(download, "download_s")
+	b.ReportMetric(verify, "verify_s")
+	b.ReportMetric(finished.Sub(checked).Seconds(), "rebuild_s")
+	b.ReportMetric(firstQuery.Seconds(), "first_query_s")
+	b.ReportMetric(join.Seconds(), "join_s")
+	b.ReportMetric(all.Seconds(), "all_serving_s")
+	b.ReportMetric(finished.Sub(began).Seconds(), "restore_s")
+}
