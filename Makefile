@@ -61,7 +61,7 @@ bench: setup build
 		$(GO) test -run '^$$' -bench 'FEFailover' -benchtime 5x ./harness/ && \
 		$(GO) test -run '^$$' -bench 'FEJoin' -benchtime 3x -timeout 30m ./harness/ && \
 		MINIROCKS_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Lake' -benchtime 1x -timeout 60m ./harness/ && \
-		MINIROCKS_SNAPSHOT_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Snapshot' -benchtime 1x -timeout 60m ./harness/ ; \
+		MINIROCKS_SNAPSHOT_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Snapshot|Restore' -benchtime 1x -timeout 60m ./harness/ ; \
 	} | $(GO) run ./bench
 
 fmt:

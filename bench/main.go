@@ -47,7 +47,7 @@ var metaLine = regexp.MustCompile(`^Benchmark(ImageAfterLoads|CheckpointLatency)
 // snapLine is one phase of BenchmarkSnapshot: a job at one table size
 // next to a full copy of the data, or load throughput with and without
 // snapshots; its metrics follow as "value unit" pairs.
-var snapLine = regexp.MustCompile(`^BenchmarkSnapshot/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
+var snapLine = regexp.MustCompile(`^Benchmark(?:Snapshot|Restore)/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
 
 // snapTarget is the issue's target for a snapshot phase.
 func snapTarget(phase string) string {
@@ -56,6 +56,10 @@ func snapTarget(phase string) string {
 		return "job grows < 20% from 1 MB; job <= 5% of the full copy"
 	case phase == "load_with_snapshots":
 		return "< 5% lower than without (>= 95%)"
+	case strings.HasPrefix(phase, "restore_") && phase != "restore_1MB" && phase != "restore_100MB":
+		return "all_serving grows < 20% from 1 MB"
+	case phase == "restore_1MB":
+		return "< 10 s for the demo's data"
 	}
 	return ""
 }
@@ -171,7 +175,7 @@ func run(in io.Reader, out io.Writer) error {
 		printLake(out, lake, phases)
 	}
 	if len(snaps) > 0 {
-		fmt.Fprintln(out, "\n| cluster snapshots | result | target |")
+		fmt.Fprintln(out, "\n| cluster snapshots and restore | result | target |")
 		fmt.Fprintln(out, "|---|---|---|")
 		for _, r := range snaps {
 			fmt.Fprintln(out, r)

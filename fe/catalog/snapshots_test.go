@@ -288,3 +288,61 @@ func TestSnapshotPins(t *testing.T) {
 	require.NoError(t, c.Apply(&EraseRecycledOp{TableIDs: []int64{FirstID + 20}}))
 	require.Equal(t, []SnapshotPin{pin(FirstID+11, 3, 4), pin(FirstID+41, 1), pin(FirstID+51, 1)}, c.SnapshotPins())
 }
+
+// TestRestoreOps: the ops a restore journals. The job restored from goes
+// from INITIALIZING (as its own image recorded it) to FINISHED with the
+// image's journal ids and the restored state's pins, and every other
+// FINISHED snapshot expires; a volume is replaced keeping its id; the
+// token renewal of a restore counts a generation.
+func TestRestoreOps(t *testing.T) {
+	c := bootstrapped(t)
+	require.NoError(t, c.Apply(&SetAutomatedSnapshotOp{On: true, Volume: "builtin_storage_volume", Time: 5}))
+	old := snapJob(1, SnapshotFinished, pin(FirstID+11, 2))
+	old.FEJournalID = 3
+	c.s.SnapshotJobs = map[int64]*SnapshotJob{1: &old}
+	require.NoError(t, c.Apply(&SnapshotJobOp{Job: snapJob(2, SnapshotInitializing)}))
+	require.True(t, c.SnapshotGuard().Hold)
+
+	require.ErrorContains(t, c.Apply(&RestoredSnapshotOp{Name: "automated_cluster_snapshot_9", FEJournalID: 9}), "the restored image records no snapshot job automated_cluster_snapshot_9")
+	require.NoError(t, c.Apply(&RestoredSnapshotOp{Name: snapJob(2, "").Name, FEJournalID: 40, StarMgrJournalID: 7, Time: 77, Pins: []SnapshotPin{pin(FirstID+11, 5)}}))
+	j, ok := c.SnapshotJob(2)
+	require.True(t, ok)
+	require.Equal(t, SnapshotFinished, j.State)
+	require.Equal(t, uint64(40), j.FEJournalID)
+	require.Equal(t, uint64(7), j.StarMgrJournalID)
+	require.Equal(t, int64(77), j.FinishedTime)
+	require.Equal(t, RestoredDetail, j.DetailInfo)
+	o, _ := c.SnapshotJob(1)
+	require.Equal(t, SnapshotExpired, o.State)
+	g := c.SnapshotGuard()
+	require.False(t, g.Hold)
+	require.Equal(t, []int64{2, 5}, g.PinnedVersions(FirstID+11), "the expiring snapshot keeps its pins until its objects are gone")
+
+	// Without a name: the newest unfinished job.
+	c2 := bootstrapped(t)
+	require.NoError(t, c2.Apply(&SetAutomatedSnapshotOp{On: true, Volume: "builtin_storage_volume", Time: 5}))
+	require.ErrorContains(t, c2.Apply(&RestoredSnapshotOp{FEJournalID: 1}), "the restored image records no unfinished snapshot job")
+	require.NoError(t, c2.Apply(&SnapshotJobOp{Job: snapJob(3, SnapshotInitializing)}))
+	require.NoError(t, c2.Apply(&RestoredSnapshotOp{FEJournalID: 1}))
+	j, _ = c2.SnapshotJob(3)
+	require.Equal(t, SnapshotFinished, j.State)
+
+	v := *c.StorageVolume("builtin_storage_volume")
+	nv := StorageVolume{ID: v.ID, Name: v.Name, Type: "S3", Locations: []string{"s3://copy/prefix"}, Properties: map[string]string{"aws.s3.endpoint": "e"}, Comment: "c", Enabled: true}
+	bad := nv
+	bad.ID = "other"
+	require.ErrorContains(t, c.Apply(&ReplaceStorageVolumeOp{Volume: bad}), "keeps its id")
+	missing := nv
+	missing.Name = "nope"
+	require.ErrorContains(t, c.Apply(&ReplaceStorageVolumeOp{Volume: missing}), "Storage volume 'nope' does not exist")
+	require.NoError(t, c.Apply(&ReplaceStorageVolumeOp{Volume: nv}))
+	require.Equal(t, nv, *c.StorageVolume("builtin_storage_volume"))
+
+	gen, _ := c.Generation()
+	require.Zero(t, gen)
+	require.ErrorContains(t, c.Apply(&RenewClusterTokenOp{Token: c.ClusterToken()}), "must be new")
+	require.NoError(t, c.Apply(&RenewClusterTokenOp{Token: "new-token", Restore: true, Time: 99}))
+	gen, at := c.Generation()
+	require.Equal(t, []int64{1, 99}, []int64{gen, at})
+	require.Equal(t, "new-token", c.ClusterToken())
+}
