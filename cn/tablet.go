@@ -2,6 +2,8 @@ package cn
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -172,6 +174,16 @@ func (b *chunkBuffer) take() chunks {
 	return c
 }
 
+// segmentUnique draws the random part of a new segment's key
+// (layout.SegmentKey): 64 bits from crypto/rand, so no two writers, in this
+// cluster or in another incarnation of it restored from a snapshot into
+// the same bucket, ever pick the same key.
+func segmentUnique() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the program instead)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
 // tabletWriter writes one transaction's rows into one tablet: segments of
 // up to segmentTarget bytes, then a txn log listing them. The parse workers
 // of one load share a writer; its lock makes each call whole.
@@ -256,7 +268,7 @@ func (w *tabletWriter) flushLocked() error {
 	if err != nil {
 		return err
 	}
-	name := layout.SegmentKey(w.txnID, w.tablet.ID, w.seq)
+	name := layout.SegmentKey(w.txnID, w.tablet.ID, w.seq, segmentUnique())
 	w.seq++
 	data := w.buf.take()
 	w.sw, w.rows = nil, 0

@@ -21,7 +21,9 @@ const (
 // SegmentRef names one segment file of a rowset.
 type SegmentRef struct {
 	// Name is the object key relative to the partition directory, as
-	// layout.SegmentKey makes it ("data/..."); vacuum matches it against listed keys.
+	// layout.SegmentKey makes it ("data/...", with the writer's random
+	// unique part; older buckets hold layout.LegacySegmentKey names), recorded
+	// whole: readers never rebuild it. Vacuum matches it against listed keys.
 	Name string `json:"name"`
 	// Rows is the segment's row count.
 	Rows int64 `json:"rows"`

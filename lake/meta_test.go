@@ -11,9 +11,9 @@ import (
 
 func sampleMeta() *TabletMeta {
 	return &TabletMeta{TabletID: 10005, Version: 4, TxnID: 77, GTID: 9001, NextRowsetID: 3, Rowsets: []Rowset{
-		{ID: 1, TxnID: 70, Rows: 10, Size: 300, Segments: []SegmentRef{{Name: layout.SegmentKey(70, 10005, 0), Rows: 10, Size: 300}}},
+		{ID: 1, TxnID: 70, Rows: 10, Size: 300, Segments: []SegmentRef{{Name: layout.SegmentKey(70, 10005, 0, 1), Rows: 10, Size: 300}}},
 		{ID: 2, TxnID: 77, Rows: 5, Size: 200, Segments: []SegmentRef{
-			{Name: layout.SegmentKey(77, 10005, 0), Rows: 3, Size: 100}, {Name: layout.SegmentKey(77, 10005, 1), Rows: 2, Size: 100}}},
+			{Name: layout.SegmentKey(77, 10005, 0, 2), Rows: 3, Size: 100}, {Name: layout.SegmentKey(77, 10005, 1, 3), Rows: 2, Size: 100}}},
 	}}
 }
 
@@ -29,13 +29,13 @@ func TestMetaRoundTrip(t *testing.T) {
 	m := sampleMeta()
 	require.Equal(t, int64(15), m.Rows())
 	require.Equal(t, int64(500), m.Size())
-	require.Equal(t, []string{layout.SegmentKey(70, 10005, 0), layout.SegmentKey(77, 10005, 0), layout.SegmentKey(77, 10005, 1)}, m.SegmentNames())
+	require.Equal(t, []string{layout.SegmentKey(70, 10005, 0, 1), layout.SegmentKey(77, 10005, 0, 2), layout.SegmentKey(77, 10005, 1, 3)}, m.SegmentNames())
 	// The format is fixed: JSON line, then the checksum line.
 	require.Equal(t, `{"tablet_id":1,"version":1,"txn_id":0,"gtid":0,"next_rowset_id":1}`+"\ncrc32c:",
 		string(EncodeMeta(EmptyMeta(1))[:74]))
 
 	l := &TxnLog{TabletID: 10005, TxnID: 80, GTID: 5, Op: OpCompaction, InputRowsets: []uint32{1, 2},
-		Rowset: &Rowset{Rows: 15, Size: 450, Segments: []SegmentRef{{Name: layout.SegmentKey(80, 10005, 0), Rows: 15, Size: 450}}}}
+		Rowset: &Rowset{Rows: 15, Size: 450, Segments: []SegmentRef{{Name: layout.SegmentKey(80, 10005, 0, 4), Rows: 15, Size: 450}}}}
 	got, err := DecodeTxnLog("x/"+layout.TxnLogKey(10005, 80), EncodeTxnLog(l))
 	require.NoError(t, err)
 	require.Equal(t, l, got)
