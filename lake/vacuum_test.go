@@ -55,6 +55,9 @@ func newVacuumWorld(t *testing.T) *vacuumWorld {
 	for i, l := range logs {
 		v, txn := int64(i+2), int64(100+i)
 		var err error
+		if l != nil {
+			l.GTID = txn
+		}
 		m, err = Publish(m, l, v, txn, txn)
 		require.NoError(t, err)
 		w.metas[layout.MetaKey(10, v)] = m
