@@ -2,7 +2,10 @@ package cn
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -172,6 +175,16 @@ func (b *chunkBuffer) take() chunks {
 	return c
 }
 
+// segmentUnique draws the random part of a new segment's key
+// (layout.SegmentKey): 64 bits from crypto/rand, so no two writers, in this
+// cluster or in another incarnation of it restored from a snapshot into
+// the same bucket, ever pick the same key.
+func segmentUnique() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the program instead)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
 // tabletWriter writes one transaction's rows into one tablet: segments of
 // up to segmentTarget bytes, then a txn log listing them. The parse workers
 // of one load share a writer; its lock makes each call whole.
@@ -256,7 +269,7 @@ func (w *tabletWriter) flushLocked() error {
 	if err != nil {
 		return err
 	}
-	name := layout.SegmentKey(w.txnID, w.tablet.ID, w.seq)
+	name := layout.SegmentKey(w.txnID, w.tablet.ID, w.seq, segmentUnique())
 	w.seq++
 	data := w.buf.take()
 	w.sw, w.rows = nil, 0
@@ -399,9 +412,12 @@ func (n *Node) write(ctx context.Context, req *rpc.WriteRequest, body io.Reader)
 
 // publish makes version req.Version of each tablet from version-1 and the
 // transaction's txn log. It is idempotent: a version already written by the
-// same transaction (same GTID) is left alone; one written by another
-// transaction with that number (a stale file of a lost timeline) is
-// overwritten.
+// same transaction (same txn id and GTID, lake.TabletMeta.WrittenBy) is left
+// alone; one written by another transaction with that number, or by a
+// transaction with the same id and another GTID (a stale file of a lost
+// timeline after a restore from a cluster snapshot), counts as absent and
+// is overwritten; a txn log with another GTID is never applied
+// (lake.PublishTxn).
 func (n *Node) publish(ctx context.Context, req *rpc.PublishRequest) (*rpc.PublishResponse, error) {
 	if err := n.fence(req.Term, "publish"); err != nil {
 		return nil, err
@@ -450,35 +466,27 @@ func (n *Node) publishTablet(ctx context.Context, t rpc.Tablet, req *rpc.Publish
 	}
 	logKey := objKey(svc, t, layout.TxnLogKey(t.ID, req.TxnID))
 	hasData := slices.Contains(req.DataTablets, t.ID)
-	var next *lake.TabletMeta
+	// The log under the txn id may be a leftover of a lost timeline (same
+	// txn id, another gtid): lake.PublishTxn never applies it.
+	var found *lake.TxnLog
 	data, err := st.Get(ctx, logKey)
 	switch {
 	case errors.Is(err, volume.ErrNotFound):
-		if hasData {
-			return missingLog(ctx, st, t, target, logKey, req, "its txn log is missing")
-		}
-		// A tablet that received no rows moves to the new version unchanged.
-		next = base.Clone()
-		next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
 	case err != nil:
 		return nil, storageErr(err)
 	default:
-		log, err := lake.DecodeTxnLog(st.URL(logKey), data)
-		if err != nil {
+		if found, err = lake.DecodeTxnLog(st.URL(logKey), data); err != nil {
 			return nil, storageErr(err)
 		}
-		if log.GTID != req.GTID {
-			// A txn log left by a lost timeline under the same txn id.
-			if hasData {
-				return missingLog(ctx, st, t, target, logKey, req, "its txn log belongs to another timeline")
-			}
-			next = base.Clone()
-			next.Version, next.TxnID, next.GTID = req.Version, req.TxnID, req.GTID
-			break
-		}
-		if next, err = lake.Publish(base, log, req.Version, req.TxnID, req.GTID); err != nil {
-			return nil, rpc.Errorf("invalid", "tablet %d: %v", t.ID, err)
-		}
+	}
+	next, err := lake.PublishTxn(base, found, hasData, req.Version, req.TxnID, req.GTID)
+	switch {
+	case errors.Is(err, lake.ErrNoTxnLog) && found != nil:
+		return missingLog(ctx, st, t, target, logKey, req, fmt.Sprintf("its txn log belongs to another timeline (gtid %d)", found.GTID))
+	case errors.Is(err, lake.ErrNoTxnLog):
+		return missingLog(ctx, st, t, target, logKey, req, "its txn log is missing")
+	case err != nil:
+		return nil, rpc.Errorf("invalid", "tablet %d: %v", t.ID, err)
 	}
 	if err := st.PutBytes(ctx, target, lake.EncodeMeta(next)); err != nil {
 		return nil, storageErr(err)
@@ -499,7 +507,7 @@ func publishedBy(ctx context.Context, st *volume.Store, target string, req *rpc.
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.TxnID == req.TxnID && m.GTID == req.GTID {
+	if m, err := lake.DecodeMeta(st.URL(target), data); err == nil && m.WrittenBy(req.TxnID, req.GTID) {
 		return m, nil
 	}
 	return nil, nil

@@ -35,8 +35,9 @@
 //	         uint32 footer len | uint32 footer CRC32-C | "MRSEGEND"
 //	meta/log one JSON line | "crc32c:<8 hex>\n"
 //	keys     meta/<tablet %016X>_<version %016X>.meta, log/<tablet %016X>_<txn %016X>.log,
-//	         data/<txn %016x>_<tablet %016x>_<seq %04x>.dat (relative to
-//	         db<db>/<table>/<partition>/)
+//	         data/<txn %016x>_<tablet %016x>_<seq %04x>_<unique %016x>.dat (relative
+//	         to db<db>/<table>/<partition>/; unique is random per segment, and
+//	         keys without it, from older buckets, are still read)
 //	hash     CRC32-C over AppendHashKey of the distribution columns, mod tablets
 //
 // Errors: damaged bytes are a *CorruptError wrapping ErrCorrupt; data that

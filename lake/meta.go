@@ -3,6 +3,7 @@ package lake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,7 +22,9 @@ const (
 // SegmentRef names one segment file of a rowset.
 type SegmentRef struct {
 	// Name is the object key relative to the partition directory, as
-	// layout.SegmentKey makes it ("data/..."); vacuum matches it against listed keys.
+	// layout.SegmentKey makes it ("data/...", with the writer's random
+	// unique part; older buckets hold layout.LegacySegmentKey names), recorded
+	// whole: readers never rebuild it. Vacuum matches it against listed keys.
 	Name string `json:"name"`
 	// Rows is the segment's row count.
 	Rows int64 `json:"rows"`
@@ -90,6 +93,25 @@ type TxnLog struct {
 	Rowset *Rowset `json:"rowset,omitempty"`
 	// InputRowsets are the ids a compaction replaces.
 	InputRowsets []uint32 `json:"input_rowsets,omitempty"`
+}
+
+// WrittenBy tells whether this version was published by transaction txnID
+// with gtid. Publish is idempotent only through it: a version already
+// written by the publishing transaction is the answer as it is. After a
+// restore from a cluster snapshot, the lost cluster may have left a file at
+// the same version by a transaction with the same id (ids are allocated
+// again from the snapshot's watermark) but another gtid; such a file is
+// not this transaction's, is treated as absent and is overwritten.
+func (m *TabletMeta) WrittenBy(txnID, gtid int64) bool {
+	return m != nil && m.TxnID == txnID && m.GTID == gtid
+}
+
+// BelongsTo tells whether the log was written by transaction txnID with
+// gtid. A log under the same key (layout.TxnLogKey of the tablet and txn
+// id) with another gtid is a leftover of a lost timeline: it is never
+// applied.
+func (l *TxnLog) BelongsTo(txnID, gtid int64) bool {
+	return l != nil && l.TxnID == txnID && l.GTID == gtid
 }
 
 // Rows is the number of rows in all rowsets of the version.
@@ -233,6 +255,39 @@ func DecodeTxnLog(name string, b []byte) (*TxnLog, error) {
 	return &l, nil
 }
 
+// ErrNoTxnLog is PublishTxn's answer for a tablet the commit recorded as
+// having received data when no txn log of the transaction is there (it
+// is missing, or the log found is a leftover of another timeline). The
+// publisher must not make an empty version over rows a load was
+// acknowledged for; another publisher may have published the version
+// meanwhile (TabletMeta.WrittenBy then holds).
+var ErrNoTxnLog = errors.New("no txn log of the transaction")
+
+// PublishTxn is the publish rule of one tablet once the target version was
+// found not written by the transaction (TabletMeta.WrittenBy): it derives
+// version newVersion from base and found, the txn log read under
+// layout.TxnLogKey(tablet, txnID) (nil when there is none).
+//
+// A found log that does not belong to the transaction (TxnLog.BelongsTo:
+// after a restore from a cluster snapshot the lost cluster may have left a
+// log under the same txn id with another gtid) is never applied: it counts
+// as no log. With no log of the transaction, a tablet that received no data
+// (hasData false) moves to the new version unchanged, and one that did is
+// an error wrapping ErrNoTxnLog.
+func PublishTxn(base *TabletMeta, found *TxnLog, hasData bool, newVersion, txnID, gtid int64) (*TabletMeta, error) {
+	log := found
+	if !found.BelongsTo(txnID, gtid) {
+		log = nil
+	}
+	if log == nil && hasData {
+		if found != nil {
+			return nil, fmt.Errorf("%w: the txn log found belongs to another timeline (gtid %d, not %d)", ErrNoTxnLog, found.GTID, gtid)
+		}
+		return nil, ErrNoTxnLog
+	}
+	return Publish(base, log, newVersion, txnID, gtid)
+}
+
 // EmptyMeta is version 1 of every tablet: no rowsets. It is never stored;
 // a reader of version 1 uses it directly.
 func EmptyMeta(tablet int64) *TabletMeta {
@@ -254,7 +309,9 @@ func EmptyMeta(tablet int64) *TabletMeta {
 //     a retry already replaced them) are an error.
 //
 // The new version records txnID and gtid; a log of another tablet or
-// transaction is an error.
+// transaction, or with another gtid (a leftover of a lost timeline; see
+// TxnLog.BelongsTo), is an error: a caller that finds such a log treats it
+// as absent.
 func Publish(base *TabletMeta, log *TxnLog, newVersion, txnID, gtid int64) (*TabletMeta, error) {
 	if base == nil {
 		return nil, fmt.Errorf("publish version %d: no base metadata", newVersion)
@@ -276,6 +333,10 @@ func Publish(base *TabletMeta, log *TxnLog, newVersion, txnID, gtid int64) (*Tab
 	}
 	if log.TxnID != txnID {
 		return nil, fmt.Errorf("publish tablet %d version %d: txn log is for txn %d, not %d", base.TabletID, newVersion, log.TxnID, txnID)
+	}
+	if log.GTID != gtid {
+		return nil, fmt.Errorf("publish tablet %d version %d: txn log of txn %d has gtid %d, not %d (a leftover of another timeline)",
+			base.TabletID, newVersion, txnID, log.GTID, gtid)
 	}
 	var out *Rowset
 	if log.Rowset != nil && (len(log.Rowset.Segments) > 0 || log.Rowset.Rows > 0) {

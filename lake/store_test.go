@@ -32,9 +32,9 @@ func TestLakeEndToEnd(t *testing.T) {
 		require.NoError(t, w.Append(rows))
 		info, err := w.Close()
 		require.NoError(t, err)
-		key := layout.SegmentKey(txn, tablet, 0)
+		key := layout.SegmentKey(txn, tablet, 0, uint64(txn))
 		require.NoError(t, st.Put(ctx, dir+key, buf.Bytes()))
-		l := &TxnLog{TabletID: tablet, TxnID: txn, Op: OpWrite, Rowset: &Rowset{Rows: info.Rows, Size: info.Size,
+		l := &TxnLog{TabletID: tablet, TxnID: txn, GTID: txn, Op: OpWrite, Rowset: &Rowset{Rows: info.Rows, Size: info.Size,
 			Segments: []SegmentRef{{Name: key, Rows: info.Rows, Size: info.Size}}}}
 		require.NoError(t, st.Put(ctx, dir+layout.TxnLogKey(tablet, txn), EncodeTxnLog(l)))
 		return l
@@ -80,9 +80,9 @@ func TestLakeEndToEnd(t *testing.T) {
 	require.NoError(t, w.Append(scan(m3)))
 	info, err := w.Close()
 	require.NoError(t, err)
-	require.NoError(t, st.Put(ctx, dir+layout.SegmentKey(102, tablet, 0), buf.Bytes()))
-	cl := &TxnLog{TabletID: tablet, TxnID: 102, Op: OpCompaction, InputRowsets: []uint32{1, 2},
-		Rowset: &Rowset{Rows: 3, Size: info.Size, Segments: []SegmentRef{{Name: layout.SegmentKey(102, tablet, 0), Rows: 3, Size: info.Size}}}}
+	require.NoError(t, st.Put(ctx, dir+layout.SegmentKey(102, tablet, 0, 102), buf.Bytes()))
+	cl := &TxnLog{TabletID: tablet, TxnID: 102, GTID: 102, Op: OpCompaction, InputRowsets: []uint32{1, 2},
+		Rowset: &Rowset{Rows: 3, Size: info.Size, Segments: []SegmentRef{{Name: layout.SegmentKey(102, tablet, 0, 102), Rows: 3, Size: info.Size}}}}
 	require.NoError(t, st.Put(ctx, dir+layout.TxnLogKey(tablet, 102), EncodeTxnLog(cl)))
 	m4 := publish(4, 102)
 	require.Equal(t, want, scan(m4))
@@ -101,7 +101,7 @@ func TestLakeEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 	}
 	dels := PlanVacuum(objs, retained, p)
-	require.Equal(t, []string{layout.SegmentKey(100, tablet, 0), layout.SegmentKey(101, tablet, 0),
+	require.Equal(t, []string{layout.SegmentKey(100, tablet, 0, 100), layout.SegmentKey(101, tablet, 0, 101),
 		layout.TxnLogKey(tablet, 100), layout.TxnLogKey(tablet, 101), layout.TxnLogKey(tablet, 102),
 		layout.MetaKey(tablet, 2), layout.MetaKey(tablet, 3)}, dels)
 	for _, k := range dels {

@@ -11,6 +11,7 @@ package loads
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -103,8 +104,11 @@ type Coordinator struct {
 	log    *slog.Logger
 	client *http.Client
 
-	gtidMu   sync.Mutex
-	lastGTID int64
+	gtidMu        sync.Mutex
+	lastGTID      int64 // the largest gtid issued or seen in the catalog
+	gtidTerm      int64 // the leadership term the catalog's gtids were read in
+	gtidFloorRead bool
+	incarnation   uint8 // the middle bits of this coordinator's gtids
 
 	// wake nudges the publisher; visible is closed and replaced whenever a
 	// transaction becomes visible.
@@ -126,8 +130,10 @@ func New(cfg Config) *Coordinator {
 	if log == nil {
 		log = slog.Default()
 	}
+	var inc [1]byte
+	_, _ = rand.Read(inc[:]) // crypto/rand.Read never fails (it aborts the program instead)
 	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token),
-		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}}
+		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}, incarnation: inc[0]}
 }
 
 // publishTimeout is publish_version_timeout_second.
@@ -154,17 +160,70 @@ func (l *Coordinator) TakeOver(ctx context.Context) {
 	l.wakePublisher()
 }
 
-// newGTID returns a cluster-unique, increasing transaction token: the
-// milliseconds since 2020 shifted left 20 bits plus a sequence.
+// GTIDs. Every transaction gets a gtid, and every tablet metadata version
+// and txn log records its writer's (lake.TabletMeta.WrittenBy,
+// lake.TxnLog.BelongsTo): a compute node accepts a version or applies a log
+// only when its gtid is the publishing transaction's. That is what keeps a
+// cluster restored from a cluster snapshot clear of what the lost cluster
+// wrote after the snapshot: the restored cluster allocates the same txn ids
+// and versions again (ids restart from the snapshot's watermark), so only
+// the gtid tells a leftover from a new file. A gtid therefore must differ
+// from every gtid any incarnation of the cluster gave the same txn id.
+//
+// Layout (63 bits, StarRocks' GtidGenerator has the same three parts):
+//
+//	bits 20..62  milliseconds since 2020-01-01 (until the year 2298)
+//	bits 12..19  this coordinator's incarnation: 8 random bits drawn when it starts
+//	bits  0..11  a sequence within the millisecond
+//
+// Rules, in order of what they defend against:
+//
+//   - The leader issues strictly increasing gtids, never one at or below
+//     the largest gtid in its catalog (read once per leadership term), so a
+//     new leader or a restored cluster whose clock is behind the previous
+//     leader's never repeats a gtid the catalog knows.
+//   - The transactions a restored cluster gives reused ids began on the
+//     lost cluster after the snapshot and are not in its catalog. A restore
+//     comes after the lost cluster stopped, so with a clock that is not
+//     behind the lost one's, every new gtid is larger than all of theirs.
+//   - Should the restored cluster's clock be behind the lost one's, a new
+//     gtid can equal a lost one only with the same millisecond, the same
+//     incarnation bits (1 in 256) and the same sequence for the same txn id.
+const (
+	gtidMsShift  = 20
+	gtidIncShift = 12
+	gtidSeqMask  = 1<<gtidIncShift - 1
+)
+
+// nextGTID returns the gtid after last at nowMs (milliseconds since
+// gtidEpoch) for incarnation inc: the first of nowMs, or of the millisecond
+// of last when the clock is behind it, that is above last and carries inc.
+func nextGTID(nowMs, last int64, inc uint8) int64 {
+	ms := max(nowMs, last>>gtidMsShift)
+	g := ms<<gtidMsShift | int64(inc)<<gtidIncShift
+	if g > last {
+		return g
+	}
+	if last>>gtidIncShift&0xff == int64(inc) && last&gtidSeqMask < gtidSeqMask {
+		return last + 1 // same millisecond and incarnation: next in sequence
+	}
+	return (ms+1)<<gtidMsShift | int64(inc)<<gtidIncShift
+}
+
+// newGTID returns the next gtid of this leader (see "GTIDs" above).
 func (l *Coordinator) newGTID() int64 {
 	l.gtidMu.Lock()
 	defer l.gtidMu.Unlock()
-	g := time.Since(gtidEpoch).Milliseconds() << 20
-	if g <= l.lastGTID {
-		g = l.lastGTID + 1
+	if term := l.cfg.Leader.Term(); term != l.gtidTerm || !l.gtidFloorRead {
+		// A new leadership: another leader (or the lost cluster, for a
+		// restored catalog) issued the catalog's gtids.
+		for _, t := range l.cat.Txns() {
+			l.lastGTID = max(l.lastGTID, t.GTID)
+		}
+		l.gtidTerm, l.gtidFloorRead = term, true
 	}
-	l.lastGTID = g
-	return g
+	l.lastGTID = nextGTID(time.Since(gtidEpoch).Milliseconds(), l.lastGTID, l.incarnation)
+	return l.lastGTID
 }
 
 // Begin journals a new transaction.

@@ -3,7 +3,7 @@
 // use is built here, so a restored cluster finds its data at exactly the
 // paths the lost one wrote:
 //
-//	{location}/{service_id}/db{dbId}/{tableId}/{partitionId}/data/<segment files>
+//	{location}/{service_id}/db{dbId}/{tableId}/{partitionId}/data/<txn>_<tablet>_<seq>_<unique>.dat
 //	{location}/{service_id}/db{dbId}/{tableId}/{partitionId}/meta/<tablet>_<version>.meta
 //	{location}/{service_id}/db{dbId}/{tableId}/{partitionId}/log/<tablet>_<txn>.log
 //	{location}/{service_id}/meta/image/automated_cluster_snapshot_<ms>/...
@@ -15,7 +15,6 @@
 package layout
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -100,32 +99,88 @@ func TxnLogKey(tablet, txn int64) string {
 }
 
 // SegmentKey is the key of a segment file relative to the partition
-// directory: "data/<txn as %016x>_<tablet as %016x>_<seq as %04x>.dat"
-// (StarRocks starts segment names with the writing transaction's id too).
-// It depends only on the transaction, tablet and sequence number, so a
-// retried write of the same segment overwrites the object instead of
-// leaving a duplicate, and vacuum can tell from the name which transaction
-// wrote a file.
-func SegmentKey(txn, tablet int64, seq int) string {
+// directory:
+//
+//	"data/<txn as %016x>_<tablet as %016x>_<seq as %04x>_<unique as %016x>.dat"
+//
+// It starts with the writing transaction's id, as StarRocks' segment names
+// (<txn>_<uuid>.dat) do, so vacuum can tell from the name which transaction
+// wrote a file; the tablet and sequence number say where the segment sits in
+// the rowset. unique is 64 random bits the writer draws for each segment
+// (StarRocks' uuid part): ids are reused after a restore from a cluster
+// snapshot (the lost cluster may have written segments of transaction T
+// after the snapshot, and the restored cluster allocates T again), so no
+// segment of the restored cluster can overwrite, or be mistaken for, a
+// leftover of the lost one, in object storage or in a compute node's
+// cache. A retried write leaves the earlier attempt's segment unreferenced;
+// vacuum removes it. Keys without the unique part (LegacySegmentKey) are
+// still read.
+func SegmentKey(txn, tablet int64, seq int, unique uint64) string {
+	return fmt.Sprintf("data/%016x_%016x_%04x_%016x.dat", uint64(txn), uint64(tablet), seq, unique)
+}
+
+// LegacySegmentKey is the key segments were written under before
+// SegmentKey had a unique part: "data/<txn as %016x>_<tablet as
+// %016x>_<seq as %04x>.dat". Buckets written then still hold such keys;
+// ParseKey and ParseSegmentKey accept them and nothing writes them.
+func LegacySegmentKey(txn, tablet int64, seq int) string {
 	return fmt.Sprintf("data/%016x_%016x_%04x.dat", uint64(txn), uint64(tablet), seq)
 }
 
-// ParseKey parses a key made by MetaKey, TxnLogKey or SegmentKey. n is the
-// version (meta) or the transaction id (log, data). ok is false for any
-// other key, including non-canonical spellings of these, so callers (such
-// as vacuum) leave unknown objects alone.
+// ParseKey parses a key made by MetaKey, TxnLogKey, SegmentKey or
+// LegacySegmentKey. n is the version (meta) or the transaction id (log,
+// data). ok is false for any other key, including non-canonical spellings
+// of these, so callers (such as vacuum) leave unknown objects alone.
 func ParseKey(key string) (kind string, tablet int64, n int64, ok bool) {
 	k, t, n, _, ok := parseKey(key)
 	return k, t, n, ok
 }
 
-// ParseSegmentKey parses a SegmentKey into its parts.
-func ParseSegmentKey(key string) (txn, tablet int64, seq int, ok bool) {
-	k, t, n, s, ok := parseKey(key)
-	if !ok || k != KindData {
-		return 0, 0, 0, false
+// Segment is a segment key's parts.
+type Segment struct {
+	// Txn is the transaction that wrote the segment.
+	Txn int64
+	// Tablet is the tablet the segment belongs to.
+	Tablet int64
+	// Seq is the segment's place among the transaction's segments of the tablet.
+	Seq int
+	// Unique is the random part; 0 and Legacy true for a LegacySegmentKey.
+	Unique uint64
+	// Legacy is true for a key without the unique part.
+	Legacy bool
+}
+
+// ParseSegmentKey parses a SegmentKey (or a LegacySegmentKey) into its parts.
+func ParseSegmentKey(key string) (Segment, bool) {
+	base, found := strings.CutSuffix(key, ".dat")
+	rest, found2 := strings.CutPrefix(base, KindData+"/")
+	if !found || !found2 {
+		return Segment{}, false
 	}
-	return n, t, s, true
+	parts := strings.Split(rest, "_")
+	if len(parts) != 3 && len(parts) != 4 {
+		return Segment{}, false
+	}
+	var v [4]uint64
+	for i, p := range parts {
+		u, err := strconv.ParseUint(p, 16, 64)
+		if err != nil {
+			return Segment{}, false
+		}
+		v[i] = u
+	}
+	if v[2] > 1<<31-1 {
+		return Segment{}, false
+	}
+	s := Segment{Txn: int64(v[0]), Tablet: int64(v[1]), Seq: int(v[2]), Unique: v[3], Legacy: len(parts) == 3}
+	canon := SegmentKey(s.Txn, s.Tablet, s.Seq, s.Unique)
+	if s.Legacy {
+		canon = LegacySegmentKey(s.Txn, s.Tablet, s.Seq)
+	}
+	if canon != key {
+		return Segment{}, false
+	}
+	return s, true
 }
 
 func parseKey(key string) (kind string, tablet, n int64, seq int, ok bool) {
@@ -159,26 +214,11 @@ func parseKey(key string) (kind string, tablet, n int64, seq int, ok bool) {
 		}
 		return dir, t, v, 0, true
 	case KindData:
-		base, found := strings.CutSuffix(file, ".dat")
-		parts := strings.Split(base, "_")
-		if !found || len(parts) != 3 || len(parts[0]) != 16 {
+		sg, ok := ParseSegmentKey(key)
+		if !ok {
 			return "", 0, 0, 0, false
 		}
-		raw, err := hex.DecodeString(parts[0])
-		if err != nil {
-			return "", 0, 0, 0, false
-		}
-		var txn uint64
-		for _, b := range raw {
-			txn = txn<<8 | uint64(b)
-		}
-		ut, err1 := strconv.ParseUint(parts[1], 16, 64)
-		us, err2 := strconv.ParseUint(parts[2], 16, 31)
-		t, s := int64(ut), int(us)
-		if err1 != nil || err2 != nil || SegmentKey(int64(txn), t, s) != key {
-			return "", 0, 0, 0, false
-		}
-		return KindData, t, int64(txn), s, true
+		return KindData, sg.Tablet, sg.Txn, sg.Seq, true
 	}
 	return "", 0, 0, 0, false
 }

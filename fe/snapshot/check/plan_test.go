@@ -20,7 +20,7 @@ type world struct {
 }
 
 func seg(txn, tablet int64) lake.SegmentRef {
-	return lake.SegmentRef{Name: layout.SegmentKey(txn, tablet, 0), Rows: 1, Size: 100 + txn}
+	return lake.SegmentRef{Name: layout.SegmentKey(txn, tablet, 0, uint64(txn*31+tablet)), Rows: 1, Size: 100 + txn}
 }
 
 func tmeta(tablet, version int64, segs ...lake.SegmentRef) *lake.TabletMeta {
