@@ -78,6 +78,14 @@ func TestNewGTIDAboveCatalog(t *testing.T) {
 	require.NoError(t, err)
 	lead.term = 2
 	require.Equal(t, later|5<<gtidIncShift, l.newGTID())
+
+	// A restore raises the generation: every gtid after it carries it, so
+	// it differs from the lost timeline's even with a clock behind theirs.
+	_, err = p.Propose(t.Context(), &catalog.RenewClusterTokenOp{Token: "restored", Restore: true, Time: 1})
+	require.NoError(t, err)
+	g := l.newGTID()
+	require.Equal(t, int64(1<<4|5), g>>gtidIncShift&0xff)
+	require.Greater(t, g, later)
 }
 
 type termLeader struct{ term int64 }

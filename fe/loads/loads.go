@@ -173,7 +173,9 @@ func (l *Coordinator) TakeOver(ctx context.Context) {
 // Layout (63 bits, StarRocks' GtidGenerator has the same three parts):
 //
 //	bits 20..62  milliseconds since 2020-01-01 (until the year 2298)
-//	bits 12..19  this coordinator's incarnation: 8 random bits drawn when it starts
+//	bits 12..19  the incarnation: bits 16..19 are the cluster's generation (the
+//	             restores from cluster snapshots it went through, modulo 16),
+//	             bits 12..15 4 random bits this coordinator drew when it started
 //	bits  0..11  a sequence within the millisecond
 //
 // Rules, in order of what they defend against:
@@ -186,9 +188,10 @@ func (l *Coordinator) TakeOver(ctx context.Context) {
 //     lost cluster after the snapshot and are not in its catalog. A restore
 //     comes after the lost cluster stopped, so with a clock that is not
 //     behind the lost one's, every new gtid is larger than all of theirs.
-//   - Should the restored cluster's clock be behind the lost one's, a new
-//     gtid can equal a lost one only with the same millisecond, the same
-//     incarnation bits (1 in 256) and the same sequence for the same txn id.
+//   - Should the restored cluster's clock be behind the lost one's, its
+//     gtids still differ from the lost cluster's: a restore raises the
+//     generation, which every gtid carries (the lost timeline's gtids have
+//     the generation before it).
 const (
 	gtidMsShift  = 20
 	gtidIncShift = 12
@@ -222,7 +225,9 @@ func (l *Coordinator) newGTID() int64 {
 		}
 		l.gtidTerm, l.gtidFloorRead = term, true
 	}
-	l.lastGTID = nextGTID(time.Since(gtidEpoch).Milliseconds(), l.lastGTID, l.incarnation)
+	gen, _ := l.cat.Generation()
+	inc := uint8(gen&0xf)<<4 | l.incarnation&0xf
+	l.lastGTID = nextGTID(time.Since(gtidEpoch).Milliseconds(), l.lastGTID, inc)
 	return l.lastGTID
 }
 
