@@ -701,3 +701,115 @@ func TestRestoreFencesTheOldCluster(t *testing.T) {
 	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}, {"5"}, {"6"}}, queryStrings(t, db, "SELECT k FROM d.t ORDER BY k"))
 	require.NotContains(t, leader.ReadLog(), "fenced:")
 }
+
+// TestRestoreTransactionsInFlight: one of two compute nodes is frozen
+// while single-row INSERTs run, so that some transactions are COMMITTED
+// (their rows written on the live node, the publish waiting for the frozen
+// one) and some still loading (writing to the frozen node) when a snapshot
+// is taken. Restored onto new hosts: the COMMITTED ones are published
+// again and their rows appear exactly once; the loading ones end
+// CANCELLED and leave no row.
+func TestRestoreTransactionsInFlight(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := StartCluster(t, WithComputeNodes(2), WithFEConf("automated_cluster_snapshot_interval_seconds = 1\npublish_version_timeout_second = 120\ntablet_rpc_timeout_second = 120\n"))
+	db := src.DB(t)
+	mustExec(t, db, "CREATE DATABASE d")
+	mustExec(t, db, "CREATE TABLE d.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 8")
+	mustExec(t, db, "INSERT INTO d.t VALUES (0)")
+	mustExec(t, db, "ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
+	require.NoError(t, src.CNs()[1].Pause())
+	for k := 1; k <= 12; k++ {
+		go func() { _, _ = db.ExecContext(ctx, fmt.Sprintf("INSERT INTO d.t WITH LABEL c_%d VALUES (%d)", k, k)) }()
+	}
+	// Both kinds exist once every write to the live node is done.
+	states := map[string]string{}
+	waitFor(t, 60*time.Second, func() error {
+		states = map[string]string{}
+		prepared, loading := 0, 0
+		for _, r := range queryStrings(t, db, "SELECT label, state FROM information_schema.loads WHERE label LIKE 'c_%'") {
+			states[r[0]] = r[1]
+			switch r[1] {
+			case "PREPARED":
+				prepared++
+			case "LOADING":
+				loading++
+			}
+		}
+		if prepared == 0 || loading == 0 || prepared+loading != 12 {
+			return fmt.Errorf("load states %v", states)
+		}
+		return nil
+	})
+	var name, path string
+	// The kept snapshot must be taken after those states were seen.
+	mark := time.Now()
+	waitFor(t, 30*time.Second, func() error {
+		rows := queryStrings(t, db, "SELECT snapshot_name, storage_path FROM information_schema.cluster_snapshots")
+		if len(rows) != 1 {
+			return fmt.Errorf("snapshots %v", rows)
+		}
+		created, _ := strconv.ParseInt(strings.TrimPrefix(rows[0][0], "automated_cluster_snapshot_"), 10, 64)
+		if !time.UnixMilli(created).After(mark) {
+			return fmt.Errorf("snapshot %s is older than the states", rows[0][0])
+		}
+		name, path = rows[0][0], rows[0][1]
+		return nil
+	})
+	mustExec(t, db, `ADMIN SET FRONTEND CONFIG ("automated_cluster_snapshot_interval_seconds" = "86400")`)
+	waitFor(t, 30*time.Second, func() error {
+		rows := queryStrings(t, db, "SELECT snapshot_name, storage_path FROM information_schema.cluster_snapshots")
+		for _, j := range snapshotJobs(t, db) {
+			if j.State == "INITIALIZING" || j.State == "SNAPSHOTING" {
+				return fmt.Errorf("job %s runs", j.Name)
+			}
+		}
+		if len(rows) != 1 {
+			return fmt.Errorf("snapshots %v", rows)
+		}
+		name, path = rows[0][0], rows[0][1]
+		return nil
+	})
+	t.Logf("restoring %s; load states at the snapshot: %v", name, states)
+	require.NoError(t, src.CNs()[1].Resume())
+	killAll(t, src)
+
+	c := newRestoreCluster(t, &snapshotSource{c: src}, "inflight")
+	leader, err := c.DeployFE(ctx, FESpec{Role: RoleFirst})
+	require.NoError(t, err)
+	cn1, err := c.DeployComputeNode(ctx)
+	require.NoError(t, err)
+	cn2, err := c.DeployComputeNode(ctx)
+	require.NoError(t, err)
+	location := "s3://" + src.Bucket() + "/" + src.Name()
+	require.NoError(t, leader.StartRestore(ctx, restoreYAML(src.ObjectStorage(), path, location, nil, []string{cn1.HeartbeatAddr(), cn2.HeartbeatAddr()}), false))
+	require.NoError(t, cn1.Start(ctx))
+	require.NoError(t, cn2.Start(ctx))
+	rdb := c.DB(t)
+	var want []string
+	want = append(want, "0")
+	waitFor(t, 90*time.Second, func() error {
+		got := map[string]string{}
+		for _, r := range queryStrings(t, rdb, "SELECT label, state FROM information_schema.loads WHERE label LIKE 'c_%'") {
+			got[r[0]] = r[1]
+		}
+		for label, st := range states {
+			wantState := "FINISHED"
+			if st == "LOADING" {
+				wantState = "CANCELLED"
+			}
+			if got[label] != wantState {
+				return fmt.Errorf("load %s was %s at the snapshot and is %s after the restore, want %s", label, st, got[label], wantState)
+			}
+		}
+		return nil
+	})
+	for label, st := range states {
+		if st == "PREPARED" {
+			want = append(want, strings.TrimPrefix(label, "c_"))
+		}
+	}
+	slices.SortFunc(want, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
+	got := flatten(queryStrings(t, rdb, "SELECT k FROM d.t ORDER BY k"))
+	require.Equal(t, want, got, "the COMMITTED loads' rows exactly once, none of the loading ones")
+}
