@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -39,41 +36,6 @@ func BenchmarkRestore(b *testing.B) {
 			}
 		})
 	}
-}
-
-var logTime = regexp.MustCompile(`^time=(\S+) `)
-
-// logAt returns the time of the first line of log containing s.
-func logAt(b *testing.B, log, s string) time.Time {
-	b.Helper()
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, s) {
-			if m := logTime.FindStringSubmatch(l); m != nil {
-				t, err := time.Parse(time.RFC3339Nano, m[1])
-				if err == nil {
-					return t
-				}
-			}
-		}
-	}
-	b.Fatalf("no log line with %q", s)
-	return time.Time{}
-}
-
-// logFloat returns the value of key=... on the first line containing s.
-func logFloat(b *testing.B, log, s, key string) float64 {
-	b.Helper()
-	re := regexp.MustCompile(key + `=([0-9.e+-]+)`)
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, s) {
-			if m := re.FindStringSubmatch(l); m != nil {
-				v, _ := strconv.ParseFloat(m[1], 64)
-				return v
-			}
-		}
-	}
-	b.Fatalf("no %s on a log line with %q", key, s)
-	return 0
 }
 
 func benchRestoreOnce(b *testing.B, mb int64) {
@@ -161,13 +123,14 @@ func benchRestoreOnce(b *testing.B, mb int64) {
 		b.Fatalf("%d rows read back (%v), %d loaded", n, err, rows)
 	}
 	log := leader.ReadLog()
-	began := logAt(b, log, "FE start to restore from a cluster snapshot")
-	finished := logAt(b, log, "FE finished to restore from a cluster snapshot")
-	download := logFloat(b, log, "cluster snapshot downloaded and checked", "download_seconds")
-	verify := logFloat(b, log, "cluster snapshot downloaded and checked", "verify_seconds")
-	checked := logAt(b, log, "cluster snapshot downloaded and checked")
-	b.ReportMetric(download, "download_s")
-	b.ReportMetric(verify, "verify_s")
+	began := logLineTime(log, "FE start to restore from a cluster snapshot")
+	finished := logLineTime(log, "FE finished to restore from a cluster snapshot")
+	checked := logLineTime(log, "cluster snapshot downloaded and checked")
+	if began.IsZero() || finished.IsZero() || checked.IsZero() {
+		b.Fatalf("the restore's log lines are missing:\n%s", log)
+	}
+	b.ReportMetric(logSeconds(log, "cluster snapshot downloaded and checked", "download_seconds").Seconds(), "download_s")
+	b.ReportMetric(logSeconds(log, "cluster snapshot downloaded and checked", "verify_seconds").Seconds(), "verify_s")
 	b.ReportMetric(finished.Sub(checked).Seconds(), "rebuild_s")
 	b.ReportMetric(firstQuery.Seconds(), "first_query_s")
 	b.ReportMetric(join.Seconds(), "join_s")

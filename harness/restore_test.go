@@ -81,40 +81,7 @@ func killAll(t *testing.T, c *Cluster) {
 // restoreYAML is a cluster_snapshot.yaml restoring from path with the
 // source cluster's builtin volume at location.
 func restoreYAML(s ObjectStorage, path, location string, frontends, computeNodes []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "cluster_snapshot:\n  cluster_snapshot_path: %s\n  storage_volume_name: builtin_storage_volume\n", path)
-	if frontends != nil {
-		b.WriteString("frontends:\n")
-		for _, f := range frontends {
-			host, port, _ := strings.Cut(f, ":")
-			fmt.Fprintf(&b, "  - host: %s\n    edit_log_port: %s\n    type: follower\n", host, port)
-		}
-	}
-	if computeNodes != nil {
-		b.WriteString("compute_nodes:\n")
-		for _, n := range computeNodes {
-			host, port, _ := strings.Cut(n, ":")
-			fmt.Fprintf(&b, "  - host: %s\n    heartbeat_service_port: %s\n", host, port)
-		}
-	}
-	fmt.Fprintf(&b, `storage_volumes:
-  - name: builtin_storage_volume
-    type: S3
-    location: %s
-    comment: restored
-    properties:
-      - key: aws.s3.endpoint
-        value: %s
-      - key: aws.s3.region
-        value: %s
-      - key: aws.s3.access_key
-        value: %s
-      - key: aws.s3.secret_key
-        value: %s
-      - key: aws.s3.enable_path_style_access
-        value: "true"
-`, location, s.Endpoint, MinIORegion, s.AccessKey, s.SecretKey)
-	return b.String()
+	return ClusterSnapshotYAML(s, path, location, "", frontends, computeNodes)
 }
 
 // restoreState asks an FE for GET /api/v2/get_cluster_snapshot_restore_state.
@@ -739,18 +706,38 @@ func TestRestoreTransactionsInFlight(t *testing.T) {
 		return nil
 	})
 	var name, path string
-	// The kept snapshot must be taken after those states were seen.
-	mark := time.Now()
-	waitFor(t, 30*time.Second, func() error {
-		rows := queryStrings(t, db, "SELECT snapshot_name, storage_path FROM information_schema.cluster_snapshots")
-		if len(rows) != 1 {
-			return fmt.Errorf("snapshots %v", rows)
+	// The kept snapshot must see the states above: they are read again
+	// after a snapshot that began after the first reading, until both
+	// readings agree (a load writing only to the live node may still be
+	// committing at first).
+	readStates := func() map[string]string {
+		m := map[string]string{}
+		for _, r := range queryStrings(t, db, "SELECT label, state FROM information_schema.loads WHERE label LIKE 'c_%'") {
+			m[r[0]] = r[1]
 		}
-		created, _ := strconv.ParseInt(strings.TrimPrefix(rows[0][0], "automated_cluster_snapshot_"), 10, 64)
-		if !time.UnixMilli(created).After(mark) {
-			return fmt.Errorf("snapshot %s is older than the states", rows[0][0])
+		return m
+	}
+	waitFor(t, 60*time.Second, func() error {
+		before := readStates()
+		mark := time.Now()
+		err := WaitFor(ctx, 30*time.Second, func() error {
+			rows := queryStrings(t, db, "SELECT snapshot_name FROM information_schema.cluster_snapshots")
+			if len(rows) != 1 {
+				return fmt.Errorf("snapshots %v", rows)
+			}
+			created, _ := strconv.ParseInt(strings.TrimPrefix(rows[0][0], "automated_cluster_snapshot_"), 10, 64)
+			if !time.UnixMilli(created).After(mark) {
+				return fmt.Errorf("snapshot %s is older than the states", rows[0][0])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		name, path = rows[0][0], rows[0][1]
+		if after := readStates(); !mapsEqual(before, after) {
+			return fmt.Errorf("load states changed across the snapshot: %v then %v", before, after)
+		}
+		states = before
 		return nil
 	})
 	mustExec(t, db, `ADMIN SET FRONTEND CONFIG ("automated_cluster_snapshot_interval_seconds" = "86400")`)
@@ -809,4 +796,41 @@ func TestRestoreTransactionsInFlight(t *testing.T) {
 	slices.SortFunc(want, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
 	got := flatten(queryStrings(t, rdb, "SELECT k FROM d.t ORDER BY k"))
 	require.Equal(t, want, got, "the COMMITTED loads' rows exactly once, none of the loading ones")
+}
+
+// TestRestoreGoAPI runs the drill of ExampleRestore through the public
+// API and checks what came back.
+func TestRestoreGoAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := StartCluster(t)
+	db := src.DB(t)
+	mustExec(t, db, "CREATE DATABASE shop")
+	mustExec(t, db, "CREATE TABLE shop.orders (id INT NOT NULL) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2")
+	mustExec(t, db, "INSERT INTO shop.orders VALUES (1), (2)")
+	snap, err := src.TakeSnapshot(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, "1800", queryStrings(t, db, "ADMIN SHOW FRONTEND CONFIG LIKE 'automated_cluster_snapshot_interval_seconds'")[0][2], "the interval is set back")
+	require.Positive(t, snap.FEJournalID)
+	require.True(t, strings.HasSuffix(snap.MetaPath(), "/meta"), snap.MetaPath())
+	mustExec(t, db, "INSERT INTO shop.orders VALUES (3)")
+	require.NoError(t, src.KillAll())
+
+	restored, times, err := Restore(ctx, src, "api-restored", RestoreSpec{Snapshot: snap, Followers: 1, ComputeNodes: 1})
+	if restored != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("restored cluster logs:\n%s", restored.Logs(40))
+			}
+			restored.Close()
+		})
+	}
+	require.NoError(t, err)
+	require.Positive(t, times.FirstQuery)
+	require.GreaterOrEqual(t, times.AllServing, times.FirstQuery)
+	require.Positive(t, times.Rebuild)
+	rdb := restored.DB(t)
+	require.Equal(t, [][]string{{"1"}, {"2"}}, queryStrings(t, rdb, "SELECT id FROM shop.orders ORDER BY id"))
+	require.Len(t, restored.FEs(), 2)
+	require.Len(t, restored.CNs(), 1)
 }
