@@ -83,9 +83,25 @@ func (s *Scheduler) runJob(ctx context.Context) {
 // running in the catalog (ADMIN SET AUTOMATED CLUSTER SNAPSHOT OFF ends it
 // in ERROR). The returned function stops watching.
 func (s *Scheduler) watch(ctx context.Context, cancel context.CancelFunc, id int64) func() {
+	return every(ctx, 50*time.Millisecond, func() bool {
+		j, ok := s.cfg.Catalog.SnapshotJob(id)
+		if !s.cfg.Leader.Leading() || !ok || !j.Unfinished() {
+			cancel()
+			return false
+		}
+		return true
+	})
+}
+
+// every calls fn every d on a goroutine of its own until fn returns false,
+// ctx ends or the returned function is called; that function returns once
+// fn is not running any more.
+func every(ctx context.Context, d time.Duration, fn func() bool) func() {
 	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
+		defer close(finished)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
@@ -95,14 +111,15 @@ func (s *Scheduler) watch(ctx context.Context, cancel context.CancelFunc, id int
 				return
 			case <-t.C:
 			}
-			j, ok := s.cfg.Catalog.SnapshotJob(id)
-			if !s.cfg.Leader.Leading() || !ok || !j.Unfinished() {
-				cancel()
+			if !fn() {
 				return
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // fail journals ERROR with err's message, unless the job already ended
@@ -276,29 +293,9 @@ func (p *progressReader) Seek(off int64, whence int) (int64, error) {
 // journalProgress journals the upload's progress into detail_info every
 // ProgressEvery until the returned function is called.
 func (s *Scheduler) journalProgress(ctx context.Context, job catalog.SnapshotJob, name string, size int64, pr *progressReader) func() {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(s.cfg.ProgressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			job.DetailInfo = fmt.Sprintf("uploading %s (%d of %d bytes)", name, pr.n.Load(), size)
-			job.Bytes = pr.n.Load()
-			if err := s.propose(ctx, job); err != nil {
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
+	return every(ctx, s.cfg.ProgressEvery, func() bool {
+		job.DetailInfo = fmt.Sprintf("uploading %s (%d of %d bytes)", name, pr.n.Load(), size)
+		job.Bytes = pr.n.Load()
+		return s.propose(ctx, job) == nil
+	})
 }
