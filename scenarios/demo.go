@@ -1,10 +1,10 @@
-// Package scenarios runs whole drills end to end and writes their reports.
-// Today it holds the frontend crash-recovery demonstration that `minirocks
-// demo` runs: a cluster is launched through package harness (an FE
-// deployed the StarRocks way, with its object storage), loaded with DDL
-// from several clients, its FE killed with SIGKILL mid-stream, restarted,
-// and checked statement by statement. Drills use only harness' public API,
-// so they run unchanged on any harness backend.
+// Package scenarios runs whole drills end to end and writes their reports:
+// the flagship restore drill that `minirocks demo` runs (RunDemo,
+// restore.go) and the frontend crash-recovery drill (RunFECrashDrill: a
+// cluster launched through package harness, loaded with DDL from several
+// clients, its FE killed with SIGKILL mid-stream, restarted, and checked
+// statement by statement). Drills use only harness' public API, so they
+// run unchanged on any harness backend.
 package scenarios
 
 import (
@@ -24,7 +24,7 @@ import (
 	"github.com/minirocks/minirocks/harness"
 )
 
-// DemoOptions configures RunDemo.
+// DemoOptions configures RunDemo and RunFECrashDrill.
 type DemoOptions struct {
 	// Dir receives the install tree, logs and report.md.
 	Dir string
@@ -39,8 +39,8 @@ type DemoOptions struct {
 	Cluster []harness.Option
 }
 
-// DemoResult summarises a demo run.
-type DemoResult struct {
+// CrashResult summarises a run of the frontend crash-recovery drill.
+type CrashResult struct {
 	// Seed is the seed the run used (replay with DemoOptions.Seed).
 	Seed uint64
 	// Acknowledged counts the statements acknowledged before the kill.
@@ -64,12 +64,12 @@ type timelineEntry struct {
 	what string
 }
 
-// RunDemo runs the frontend crash-recovery demonstration.
-func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
+// RunFECrashDrill runs the frontend crash-recovery drill.
+func RunFECrashDrill(ctx context.Context, opts DemoOptions) (*CrashResult, error) {
 	if opts.Seed == 0 {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
-	res := &DemoResult{Seed: opts.Seed}
+	res := &CrashResult{Seed: opts.Seed}
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed>>1|1))
 	var timeline []timelineEntry
 	step := func(format string, args ...any) {
@@ -77,7 +77,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 		timeline = append(timeline, timelineEntry{time.Now(), msg})
 		fmt.Fprintf(opts.Out, "[%s] %s\n", time.Now().Format("15:04:05.000"), msg)
 	}
-	step("minirocks demo: frontend crash recovery (seed %d; replay with --seed %d)", opts.Seed, opts.Seed)
+	step("minirocks drill: frontend crash recovery (seed %d; replay with --seed %d)", opts.Seed, opts.Seed)
 
 	launch := append([]harness.Option{
 		harness.WithName("demo"), harness.WithDir(filepath.Join(opts.Dir, "cluster")), harness.WithBinary(opts.Binary),
@@ -229,7 +229,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 		return res, err
 	}
 	res.ReportPath = filepath.Join(opts.Dir, "report.md")
-	if err := writeDemoReport(res, timeline, c.Dir(), res.ReportPath); err != nil {
+	if err := writeCrashReport(res, timeline, c.Dir(), res.ReportPath); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(opts.Out, "\nreport: %s\nlogs:   %s\n", res.ReportPath, res.LogDir)
@@ -261,9 +261,9 @@ func copyLogs(n harness.Node, dir string) error {
 	return nil
 }
 
-func writeDemoReport(res *DemoResult, timeline []timelineEntry, clusterDir, path string) error {
+func writeCrashReport(res *CrashResult, timeline []timelineEntry, clusterDir, path string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# minirocks demo: frontend crash recovery\n\n")
+	fmt.Fprintf(&b, "# minirocks drill: frontend crash recovery\n\n")
 	fmt.Fprintf(&b, "Verdict: **PASS**: every acknowledged statement survived SIGKILL.\n\n")
 	fmt.Fprintf(&b, "| measure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| seed | %d |\n| statements acknowledged before the kill | %d |\n| statements in flight at the kill | %d |\n", res.Seed, res.Acknowledged, res.InFlight)

@@ -14,13 +14,13 @@ import (
 	"github.com/minirocks/minirocks/harness/harnesstest"
 )
 
-// TestDemo runs the flagship demonstration exactly as `make demo` does.
-func TestDemo(t *testing.T) {
+// TestFECrashDrill runs the frontend crash-recovery drill.
+func TestFECrashDrill(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	dir := t.TempDir()
 	const secret = "demo-SECRET-do-not-print"
-	res, err := RunDemo(context.Background(), DemoOptions{Dir: dir, Binary: harnesstest.Binary(t), Out: &out,
+	res, err := RunFECrashDrill(context.Background(), DemoOptions{Dir: dir, Binary: harnesstest.Binary(t), Out: &out,
 		Cluster: []harness.Option{harness.WithMinIOCredentials("demo-access", secret)}})
 	require.NoError(t, err, out.String())
 	require.Greater(t, res.Acknowledged, 0)
@@ -29,7 +29,7 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(report), "Verdict: **PASS**")
 	require.Contains(t, out.String(), "PASS: all ")
-	require.False(t, strings.Contains(out.String()+string(report), secret), "the S3 secret leaked into the demo output")
+	require.False(t, strings.Contains(out.String()+string(report), secret), "the S3 secret leaked into the drill's output")
 	for _, name := range []string{"fe.log", "fe.out"} {
 		data, err := os.ReadFile(filepath.Join(res.LogDir, name))
 		require.NoError(t, err)
