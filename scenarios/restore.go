@@ -15,18 +15,6 @@ import (
 	"github.com/minirocks/minirocks/harness"
 )
 
-// Write is one load of the demo's workload history.
-type Write struct {
-	ID    int       `json:"id"`
-	Label string    `json:"label"`
-	Rows  int       `json:"rows"`
-	Sent  time.Time `json:"sent"`
-	// Acked is when the load was acknowledged; zero when it failed or its
-	// outcome is unknown (Err says which).
-	Acked time.Time `json:"acked,omitempty"`
-	Err   string    `json:"error,omitempty"`
-}
-
 // Event is one line of a drill's timeline.
 type Event struct {
 	At   time.Time `json:"at"`
@@ -111,36 +99,9 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	}
 
 	// The workload: 3 clients load labelled rows and record every outcome.
-	var writes []*Write
-	wctx, stopWorkload := context.WithCancel(ctx)
-	defer stopWorkload()
-	var wg sync.WaitGroup
-	for c := 0; c < 3; c++ {
-		crng := rand.New(rand.NewPCG(opts.Seed+uint64(c)+1, 7))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for wctx.Err() == nil {
-				mu.Lock()
-				w := &Write{ID: len(writes), Rows: 1 + crng.IntN(20), Sent: time.Now()}
-				w.Label = fmt.Sprintf("demo_load_%d", w.ID)
-				writes = append(writes, w)
-				mu.Unlock()
-				var vals []string
-				for i := 0; i < w.Rows; i++ {
-					vals = append(vals, fmt.Sprintf("(%d, %d, %d.%02d)", w.ID, i, crng.IntN(1000), crng.IntN(100)))
-				}
-				_, err := db.ExecContext(wctx, fmt.Sprintf("INSERT INTO shop.orders WITH LABEL %s VALUES %s", w.Label, strings.Join(vals, ", ")))
-				mu.Lock()
-				if err == nil {
-					w.Acked = time.Now()
-				} else {
-					w.Err = err.Error()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	wl := &loadWorkload{name: "orders", table: "shop.orders", prefix: "demo_load", clients: 3, seed: opts.Seed}
+	wl.start(ctx, db)
+	defer wl.halt()
 	event("step", "3 clients load labelled rows into shop.orders; snapshots every 2 s")
 
 	// Let snapshots be taken under the load, then lose everything at a
@@ -173,8 +134,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	if err := src.KillAll(); err != nil {
 		return nil, err
 	}
-	stopWorkload()
-	wg.Wait()
+	wl.halt()
 	event("fault", "total loss: kill -9 of every FE and CN; the newest snapshot was %s (fe_journal_id %d), taken %v before",
 		res.Snapshot.Name, res.Snapshot.FEJournalID, res.Disaster.Sub(res.Snapshot.Created()).Round(time.Millisecond))
 
@@ -209,63 +169,18 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 			}
 		}
 	}
-	fail := func(format string, args ...any) {
-		res.Failures = append(res.Failures, fmt.Sprintf(format, args...))
-	}
-	present := map[int]map[int]int{}
-	rows, err := rdb.QueryContext(ctx, "SELECT load_id, line FROM shop.orders")
+	writes := wl.history()
+	cc, err := checkTable(ctx, rdb, "shop.orders", writes, res.Snapshot.Created(), res.Disaster)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var id, line int
-		if err := rows.Scan(&id, &line); err != nil {
-			return nil, err
-		}
-		if present[id] == nil {
-			present[id] = map[int]int{}
-		}
-		present[id][line]++
+	res.Failures = cc.Failures
+	res.Writes, res.Acknowledged, res.Restored, res.LostAcknowledged = cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged
+	if !cc.LastInside.IsZero() {
+		res.RPO = res.Disaster.Sub(cc.LastInside)
 	}
-	rows.Close()
-	created := res.Snapshot.Created()
-	var lastInside time.Time
-	for _, w := range writes {
-		res.Writes++
-		if !w.Acked.IsZero() {
-			res.Acknowledged++
-		}
-		got, in := present[w.ID]
-		switch {
-		case !w.Acked.IsZero() && w.Acked.Before(created) && !in:
-			fail("load %s was acknowledged %v before the snapshot began but is missing", w.Label, created.Sub(w.Acked).Round(time.Millisecond))
-		case w.Sent.After(res.Disaster) && in:
-			fail("load %s was sent after the disaster but is present", w.Label)
-		}
-		if in {
-			res.Restored++
-			if !w.Acked.IsZero() && w.Acked.After(lastInside) {
-				lastInside = w.Acked
-			}
-			if len(got) != w.Rows {
-				fail("load %s has %d of its %d rows", w.Label, len(got), w.Rows)
-			}
-			for line, n := range got {
-				if n != 1 {
-					fail("load %s row %d is there %d times", w.Label, line, n)
-				}
-			}
-		} else if !w.Acked.IsZero() {
-			res.LostAcknowledged++
-		}
-	}
-	for id := range present {
-		if id >= len(writes) {
-			fail("rows of load %d that no client sent", id)
-		}
-	}
-	if !lastInside.IsZero() {
-		res.RPO = res.Disaster.Sub(lastInside)
+	fail := func(format string, args ...any) {
+		res.Failures = append(res.Failures, fmt.Sprintf(format, args...))
 	}
 	event("check", "%d loads sent, %d acknowledged before the disaster, %d restored exactly once; %d acknowledged loads lost (RPO %v of writes)",
 		res.Writes, res.Acknowledged, res.Restored, res.LostAcknowledged, res.RPO.Round(time.Millisecond))

@@ -26,7 +26,9 @@ commands:
                       run one frontend whose install tree is DIR
   cn --home DIR       run one compute node whose install tree is DIR
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
-  demo                run the flagship demonstration
+  demo                run the flagship drill: total loss, restore from a snapshot, checks, report
+  drill [--seed N] [--dir D] FILE.yaml...
+                      run scenario files (docs/scenarios.md); exit 0 PASS, 1 FAIL, 2 UNKNOWN
   snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
                       check that a cluster snapshot is restorable from the bucket alone
                       (secret key from AWS_SECRET_ACCESS_KEY; minirocks snapshot verify -h)
@@ -36,6 +38,10 @@ commands:
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "minirocks:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
 		os.Exit(1)
 	}
 }
@@ -57,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDemo(rest, stdout, stderr)
 	case "snapshot":
 		return runSnapshot(rest, stdout, stderr)
+	case "drill":
+		return runDrill(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "minirocks", fe.Version)
 		return nil

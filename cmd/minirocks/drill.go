@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/minirocks/minirocks/scenarios"
+)
+
+// exitError is a command's failure with the exit status it asks for.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// runDrill runs scenario files (docs/scenarios.md) one after the other and
+// exits 0 when every drill passed, 1 when one failed, 2 when one could not
+// finish (UNKNOWN) and none failed.
+func runDrill(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "directory for the drills' clusters and reports (default ./minirocks-drill-<time>)")
+	seed := fs.Uint64("seed", 0, "seed replacing the drills' own (faults' targets, workloads' rows)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: minirocks drill [--seed N] [--dir D] FILE.yaml...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("no scenario file given")
+	}
+	var drills []*scenarios.Drill
+	for _, f := range fs.Args() {
+		d, err := scenarios.LoadDrill(f)
+		if err != nil {
+			return &exitError{2, err}
+		}
+		drills = append(drills, d)
+	}
+	if *dir == "" {
+		*dir = "minirocks-drill-" + time.Now().Format("20060102-150405")
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	mysql.SetLogger(log.New(io.Discard, "", 0))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	failed, unknown := 0, 0
+	for _, d := range drills {
+		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout})
+		fmt.Fprintf(stdout, "\n%s: %s (seed %d); report: %s\n\n", d.Name, res.Verdict, res.Seed, res.ReportPath)
+		switch res.Verdict {
+		case scenarios.Fail:
+			failed++
+		case scenarios.Unknown:
+			unknown++
+		}
+	}
+	switch {
+	case failed > 0:
+		return &exitError{1, fmt.Errorf("%d of %d drills failed", failed, len(drills))}
+	case unknown > 0:
+		return &exitError{2, fmt.Errorf("%d of %d drills could not finish (UNKNOWN)", unknown, len(drills))}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/minirocks/minirocks/harness/harnesstest"
+)
+
+// TestDrills runs every scenario file in drills/ as `minirocks drill`
+// does; each must PASS.
+func TestDrills(t *testing.T) {
+	files, err := filepath.Glob("drills/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			t.Parallel()
+			d, err := LoadDrill(f)
+			require.NoError(t, err)
+			var out bytes.Buffer
+			res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+			require.Equal(t, Pass, res.Verdict, "%s\n%s", strings.Join(res.Failures, "\n"), out.String())
+			report, err := os.ReadFile(res.ReportPath)
+			require.NoError(t, err)
+			require.Contains(t, string(report), "Verdict: **PASS**")
+			require.FileExists(t, filepath.Join(filepath.Dir(res.ReportPath), "timeline.json"))
+		})
+	}
+}
+
+// TestParseDrill: every mistake in a scenario file is refused with its
+// file, line and field.
+func TestParseDrill(t *testing.T) {
+	head := "name: d\nworkloads:\n  - {name: w, table: db.t, clients: 1}\nsteps:\n"
+	cases := []struct{ name, yaml, err string }{
+		{"unknown field", "name: d\nstep:\n  - sql: SELECT 1\n", "f.yaml: line 2: field step not found in type scenarios.Drill"},
+		{"no name", "steps:\n  - sql: SELECT 1\n", "f.yaml:1: name: is required"},
+		{"no steps", "name: d\n", "f.yaml:1: steps: a drill needs at least one step"},
+		{"two kinds in one step", head + "  - sql: SELECT 1\n    start_workload: w\n", "f.yaml:5: steps[0]: a step is exactly one of"},
+		{"unknown workload", head + "  - start_workload: nope\n", "f.yaml:5: steps[0]: unknown workload \"nope\""},
+		{"check of an unknown workload", head + "  - check: {workload: nope}\n", "f.yaml:5: steps[0].check.workload: unknown workload \"nope\""},
+		{"bad fault", head + "  - fault: {kind: explode, target: leader}\n", "f.yaml:5: steps[0].fault.kind: \"explode\" is not one of kill, stop"},
+		{"fault without target", head + "  - fault: {kind: kill}\n", "f.yaml:5: steps[0].fault.target: \"\" is not one of leader, follower, cn, all"},
+		{"lose_all with a target", head + "  - fault: {kind: lose_all, target: leader}\n", "f.yaml:5: steps[0].fault.target: lose_all takes no target"},
+		{"bad duration", head + "  - sleep: soon\n", "f.yaml: line 5: cannot unmarshal !!str `soon` into time.Duration"},
+		{"expect without sql", head + "  - sleep: 1s\n    expect: [[\"1\"]]\n", "f.yaml:5: steps[0]: expect and expect_error go with sql"},
+		{"workload after restore", head + "  - restore: {compute_nodes: 1}\n  - start_workload: w\n", "f.yaml:6: steps[1]: workloads run on the cluster before the restore"},
+		{"wait for nothing", head + "  - wait: {timeout: 1s}\n", "f.yaml:5: steps[0].wait: wait for exactly one of snapshots (at least 1) or listed"},
+		{"wait for two things", head + "  - wait: {snapshots: 1, listed: 0}\n", "f.yaml:5: steps[0].wait: wait for exactly one of"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseDrill("f.yaml", []byte(c.yaml))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), c.err)
+		})
+	}
+	d, err := ParseDrill("f.yaml", []byte(head+"  - sql: SELECT 1\n    expect: [[\"1\"]]\n  - fault: {kind: kill, target: leader}\n"))
+	require.NoError(t, err)
+	require.Len(t, d.Steps, 2)
+}
+
+// TestDrillCatchesLoss: when acknowledged rows are gone, the check FAILs
+// and names the loads; `minirocks drill` would exit 1.
+func TestDrillCatchesLoss(t *testing.T) {
+	t.Parallel()
+	d, err := LoadDrill("testdata/lost-rows.yaml")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+	require.Equal(t, Fail, res.Verdict, out.String())
+	require.NotEmpty(t, res.Failures)
+	for _, f := range res.Failures {
+		require.Regexp(t, `^load lost_rows_orders_\d+ was acknowledged \S+ before the cut but is missing$`, f)
+	}
+	require.Equal(t, len(res.Failures), res.Checks["orders"].LostAcknowledged)
+	report, err := os.ReadFile(res.ReportPath)
+	require.NoError(t, err)
+	require.Contains(t, string(report), "Verdict: **FAIL**")
+	require.Contains(t, string(report), res.Failures[0])
+}
