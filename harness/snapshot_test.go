@@ -355,7 +355,8 @@ DISTRIBUTED BY HASH(k) BUCKETS 2`, i)
 	})
 	// Drop everything; the drops' data stays while the snapshot pins it.
 	for i := 0; i < tables; i++ {
-		mustExec(t, db, fmt.Sprintf("DROP TABLE d.t%d FORCE", i))
+		// The workload may have been stopped between a DROP and its CREATE.
+		mustExec(t, db, fmt.Sprintf("DROP TABLE IF EXISTS d.t%d FORCE", i))
 	}
 	waitFor(t, 30*time.Second, func() error {
 		if strings.Contains(c.FEs()[0].LogTail(5000), "is pinned by a cluster snapshot; keeping its data") {

@@ -86,3 +86,25 @@ func TestDrillCatchesLoss(t *testing.T) {
 	require.Contains(t, string(report), "Verdict: **FAIL**")
 	require.Contains(t, string(report), res.Failures[0])
 }
+
+// TestDrillSeedFixesFaults: the same seed picks the same targets.
+func TestDrillSeedFixesFaults(t *testing.T) {
+	t.Parallel()
+	d, err := LoadDrill("testdata/seeded-faults.yaml")
+	require.NoError(t, err)
+	faults := func() []string {
+		var out bytes.Buffer
+		res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+		require.Equal(t, Pass, res.Verdict, out.String())
+		var got []string
+		for _, l := range strings.Split(out.String(), "\n") {
+			if _, what, ok := strings.Cut(l, "] fault   "); ok {
+				got = append(got, what)
+			}
+		}
+		return got
+	}
+	first, second := faults(), faults()
+	require.Len(t, first, 3+6, "three pauses, then six nodes resumed")
+	require.Equal(t, first, second)
+}
