@@ -27,6 +27,8 @@ commands:
   cn --home DIR       run one compute node whose install tree is DIR
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
   demo                run the flagship drill: total loss, restore from a snapshot, checks, report
+  up [--fes N] [--cns N] [--dir D]
+                      start a cluster that stays up (prints the mysql command); Ctrl-C stops it
   drill [--seed N] [--dir D] FILE.yaml...
                       run scenario files (docs/scenarios.md); exit 0 PASS, 1 FAIL, 2 UNKNOWN
   snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
@@ -65,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runSnapshot(rest, stdout, stderr)
 	case "drill":
 		return runDrill(rest, stdout, stderr)
+	case "up":
+		return runUp(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "minirocks", fe.Version)
 		return nil
