@@ -181,6 +181,11 @@ type RestoreTimes struct {
 	// FirstQuery is from the leader's start to its first answered query;
 	// AllServing until every node of the restored cluster serves.
 	FirstQuery, AllServing time.Duration
+	// Started is when the restoring leader was started.
+	Started time.Time
+	// Snapshot is the name of the snapshot the leader restored (from its
+	// log): the newest complete one when the yaml named the meta directory.
+	Snapshot string
 }
 
 // YAML renders the cluster_snapshot.yaml of spec with the object storage
@@ -286,6 +291,7 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 	srcLocation := "s3://" + src.Bucket() + "/" + src.Name()
 	yaml := spec.YAML(src.ObjectStorage(), srcLocation, feAddrs, cnAddrs)
 	start := time.Now()
+	times.Started = start
 	if err := leader.StartRestore(ctx, yaml, false); err != nil {
 		return fail(err)
 	}
@@ -304,13 +310,22 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 		return fail(err)
 	}
 	times.AllServing = time.Since(start)
-	log := leader.ReadLog()
-	times.Download = logSeconds(log, "cluster snapshot downloaded and checked", "download_seconds")
-	times.Verify = logSeconds(log, "cluster snapshot downloaded and checked", "verify_seconds")
-	if a, b := logLineTime(log, "cluster snapshot downloaded and checked"), logLineTime(log, "FE finished to restore from a cluster snapshot"); !a.IsZero() && !b.IsZero() {
-		times.Rebuild = b.Sub(a)
-	}
+	times.fromLog(leader.ReadLog())
 	return c, times, nil
+}
+
+// fromLog fills the phases the restoring leader logged: download and
+// verify from its "downloaded and checked" line, rebuild from then until
+// it finished.
+func (t *RestoreTimes) fromLog(log string) {
+	t.Download = logSeconds(log, "cluster snapshot downloaded and checked", "download_seconds")
+	t.Verify = logSeconds(log, "cluster snapshot downloaded and checked", "verify_seconds")
+	if a, b := logLineTime(log, "cluster snapshot downloaded and checked"), logLineTime(log, "FE finished to restore from a cluster snapshot"); !a.IsZero() && !b.IsZero() {
+		t.Rebuild = b.Sub(a)
+	}
+	if m := regexp.MustCompile(`cluster snapshot downloaded and checked.* snapshot=(\S+)`).FindStringSubmatch(log); m != nil {
+		t.Snapshot = m[1]
+	}
 }
 
 var logTimeRE = regexp.MustCompile(`^time=(\S+) `)

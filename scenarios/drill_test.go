@@ -50,9 +50,23 @@ func TestParseDrill(t *testing.T) {
 		{"fault without target", head + "  - fault: {kind: kill}\n", "f.yaml:5: steps[0].fault.target: \"\" is not one of leader, follower, cn, all"},
 		{"lose_all with a target", head + "  - fault: {kind: lose_all, target: leader}\n", "f.yaml:5: steps[0].fault.target: lose_all takes no target"},
 		{"bad duration", head + "  - sleep: soon\n", "f.yaml: line 5: cannot unmarshal !!str `soon` into time.Duration"},
-		{"expect without sql", head + "  - sleep: 1s\n    expect: [[\"1\"]]\n", "f.yaml:5: steps[0]: expect and expect_error go with sql"},
+		{"expect without sql", head + "  - sleep: 1s\n    expect: [[\"1\"]]\n", "f.yaml:5: steps[0]: expect, expect_error and within go with sql"},
+		{"on with a wait", head + "  - wait: {alive: true}\n    on: lost\n", "f.yaml:5: steps[0].on: goes with sql or fault"},
+		{"within without an expectation", head + "  - sql: SELECT 1\n    within: 1m\n", "f.yaml:5: steps[0].within: retries until expect or expect_error holds"},
 		{"workload after restore", head + "  - restore: {compute_nodes: 1}\n  - start_workload: w\n", "f.yaml:6: steps[1]: workloads run on the cluster before the restore"},
-		{"wait for nothing", head + "  - wait: {timeout: 1s}\n", "f.yaml:5: steps[0].wait: wait for exactly one of snapshots (at least 1) or listed"},
+		{"wait for nothing", head + "  - wait: {timeout: 1s}\n", "f.yaml:5: steps[0].wait: wait for exactly one of snapshots (at least 1), listed, job_state, alive"},
+		{"bad job state", head + "  - wait: {job_state: DONE}\n", "f.yaml:5: steps[0].wait.job_state: \"DONE\" is not one of INITIALIZING"},
+		{"sql on a bad cluster", head + "  - sql: SELECT 1\n    on: other\n", "f.yaml:5: steps[0].on: \"other\" is not one of current, lost"},
+		{"wipe the meta of a CN", head + "  - fault: {kind: wipe_meta, target: cn}\n", "f.yaml:5: steps[0].fault.target: \"cn\" is not one of leader, follower, all"},
+		{"corrupt without object", head + "  - fault: {kind: corrupt_snapshot, snapshot: newest}\n", "f.yaml:5: steps[0].fault.object: corrupt_snapshot needs the glob"},
+		{"corrupt a bad snapshot", head + "  - fault: {kind: delete_snapshot, snapshot: oldest, object: VERSION}\n", "f.yaml:5: steps[0].fault.snapshot: \"oldest\" is not one of newest, previous"},
+		{"object on a kill", head + "  - fault: {kind: kill, target: leader, object: x}\n", "f.yaml:5: steps[0].fault.object: object and snapshot go with corrupt_snapshot"},
+		{"from_copy without a copy", head + "  - restore: {from_copy: true}\n", "f.yaml:5: steps[0].restore.from_copy: needs a copy_volume fault before it"},
+		{"same hosts with counts", head + "  - restore: {onto: same_hosts, compute_nodes: 2}\n", "f.yaml:5: steps[0].restore.onto: followers and compute_nodes are for new_hosts"},
+		{"bad snapshot choice", head + "  - restore: {snapshot: first}\n", "f.yaml:5: steps[0].restore.snapshot: \"first\" is not one of latest, newest, previous"},
+		{"bad sabotage", head + "  - restore: {sabotage: fire}\n", "f.yaml:5: steps[0].restore.sabotage: \"fire\" is not previous_snapshot"},
+		{"catalog before a restore", head + "  - check: {catalog: true}\n", "f.yaml:5: steps[0].check.catalog: the catalog is checked after a restore"},
+		{"check of two things", head + "  - check: {workload: w, snapshot_age: 1m}\n", "f.yaml:5: steps[0].check: check exactly one of workload, catalog, snapshot_age"},
 		{"wait for two things", head + "  - wait: {snapshots: 1, listed: 0}\n", "f.yaml:5: steps[0].wait: wait for exactly one of"},
 	}
 	for _, c := range cases {
@@ -107,4 +121,31 @@ func TestDrillSeedFixesFaults(t *testing.T) {
 	first, second := faults(), faults()
 	require.Len(t, first, 3+6, "three pauses, then six nodes resumed")
 	require.Equal(t, first, second)
+}
+
+// TestDrillCatchesBrokenRestore: a restore broken on purpose (the
+// snapshot before the newest restored while the checks expect the newest)
+// FAILs, and the checkers say precisely what differs: the loads
+// acknowledged before the newest snapshot's cut that are missing, and the
+// table created between the two snapshots.
+func TestDrillCatchesBrokenRestore(t *testing.T) {
+	t.Parallel()
+	d, err := LoadDrill("testdata/broken-restore.yaml")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+	require.Equal(t, Fail, res.Verdict, "%s\n%s", res.Error, out.String())
+	require.NotEmpty(t, res.Failures)
+	catalog := 0
+	for _, f := range res.Failures {
+		if strings.HasPrefix(f, "the restored catalog differs") {
+			catalog++
+			require.Contains(t, f, "tables missing: shop.between")
+			continue
+		}
+		require.Regexp(t, `^load broken_restore_orders_\d+ was acknowledged \S+ before the cut but is missing$`, f)
+	}
+	require.Equal(t, 1, catalog, "the catalog check names the table: %v", res.Failures)
+	require.Equal(t, len(res.Failures)-1, res.Checks["orders"].LostAcknowledged)
+	require.Contains(t, out.String(), "SABOTAGE: restoring ")
 }

@@ -1,0 +1,1028 @@
+package scenarios
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/minirocks/minirocks/harness"
+)
+
+// DrillOptions says how to run drills.
+type DrillOptions struct {
+	// Dir receives each drill's report folder.
+	Dir string
+	// Binary is the minirocks executable.
+	Binary string
+	// Seed, when not zero, replaces the drills' own seeds.
+	Seed uint64
+	Out  io.Writer
+	// Cluster are further harness options.
+	Cluster []harness.Option
+}
+
+// Verdicts and the exit codes `minirocks drill` gives them.
+const (
+	Pass    = "PASS"
+	Fail    = "FAIL"
+	Unknown = "UNKNOWN"
+)
+
+// DrillResult is what a drill found.
+type DrillResult struct {
+	Name     string
+	Seed     uint64
+	Verdict  string
+	Failures []string
+	// Error is why the drill could not finish (the verdict is UNKNOWN).
+	Error      string
+	Snapshot   *harness.Snapshot
+	Restore    *harness.RestoreTimes
+	Checks     map[string]*CutCheck
+	ReportPath string
+}
+
+// RunDrill runs one drill and writes its report folder.
+func RunDrill(ctx context.Context, d *Drill, opts DrillOptions) *DrillResult {
+	seed := d.Seed
+	if opts.Seed != 0 {
+		seed = opts.Seed
+	}
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	res := &DrillResult{Name: d.Name, Seed: seed, Checks: map[string]*CutCheck{}}
+	dir := filepath.Join(opts.Dir, d.Name)
+	r := &drillRun{d: d, opts: opts, res: res, dir: dir, rng: rand.New(rand.NewPCG(seed, seed>>1|1)), workloads: map[string]*loadWorkload{}}
+	err := r.run(ctx)
+	switch {
+	case err != nil:
+		res.Verdict, res.Error = Unknown, err.Error()
+		r.event("check", "UNKNOWN: %v", err)
+	case len(res.Failures) > 0:
+		res.Verdict = Fail
+	default:
+		res.Verdict = Pass
+	}
+	r.event("check", "%s: drill %s", res.Verdict, d.Name)
+	if err := r.writeReport(); err != nil {
+		fmt.Fprintf(opts.Out, "report: %v\n", err)
+	}
+	return res
+}
+
+type drillRun struct {
+	d         *Drill
+	opts      DrillOptions
+	res       *DrillResult
+	dir       string
+	rng       *rand.Rand
+	timeline  []Event
+	workloads map[string]*loadWorkload
+	lost      *harness.Cluster // the cluster launched
+	cur       *harness.Cluster // the cluster steps talk to
+	restored  *harness.Cluster // the restored cluster, once there is one
+	db        *sql.DB          // to cur
+	lostDB    *sql.DB          // to lost
+	disaster  time.Time
+	begun     time.Time
+	// snaps are the snapshots listed before the disaster, oldest first;
+	// jobs the snapshot jobs as last seen, by name.
+	snaps []harness.Snapshot
+	jobs  map[string]*jobRecord
+	// seen are all snapshots ever listed, oldest first; with archive each
+	// was copied aside when first seen (for a sabotaged restore).
+	seen    []harness.Snapshot
+	archive bool
+	// faults are the faults fired, open ones (a pause, storage down)
+	// until healed; unhealed says one is still open.
+	faults   []faultRecord
+	captures []catalogCapture
+	copyLoc  string // the volume's copy, after copy_volume
+	restores int    // restores onto new hosts begun
+	// expected is the snapshot the checks compare with: the one restored,
+	// or the newest when a sabotage restored another.
+	expected *harness.Snapshot
+}
+
+// jobRecord is one automated cluster snapshot job as the drill saw it.
+type jobRecord struct {
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	Finished time.Time `json:"finished,omitempty"`
+	State    string    `json:"state"`
+}
+
+// faultRecord is a fault that fired: when, on what, and until when for
+// faults that last (Until is zero while open and for instant faults).
+type faultRecord struct {
+	At      time.Time `json:"at"`
+	Until   time.Time `json:"until,omitempty"`
+	What    string    `json:"what"`
+	Lasting bool      `json:"lasting"`
+}
+
+func (r *drillRun) event(kind, format string, args ...any) {
+	e := Event{At: time.Now(), Kind: kind, What: fmt.Sprintf(format, args...)}
+	r.timeline = append(r.timeline, e)
+	fmt.Fprintf(r.opts.Out, "[%s] %-7s %s\n", e.At.Format("15:04:05.000"), kind, e.What)
+}
+
+// fired records a fault; lasting ones stay open until heal (or the
+// matching resume or storage_up) closes them.
+func (r *drillRun) fired(lasting bool, format string, args ...any) {
+	f := faultRecord{At: time.Now(), What: fmt.Sprintf(format, args...), Lasting: lasting}
+	r.faults = append(r.faults, f)
+	r.event("fault", "%s", f.What)
+}
+
+// closeFaults ends the open lasting faults whose text contains what
+// (every open one when what is "").
+func (r *drillRun) closeFaults(what string) {
+	for i := range r.faults {
+		f := &r.faults[i]
+		if f.Lasting && f.Until.IsZero() && strings.Contains(f.What, what) {
+			f.Until = time.Now()
+		}
+	}
+}
+
+func (r *drillRun) unhealed() bool {
+	for _, f := range r.faults {
+		if f.Lasting && f.Until.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *drillRun) run(ctx context.Context) error {
+	d := r.d
+	r.begun = time.Now()
+	r.jobs = map[string]*jobRecord{}
+	for _, s := range d.Steps {
+		r.archive = r.archive || (s.Restore != nil && s.Restore.Sabotage != "")
+	}
+	r.event("step", "drill %s (seed %d; replay with --seed %d): %s", d.Name, r.res.Seed, r.res.Seed, strings.TrimSpace(d.Description))
+	conf := ""
+	for k, v := range d.Cluster.FEConf {
+		conf += k + " = " + v + "\n"
+	}
+	launch := append([]harness.Option{harness.WithName(d.Name), harness.WithDir(filepath.Join(r.dir, "cluster")),
+		harness.WithBinary(r.opts.Binary), harness.WithFollowers(d.Cluster.Followers), harness.WithObservers(d.Cluster.Observers),
+		harness.WithComputeNodes(d.Cluster.ComputeNodes), harness.WithFEConf(conf)}, r.opts.Cluster...)
+	c, err := harness.Launch(ctx, launch...)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r.lost, r.cur = c, c
+	r.event("step", "launched %d FEs and %d CNs, MinIO on %s", 1+d.Cluster.Followers+d.Cluster.Observers, d.Cluster.ComputeNodes, c.ObjectStorage().Endpoint)
+	if r.lostDB, err = sql.Open("mysql", c.DSN()); err != nil {
+		return err
+	}
+	r.db = r.lostDB
+	defer func() {
+		r.lostDB.Close()
+		if r.db != r.lostDB {
+			r.db.Close()
+		}
+		if r.restored != nil {
+			r.restored.Close()
+		}
+	}()
+	if err := r.capture(ctx, time.Now(), "launch"); err != nil {
+		return err
+	}
+	for i, w := range d.Workloads {
+		r.workloads[w.Name] = &loadWorkload{name: w.Name, table: w.Table, prefix: strings.ReplaceAll(d.Name, "-", "_") + "_" + w.Name, clients: w.Clients, seed: r.res.Seed + uint64(i)*1000}
+	}
+	defer func() {
+		for _, w := range r.workloads {
+			w.halt()
+		}
+	}()
+	for i, s := range d.Steps {
+		if err := r.step(ctx, s); err != nil {
+			return fmt.Errorf("%s:%d: steps[%d]: %w", d.path, s.line, i, err)
+		}
+	}
+	return nil
+}
+
+// capture reads the lost cluster's catalog after a statement sent at
+// sent changed it (until the disaster: the restore is compared with it).
+func (r *drillRun) capture(ctx context.Context, sent time.Time, step string) error {
+	if !r.disaster.IsZero() || r.restored != nil {
+		return nil
+	}
+	acked := time.Now()
+	var cat Catalog
+	err := harness.WaitFor(ctx, 30*time.Second, func() error {
+		var err error
+		cat, err = readCatalog(ctx, r.lostDB)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read the catalog: %w", err)
+	}
+	r.captures = append(r.captures, catalogCapture{Sent: sent, Acked: acked, Step: step, Catalog: cat})
+	return nil
+}
+
+// refreshSnapshots lists the cluster's snapshots and jobs while it can
+// answer (the record stays as it was when it cannot).
+func (r *drillRun) refreshSnapshots(ctx context.Context, c *harness.Cluster, db *sql.DB) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if c == r.lost && r.disaster.IsZero() {
+		if snaps, err := c.Snapshots(ctx); err == nil {
+			r.snaps = snaps
+			for _, s := range snaps {
+				if slices.ContainsFunc(r.seen, func(o harness.Snapshot) bool { return o.Name == s.Name }) {
+					continue
+				}
+				// A drill that sabotages its restore keeps each snapshot
+				// aside: the cluster deletes all but the newest.
+				if r.archive && c.ArchiveSnapshot(ctx, s) != nil {
+					continue
+				}
+				r.seen = append(r.seen, s)
+			}
+		}
+	}
+	rows, err := db.QueryContext(ctx, "SELECT snapshot_name, created_time, finished_time, state FROM information_schema.cluster_snapshot_jobs")
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, created, state string
+		var finished sql.NullString
+		if rows.Scan(&name, &created, &finished, &state) != nil {
+			return
+		}
+		j := r.jobs[name]
+		if j == nil {
+			j = &jobRecord{Name: name, Created: harness.Snapshot{Name: name}.Created()}
+			r.jobs[name] = j
+		}
+		if state != j.State {
+			r.event("snapshot", "job %s %s", name, state)
+		}
+		j.State = state
+		if finished.Valid && finished.String != "" && j.Finished.IsZero() {
+			// The view shows whole seconds: the job finished before the
+			// next second began.
+			if t, err := time.ParseInLocation("2006-01-02 15:04:05", finished.String, time.Local); err == nil {
+				j.Finished = t.Add(time.Second)
+			}
+			if j.Finished.IsZero() || j.Finished.After(time.Now()) {
+				j.Finished = time.Now()
+			}
+		}
+	}
+}
+
+func (r *drillRun) step(ctx context.Context, s Step) error {
+	switch {
+	case s.SQL != "":
+		sent := time.Now()
+		changed, err := r.sqlStep(ctx, s)
+		if err != nil || !changed {
+			return err
+		}
+		return r.capture(ctx, sent, shorten(s.SQL, 60))
+	case s.Start != "":
+		w := r.workloads[s.Start]
+		sent := time.Now()
+		if _, err := r.db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (load_id INT, line INT, amount DECIMAL(10, 2)) DUPLICATE KEY(load_id) DISTRIBUTED BY HASH(line) BUCKETS 6", w.table)); err != nil {
+			return fmt.Errorf("workload %s: create table %s (its database must exist): %w", w.name, w.table, err)
+		}
+		if err := r.capture(ctx, sent, "create table "+w.table); err != nil {
+			return err
+		}
+		w.start(ctx, r.db)
+		r.event("step", "workload %s started", s.Start)
+	case s.Stop != "":
+		r.workloads[s.Stop].halt()
+		h := r.workloads[s.Stop].history()
+		r.event("step", "workload %s stopped after %d loads", s.Stop, len(h))
+	case s.Sleep > 0:
+		r.event("step", "sleep %v", s.Sleep)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.Sleep):
+		}
+	case s.Wait != nil:
+		return r.wait(ctx, *s.Wait)
+	case s.Fault != nil:
+		c, db := r.cur, r.db
+		if s.On == "lost" {
+			c, db = r.lost, r.lostDB
+		}
+		return r.fault(ctx, c, db, *s.Fault)
+	case s.Heal:
+		return r.heal(ctx)
+	case s.Restore != nil:
+		return r.restore(ctx, *s.Restore)
+	case s.Check != nil:
+		return r.check(ctx, *s.Check)
+	}
+	return nil
+}
+
+// expand replaces ${restored_snapshot} (the snapshot restored) and
+// ${newest_snapshot} (the newest listed before the disaster).
+func (r *drillRun) expand(q string) string {
+	restored, newest := "", ""
+	if r.expected != nil {
+		restored = r.expected.Name
+	}
+	if len(r.snaps) > 0 {
+		newest = r.snaps[len(r.snaps)-1].Name
+	}
+	return strings.NewReplacer("${restored_snapshot}", restored, "${newest_snapshot}", newest).Replace(q)
+}
+
+// ddl tells a statement that changes the catalog.
+func ddl(q string) bool {
+	f := strings.Fields(strings.ToUpper(q))
+	return len(f) > 0 && slices.Contains([]string{"CREATE", "DROP", "ALTER", "GRANT", "REVOKE", "RECOVER", "TRUNCATE", "SET"}, f[0])
+}
+
+// sqlStep runs a sql step (again and again, up to Within, until it gives
+// what it expects); changed says a statement that changes the catalog
+// succeeded.
+func (r *drillRun) sqlStep(ctx context.Context, s Step) (changed bool, _ error) {
+	db := r.db
+	if s.On == "lost" {
+		db = r.lostDB
+	}
+	q := r.expand(s.SQL)
+	deadline := time.Now().Add(s.Within)
+	for {
+		failure, note, changed, err := r.trySQL(ctx, db, q, s)
+		if err == nil && failure == "" || time.Now().After(deadline) {
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", q, err)
+			}
+			if failure != "" {
+				r.res.Failures = append(r.res.Failures, failure)
+			}
+			r.event("step", "mysql> %s;  -- %s", shorten(q, 90), note)
+			return changed && s.On != "lost", nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// trySQL runs q once: failure says how it differs from what s expects,
+// note what it gave.
+func (r *drillRun) trySQL(ctx context.Context, db *sql.DB, q string, s Step) (failure, note string, changed bool, _ error) {
+	rows, err := db.QueryContext(ctx, q)
+	if s.Error != "" {
+		if err == nil {
+			rows.Close()
+			return fmt.Sprintf("%q succeeded, expected the error %q", q, s.Error), "succeeded (an error was expected)", ddl(q), nil
+		}
+		if !strings.Contains(err.Error(), s.Error) {
+			return fmt.Sprintf("%q failed with %q, expected %q", q, err.Error(), s.Error), err.Error(), false, nil
+		}
+		return "", err.Error() + " (expected)", false, nil
+	}
+	if err != nil {
+		if s.Within > 0 {
+			return err.Error(), err.Error(), false, nil
+		}
+		return "", "", false, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var got [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", "", false, err
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = "NULL"
+			if v.Valid {
+				row[i] = v.String
+			}
+		}
+		got = append(got, row)
+	}
+	if err := rows.Err(); err != nil {
+		return "", "", false, err
+	}
+	note = fmt.Sprintf("%d rows", len(got))
+	if s.Expect != nil {
+		want := make([][]string, len(s.Expect))
+		for i, row := range s.Expect {
+			for _, v := range row {
+				want[i] = append(want[i], r.expand(v))
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Sprintf("%q returned %v, expected %v", q, got, want), note, ddl(q), nil
+		}
+	}
+	return "", note, ddl(q), nil
+}
+
+func (r *drillRun) wait(ctx context.Context, w WaitStep) error {
+	timeout := w.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	var cond func() error
+	var what string
+	count := func(q string, want int, exact bool, what string) func() error {
+		return func() error {
+			r.refreshSnapshots(ctx, r.cur, r.db)
+			var n int
+			if err := r.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+				return err
+			}
+			if (!exact && n < want) || (exact && n != want) {
+				return fmt.Errorf("%d %s, waiting for %d", n, what, want)
+			}
+			return nil
+		}
+	}
+	switch {
+	case w.Snapshots > 0:
+		what = fmt.Sprintf("%d snapshots finished", w.Snapshots)
+		cond = count("SELECT COUNT(*) FROM information_schema.cluster_snapshot_jobs WHERE state IN ('FINISHED', 'EXPIRED', 'DELETED')", w.Snapshots, false, "snapshots finished")
+	case w.Listed != nil:
+		what = fmt.Sprintf("%d snapshots listed", *w.Listed)
+		cond = count("SELECT COUNT(*) FROM information_schema.cluster_snapshots", *w.Listed, true, "snapshots listed")
+	case w.JobState != "":
+		what = "a snapshot job " + w.JobState
+		cond = count("SELECT COUNT(*) FROM information_schema.cluster_snapshot_jobs WHERE state = '"+w.JobState+"'", 1, false, "jobs "+w.JobState)
+	case w.Alive:
+		what = "every node alive"
+		cond = func() error { return r.allAlive(ctx) }
+	}
+	if err := harness.WaitFor(ctx, timeout, cond); err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
+	}
+	r.event("step", "waited for %s", what)
+	return nil
+}
+
+// allAlive checks that every FE and compute node of the current cluster
+// is alive as the leader sees it.
+func (r *drillRun) allAlive(ctx context.Context) error {
+	fes, err := queryColumn(ctx, r.db, "SHOW FRONTENDS", "Alive")
+	if err != nil {
+		return err
+	}
+	cns, err := queryColumn(ctx, r.db, "SHOW COMPUTE NODES", "Alive")
+	if err != nil {
+		return err
+	}
+	if len(fes) != len(r.cur.FEs()) || len(cns) != len(r.cur.CNs()) {
+		return fmt.Errorf("%d FEs and %d CNs listed, the cluster has %d and %d", len(fes), len(cns), len(r.cur.FEs()), len(r.cur.CNs()))
+	}
+	for _, a := range append(fes, cns...) {
+		if a != "true" {
+			return fmt.Errorf("not all alive: FEs %v, CNs %v", fes, cns)
+		}
+	}
+	return nil
+}
+
+// heal undoes what faults left open: paused nodes resumed, stopped or
+// killed nodes started, the object storage started; then waits until
+// every node is alive.
+func (r *drillRun) heal(ctx context.Context) error {
+	c := r.cur
+	if m := c.MinIO(); m != nil && !m.Running() {
+		if err := m.Start(ctx); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.FEs() {
+		_ = f.Resume()
+		if !f.Running() {
+			if err := f.Start(ctx); err != nil {
+				return fmt.Errorf("heal: start %s: %w", f.Name(), err)
+			}
+		}
+	}
+	for _, n := range c.CNs() {
+		_ = n.Resume()
+		if !n.Running() {
+			if err := n.Start(ctx); err != nil {
+				return fmt.Errorf("heal: start %s: %w", n.Name(), err)
+			}
+		}
+	}
+	r.closeFaults("")
+	if err := harness.WaitFor(ctx, 2*time.Minute, func() error { return r.allAlive(ctx) }); err != nil {
+		return fmt.Errorf("heal: %w", err)
+	}
+	r.event("step", "healed: every node runs and is alive")
+	return nil
+}
+
+func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f FaultStep) error {
+	r.refreshSnapshots(ctx, c, db)
+	switch f.Kind {
+	case "lose_all":
+		if err := c.KillAll(); err != nil {
+			return err
+		}
+		r.disaster = time.Now()
+		for _, w := range r.workloads {
+			w.halt()
+		}
+		r.fired(false, "total loss: kill -9 of every FE and CN")
+		return nil
+	case "storage_down":
+		if err := c.MinIO().Stop(); err != nil {
+			return err
+		}
+		r.fired(true, "object storage down")
+		return nil
+	case "storage_up":
+		if err := c.MinIO().Start(ctx); err != nil {
+			return err
+		}
+		r.closeFaults("object storage down")
+		r.event("fault", "object storage up again")
+		return nil
+	case "corrupt_snapshot", "delete_snapshot":
+		return r.snapshotFault(ctx, f)
+	case "copy_volume":
+		loc, err := c.CopyVolume(ctx, "copy", "replica", f.DeleteOriginal)
+		if err != nil {
+			return err
+		}
+		r.copyLoc = loc
+		what := "volume copied to " + loc
+		if f.DeleteOriginal {
+			what += "; the original bucket deleted"
+		}
+		r.fired(false, "%s", what)
+		return nil
+	}
+	type node interface {
+		Name() string
+		Kill() error
+		Stop() error
+		Pause() error
+		Resume() error
+		Restart(context.Context) error
+	}
+	var targets []node
+	switch f.Target {
+	case "leader":
+		l, err := c.Leader(ctx)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, l)
+	case "follower":
+		l, _ := c.Leader(ctx)
+		var others []*harness.FE
+		for _, fe := range c.FEs() {
+			if fe != l {
+				others = append(others, fe)
+			}
+		}
+		if len(others) == 0 {
+			return errors.New("the cluster has no follower")
+		}
+		targets = append(targets, others[r.rng.IntN(len(others))])
+	case "cn":
+		cns := c.CNs()
+		if len(cns) == 0 {
+			return errors.New("the cluster has no compute node")
+		}
+		targets = append(targets, cns[r.rng.IntN(len(cns))])
+	case "all":
+		if f.Kind != "wipe_storage" {
+			for _, fe := range c.FEs() {
+				targets = append(targets, fe)
+			}
+		}
+		if f.Kind != "wipe_meta" {
+			for _, n := range c.CNs() {
+				targets = append(targets, n)
+			}
+		}
+	}
+	for _, t := range targets {
+		var err error
+		lasting := false
+		switch f.Kind {
+		case "kill":
+			err, lasting = t.Kill(), true
+		case "stop":
+			err, lasting = t.Stop(), true
+		case "pause":
+			err, lasting = t.Pause(), true
+		case "resume":
+			err = t.Resume()
+		case "restart":
+			err = t.Restart(ctx)
+		case "wipe_meta", "wipe_storage":
+			err = wipe(t)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", f.Kind, t.Name(), err)
+		}
+		if f.Kind == "resume" || f.Kind == "restart" {
+			r.closeFaults(" " + t.Name() + " ")
+			r.event("fault", "%s %s (%s)", f.Kind, t.Name(), f.Target)
+			continue
+		}
+		r.fired(lasting, "%s %s (%s)", f.Kind, t.Name(), f.Target)
+	}
+	return nil
+}
+
+// wipe deletes an FE's meta dir or a compute node's storage_root_path;
+// the node must not run.
+func wipe(n any) error {
+	switch n := n.(type) {
+	case *harness.FE:
+		if n.Running() {
+			return fmt.Errorf("%s still runs: stop or kill it first", n.Name())
+		}
+		return n.WipeMeta()
+	case *harness.CN:
+		if n.Running() {
+			return fmt.Errorf("%s still runs: stop or kill it first", n.Name())
+		}
+		return n.WipeStorage()
+	}
+	return fmt.Errorf("cannot wipe %T", n)
+}
+
+// pickSnapshot is the newest or the previous snapshot listed before the
+// disaster.
+func (r *drillRun) pickSnapshot(which string) (harness.Snapshot, error) {
+	n := len(r.snaps)
+	switch {
+	case which == "previous" && n >= 2:
+		return r.snaps[n-2], nil
+	case which != "previous" && n >= 1:
+		return r.snaps[n-1], nil
+	}
+	return harness.Snapshot{}, fmt.Errorf("no %s snapshot: %d were listed before the disaster (wait for them first)", which, n)
+}
+
+func (r *drillRun) snapshotFault(ctx context.Context, f FaultStep) error {
+	s, err := r.pickSnapshot(f.Snapshot)
+	if err != nil {
+		return err
+	}
+	keys, err := r.cur.MatchSnapshotObjects(ctx, s, f.Object)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("no object of snapshot %s matches %q", s.Name, f.Object)
+	}
+	for _, k := range keys {
+		if f.Kind == "corrupt_snapshot" {
+			err = r.cur.CorruptObject(ctx, k)
+		} else {
+			err = r.cur.DeleteObject(ctx, k)
+		}
+		if err != nil {
+			return err
+		}
+		verb := map[string]string{"corrupt_snapshot": "corrupted", "delete_snapshot": "deleted"}[f.Kind]
+		r.fired(false, "%s %s (%s snapshot %s)", verb, k, f.Snapshot, s.Name)
+	}
+	return nil
+}
+
+func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
+	if r.disaster.IsZero() {
+		r.refreshSnapshots(ctx, r.lost, r.lostDB)
+	}
+	if len(r.snaps) == 0 {
+		return errors.New("no snapshot was listed before the restore: wait for one first")
+	}
+	which := rs.Snapshot
+	if which == "" {
+		which = "latest"
+	}
+	newest := r.snaps[len(r.snaps)-1]
+	spec := harness.RestoreSpec{Snapshot: newest, Followers: rs.Followers, ComputeNodes: rs.ComputeNodes, Location: r.copyLocIf(rs.FromCopy)}
+	if which != "latest" {
+		s, err := r.pickSnapshot(which)
+		if err != nil {
+			return err
+		}
+		spec.Snapshot, spec.ByName = s, true
+	}
+	if rs.Sabotage == "previous_snapshot" {
+		if len(r.seen) < 2 || r.seen[len(r.seen)-1].Name != newest.Name {
+			return fmt.Errorf("sabotage: needs two snapshots seen before the restore, the newest last (seen %d)", len(r.seen))
+		}
+		prev := r.seen[len(r.seen)-2]
+		if err := r.lost.PutBackSnapshot(ctx, prev); err != nil {
+			return fmt.Errorf("sabotage: %w", err)
+		}
+		spec.Snapshot, spec.ByName = prev, true
+		r.event("restore", "SABOTAGE: restoring %s while the checks expect %s", prev.Name, newest.Name)
+	}
+	path := spec.Snapshot.MetaPath() + " (the newest complete snapshot)"
+	if spec.ByName {
+		path = spec.Snapshot.StoragePath
+	}
+	if rs.FromCopy {
+		path += ", read from the copy " + r.copyLoc
+	}
+	var c *harness.Cluster
+	var times harness.RestoreTimes
+	var err error
+	if rs.Onto == "same_hosts" {
+		r.event("restore", "restoring onto the same %d FE and %d CN hosts (meta dirs and caches wiped, RESTORE_CLUSTER_SNAPSHOT=true) from %s", len(r.lost.FEs()), len(r.lost.CNs()), path)
+		c = r.lost
+		times, err = harness.RestoreInPlace(ctx, c, spec)
+	} else {
+		r.event("restore", "restoring onto %d new FE hosts and %d new CN hosts from %s", 1+rs.Followers, rs.ComputeNodes, path)
+		r.restores++
+		name := "restored"
+		if r.restores > 1 {
+			name = fmt.Sprintf("restored-%d", r.restores)
+		}
+		c, times, err = harness.Restore(ctx, r.lost, r.d.Name+"-"+name, spec,
+			append([]harness.Option{harness.WithDir(filepath.Join(r.dir, name))}, r.opts.Cluster...)...)
+		if c != nil {
+			if rs.Error != "" && err != nil {
+				defer c.Close()
+			} else {
+				r.restored = c
+			}
+		}
+	}
+	if rs.Error != "" {
+		if err == nil {
+			r.res.Failures = append(r.res.Failures, fmt.Sprintf("the restore from %s succeeded, expected it refused with %q", path, rs.Error))
+			return nil
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, rs.Error) {
+			r.res.Failures = append(r.res.Failures, fmt.Sprintf("the restore from %s failed, but not with %q: %s", path, rs.Error, shorten(msg, 400)))
+		}
+		r.event("restore", "refused as expected: %s", refusal(msg, rs.Error))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.res.Restore = &times
+	r.cur = c
+	ndb, err := sql.Open("mysql", c.DSN())
+	if err != nil {
+		return err
+	}
+	if r.db != r.lostDB {
+		r.db.Close()
+	}
+	r.db = ndb
+	if c == r.lost {
+		r.lostDB = ndb
+	}
+	got := spec.Snapshot
+	if times.Snapshot != "" {
+		for _, s := range r.snaps {
+			if s.Name == times.Snapshot {
+				got = s
+			}
+		}
+	}
+	expected := got
+	if rs.Sabotage != "" {
+		expected = newest
+	}
+	r.expected, r.res.Snapshot = &expected, &got
+	r.event("restore", "restored from %s (fe_journal_id %d): first query %v after the leader's start, all nodes serving after %v",
+		got.Name, got.FEJournalID, times.FirstQuery.Round(time.Millisecond), times.AllServing.Round(time.Millisecond))
+	return nil
+}
+
+// copyLocIf is the copy's location when fromCopy.
+func (r *drillRun) copyLocIf(fromCopy bool) string {
+	if fromCopy {
+		return r.copyLoc
+	}
+	return ""
+}
+
+// refusal is the line of msg that holds want (all of msg, shortened, when
+// none does).
+func refusal(msg, want string) string {
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.Contains(l, want) {
+			return shorten(strings.TrimSpace(l), 300)
+		}
+	}
+	return shorten(msg, 300)
+}
+
+func (r *drillRun) check(ctx context.Context, c CheckStep) error {
+	if r.unhealed() && r.res.Restore == nil {
+		r.event("step", "faults still open before a check: healing first")
+		if err := r.heal(ctx); err != nil {
+			return err
+		}
+	}
+	before := len(r.res.Failures)
+	var err error
+	switch {
+	case c.Workload != "":
+		err = r.checkWorkload(ctx, c.Workload)
+	case c.Catalog:
+		err = r.checkCatalog(ctx)
+	case c.SnapshotAge > 0:
+		err = r.checkSnapshotAge(ctx, c.SnapshotAge)
+	}
+	if err != nil || !c.ExpectFail {
+		return err
+	}
+	found := r.res.Failures[before:]
+	r.res.Failures = r.res.Failures[:before]
+	if len(found) == 0 {
+		r.res.Failures = append(r.res.Failures, "the check was expected to find a problem but found none")
+		r.event("check", "expected a problem, found none: FAIL")
+		return nil
+	}
+	r.event("check", "found the problem it was expected to find (%s): PASS", strings.Join(found, "; "))
+	return nil
+}
+
+func (r *drillRun) checkWorkload(ctx context.Context, name string) error {
+	w := r.workloads[name]
+	w.halt()
+	history := w.history()
+	mustHave, mustNotHave := time.Now(), time.Time{}
+	if r.res.Restore != nil && r.expected != nil {
+		// Acknowledged before the job began: inside. Sent after it
+		// finished (its journal id was read before): outside.
+		mustHave, mustNotHave = r.expected.Created(), r.disaster
+		if j := r.jobs[r.expected.Name]; j != nil && !j.Finished.IsZero() {
+			mustNotHave = j.Finished
+		}
+	}
+	var cc *CutCheck
+	err := harness.WaitFor(ctx, time.Minute, func() error {
+		var err error
+		cc, err = checkTable(ctx, r.db, w.table, history, mustHave, mustNotHave)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	r.res.Checks[name] = cc
+	r.res.Failures = append(r.res.Failures, cc.Failures...)
+	what := "no acknowledged load lost or doubled"
+	if r.res.Restore != nil {
+		what = "the table equals the history at the snapshot's cut"
+	}
+	r.event("check", "workload %s: %d loads sent, %d acknowledged, %d present exactly once, %d acknowledged lost; %s: %s",
+		name, cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged, what, passFail(len(cc.Failures) == 0))
+	if len(cc.Failures) > 0 {
+		r.event("check", "workload %s differs: %s", name, strings.Join(firstN(cc.Failures, 5), "; "))
+	}
+	return nil
+}
+
+func firstN(l []string, n int) []string {
+	if len(l) <= n {
+		return l
+	}
+	return append(slices.Clone(l[:n]), fmt.Sprintf("and %d more", len(l)-n))
+}
+
+// checkCatalog compares the restored catalog with the lost cluster's as
+// of the snapshot's cut.
+func (r *drillRun) checkCatalog(ctx context.Context) error {
+	if r.expected == nil {
+		return errors.New("check catalog: nothing was restored")
+	}
+	cut := r.expected.Created()
+	want := catalogAt(r.captures, cut)
+	if len(want) == 0 {
+		return fmt.Errorf("check catalog: no catalog was read before the cut %s", cut.Format(time.RFC3339Nano))
+	}
+	got, err := readCatalog(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	var diffs []string
+	for _, w := range want {
+		d := w.Catalog.diff(got)
+		if len(d) == 0 {
+			r.event("check", "catalog: %d databases, %d tables, %d partitions, %d users, %d grants, %d storage volumes equal the catalog after %q: PASS",
+				len(got.Databases), len(got.Tables), len(got.Partitions), len(got.Users), len(got.Grants), len(got.Volumes), w.Step)
+			return nil
+		}
+		diffs = append(diffs, fmt.Sprintf("against the catalog after %q: %s", w.Step, strings.Join(d, "; ")))
+	}
+	r.res.Failures = append(r.res.Failures, "the restored catalog differs from the lost cluster's at the snapshot's cut "+strings.Join(diffs, " | "))
+	r.event("check", "catalog differs: %s: FAIL", strings.Join(diffs, " | "))
+	return nil
+}
+
+// checkSnapshotAge fails when the newest FINISHED snapshot is older than
+// max: automated snapshots that silently stopped being taken.
+func (r *drillRun) checkSnapshotAge(ctx context.Context, max time.Duration) error {
+	var newest sql.NullString
+	if err := r.db.QueryRowContext(ctx, "SELECT MAX(snapshot_name) FROM information_schema.cluster_snapshots").Scan(&newest); err != nil {
+		return err
+	}
+	if !newest.Valid || newest.String == "" {
+		r.res.Failures = append(r.res.Failures, "no FINISHED cluster snapshot at all")
+		r.event("check", "snapshot age: no FINISHED snapshot: FAIL")
+		return nil
+	}
+	age := time.Since(harness.Snapshot{Name: newest.String}.Created())
+	ok := age <= max
+	if !ok {
+		r.res.Failures = append(r.res.Failures, fmt.Sprintf("the newest FINISHED cluster snapshot %s is %v old, more than %v: automated snapshots stopped being taken", newest.String, age.Round(time.Second), max))
+	}
+	r.event("check", "snapshot age: the newest FINISHED snapshot %s is %v old (at most %v): %s", newest.String, age.Round(time.Millisecond), max, passFail(ok))
+	return nil
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return Pass
+	}
+	return Fail
+}
+
+// writeReport writes report.md and timeline.json into the drill's folder.
+func (r *drillRun) writeReport() error {
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(r.dir, "timeline.json"), r.timeline); err != nil {
+		return err
+	}
+	for name, w := range r.workloads {
+		if err := writeJSON(filepath.Join(r.dir, "history-"+name+".json"), w.history()); err != nil {
+			return err
+		}
+	}
+	res := r.res
+	var b strings.Builder
+	fmt.Fprintf(&b, "# drill %s\n\n%s\n\nVerdict: **%s**\n\n", r.d.Name, strings.TrimSpace(r.d.Description), res.Verdict)
+	for _, f := range res.Failures {
+		fmt.Fprintf(&b, "- %s\n", f)
+	}
+	if res.Error != "" {
+		fmt.Fprintf(&b, "- could not finish: %s\n", res.Error)
+	}
+	fmt.Fprintf(&b, "\n| | |\n|---|---|\n| seed | %d (fixes the faults' targets and the workloads' rows; not the scheduling of the processes) |\n", res.Seed)
+	if s := res.Snapshot; s != nil && res.Restore != nil {
+		fmt.Fprintf(&b, "| snapshot restored | `%s`, fe_journal_id %d |\n", s.Name, s.FEJournalID)
+		t := res.Restore
+		fmt.Fprintf(&b, "| **RTO** | %v to the first query, %v to all nodes serving (download %v, verify %v, rebuild %v) |\n",
+			t.FirstQuery.Round(time.Millisecond), t.AllServing.Round(time.Millisecond), t.Download.Round(time.Millisecond), t.Verify.Round(time.Millisecond), t.Rebuild.Round(time.Millisecond))
+	}
+	for name, cc := range res.Checks {
+		rpo := ""
+		if !r.disaster.IsZero() && !cc.LastInside.IsZero() {
+			rpo = fmt.Sprintf("; %v between the last write inside the snapshot and the disaster", r.disaster.Sub(cc.LastInside).Round(time.Millisecond))
+		}
+		fmt.Fprintf(&b, "| workload %s | %d sent, %d acknowledged, %d present; **RPO** %d acknowledged loads lost%s |\n", name, cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged, rpo)
+	}
+	fmt.Fprintf(&b, "\n## Timeline\n\n")
+	if len(r.timeline) > 0 {
+		start := r.timeline[0].At
+		for _, e := range r.timeline {
+			fmt.Fprintf(&b, "- `+%7.3fs` %-8s %s\n", e.At.Sub(start).Seconds(), e.Kind, e.What)
+		}
+	}
+	res.ReportPath = filepath.Join(r.dir, "report.md")
+	return os.WriteFile(res.ReportPath, []byte(b.String()), 0o644)
+}
