@@ -45,9 +45,9 @@ type Step struct {
 	// On is the cluster the sql or fault goes to: "current" (the default:
 	// the restored cluster once there is one) or "lost" (the cluster the
 	// drill launched, e.g. the old cluster still running after a restore).
-	On      string        `yaml:"on"`
-	Expect  [][]string    `yaml:"expect"`
-	Error   string        `yaml:"expect_error"`
+	On     string     `yaml:"on"`
+	Expect [][]string `yaml:"expect"`
+	Error  string     `yaml:"expect_error"`
 	// Within retries the sql until it gives the expected rows or error,
 	// up to this long (a condition that becomes true, e.g. fencing).
 	Within  time.Duration `yaml:"within"`
