@@ -254,10 +254,14 @@ func ClusterSnapshotYAML(s ObjectStorage, path, location, volume string, fronten
 // says: a new cluster (named name, on src's object storage) whose leader
 // starts with --cluster_snapshot and a cluster_snapshot.yaml naming the
 // new followers and compute nodes, then the followers with --helper and
-// the compute nodes plainly. It returns once every node serves.
+// the compute nodes plainly. The new hosts get src's fe.conf and cn.conf
+// additions (WithFEConf, WithCNConf), as an operator copies the old
+// configuration onto them; opts add to them. It returns once every node
+// serves.
 func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, opts ...Option) (*Cluster, RestoreTimes, error) {
 	var times RestoreTimes
-	base := []Option{WithName(name), WithObjectStorage(src.ObjectStorage()), WithBinary(src.Binary()), WithBackend(src.Backend())}
+	base := []Option{WithName(name), WithObjectStorage(src.ObjectStorage()), WithBinary(src.Binary()), WithBackend(src.Backend()),
+		WithFEConf(src.cfg.feConf), WithCNConf(src.cfg.cnConf)}
 	c, err := New(ctx, append(base, opts...)...)
 	if err != nil {
 		return nil, times, err

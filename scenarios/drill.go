@@ -14,13 +14,16 @@ import (
 // Drill is a scenario file (scenarios/drills/*.yaml, docs/scenarios.md):
 // a cluster shape, workloads that run while the steps do, and the steps.
 type Drill struct {
-	Name        string         `yaml:"name"`
-	Description string         `yaml:"description"`
-	Seed        uint64         `yaml:"seed"`
-	Cluster     ClusterShape   `yaml:"cluster"`
-	Workloads   []WorkloadSpec `yaml:"workloads"`
-	Steps       []Step         `yaml:"steps"`
-	path        string
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Seed        uint64 `yaml:"seed"`
+	// Timeout bounds the whole drill (DefaultDrillTimeout when zero): a
+	// drill that runs longer ends UNKNOWN, naming the step it was on.
+	Timeout   time.Duration  `yaml:"timeout"`
+	Cluster   ClusterShape   `yaml:"cluster"`
+	Workloads []WorkloadSpec `yaml:"workloads"`
+	Steps     []Step         `yaml:"steps"`
+	path      string
 }
 
 // ClusterShape is the cluster a drill launches.
@@ -65,8 +68,9 @@ type Step struct {
 // WaitStep waits, up to Timeout (2 minutes when zero), for one
 // condition: Snapshots snapshots finished since the drill began, exactly
 // Listed rows in information_schema.cluster_snapshots, a snapshot job in
-// the state JobState (e.g. UPLOADING), or, with Alive, every FE and
-// compute node of the cluster alive.
+// the state JobState (e.g. SNAPSHOTING; after a restore only jobs newer
+// than the snapshot restored count, not the records the image brought
+// along), or, with Alive, every FE and compute node of the cluster alive.
 type WaitStep struct {
 	Snapshots int           `yaml:"snapshots"`
 	Listed    *int          `yaml:"listed"`
@@ -141,7 +145,11 @@ type CheckStep struct {
 var faultKinds = []string{"kill", "stop", "pause", "resume", "restart", "wipe_meta", "wipe_storage", "lose_all", "storage_down", "storage_up",
 	"corrupt_snapshot", "delete_snapshot", "copy_volume"}
 var faultTargets = []string{"leader", "follower", "cn", "all"}
-var jobStates = []string{"INITIALIZING", "SNAPSHOTING", "UPLOADING", "FINISHED", "EXPIRED", "DELETED", "ERROR"}
+
+// DefaultDrillTimeout bounds a drill whose file sets no timeout.
+const DefaultDrillTimeout = 10 * time.Minute
+
+var jobStates = []string{"INITIALIZING", "SNAPSHOTING", "FINISHED", "EXPIRED", "DELETED", "ERROR"}
 
 // checkFault says what is wrong with a fault step ("" when nothing);
 // copied tells whether a copy_volume came before.
@@ -231,6 +239,9 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 	}
 	if len(d.Steps) == 0 {
 		return nil, fail(1, "steps", "a drill needs at least one step")
+	}
+	if d.Timeout < 0 {
+		return nil, fail(1, "timeout", "%v is negative", d.Timeout)
 	}
 	workloads := map[string]bool{}
 	for i, w := range d.Workloads {
