@@ -186,6 +186,26 @@ type RestoreTimes struct {
 	// Snapshot is the name of the snapshot the leader restored (from its
 	// log): the newest complete one when the yaml named the meta directory.
 	Snapshot string
+	// FEJournalID and StarMgrJournalID are the journal ids it restored.
+	FEJournalID, StarMgrJournalID uint64
+}
+
+// Restored is the snapshot the leader restored: requested when the log
+// names no other, the one of listed (the source cluster's snapshots) it
+// names, or, when it finished after that listing, one built from the
+// log's name and journal ids. The restored cluster's own listing is no
+// guide: its first automated job may already have replaced the snapshot.
+func (t RestoreTimes) Restored(listed []Snapshot, requested Snapshot) Snapshot {
+	if t.Snapshot == "" || t.Snapshot == requested.Name {
+		return requested
+	}
+	for _, s := range listed {
+		if s.Name == t.Snapshot {
+			return s
+		}
+	}
+	return Snapshot{Name: t.Snapshot, FEJournalID: t.FEJournalID, StarMgrJournalID: t.StarMgrJournalID,
+		StorageVolume: requested.StorageVolume, StoragePath: requested.MetaPath() + "/image/" + t.Snapshot}
 }
 
 // YAML renders the cluster_snapshot.yaml of spec with the object storage
@@ -329,6 +349,10 @@ func (t *RestoreTimes) fromLog(log string) {
 	}
 	if m := regexp.MustCompile(`cluster snapshot downloaded and checked.* snapshot=(\S+)`).FindStringSubmatch(log); m != nil {
 		t.Snapshot = m[1]
+	}
+	if m := regexp.MustCompile(`FE finished to restore from a cluster snapshot.* fe_journal_id=(\d+) starmgr_journal_id=(\d+)`).FindStringSubmatch(log); m != nil {
+		t.FEJournalID, _ = strconv.ParseUint(m[1], 10, 64)
+		t.StarMgrJournalID, _ = strconv.ParseUint(m[2], 10, 64)
 	}
 }
 

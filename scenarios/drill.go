@@ -120,6 +120,10 @@ type RestoreStep struct {
 	// Error, when set, is the refusal the restore must end with (the
 	// drill goes on with the cluster it had).
 	Error string `yaml:"expect_error"`
+	// FEConf are fe.conf lines for the new hosts on top of the drill's
+	// own (new_hosts only), as an operator may change the configuration
+	// while copying it.
+	FEConf map[string]string `yaml:"fe_conf"`
 	// Sabotage breaks the restore on purpose to prove the checkers:
 	// previous_snapshot restores the snapshot before the one the checks
 	// expect.
@@ -188,8 +192,8 @@ func checkRestore(rs *RestoreStep, copied bool) string {
 	switch {
 	case rs.Onto != "" && rs.Onto != "new_hosts" && rs.Onto != "same_hosts":
 		return fmt.Sprintf("onto: %q is not one of new_hosts, same_hosts", rs.Onto)
-	case rs.Onto == "same_hosts" && (rs.Followers != 0 || rs.ComputeNodes != 0):
-		return "onto: followers and compute_nodes are for new_hosts; same_hosts restores every node the cluster had"
+	case rs.Onto == "same_hosts" && (rs.Followers != 0 || rs.ComputeNodes != 0 || len(rs.FEConf) > 0):
+		return "onto: followers, compute_nodes and fe_conf are for new_hosts; same_hosts restores every node the cluster had"
 	case rs.Snapshot != "" && !slices.Contains([]string{"latest", "newest", "previous"}, rs.Snapshot):
 		return fmt.Sprintf("snapshot: %q is not one of latest, newest, previous", rs.Snapshot)
 	case rs.FromCopy && !copied:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -181,10 +182,7 @@ func (r *drillRun) run(parent context.Context) error {
 		r.archive = r.archive || (s.Restore != nil && s.Restore.Sabotage != "")
 	}
 	r.event("step", "drill %s (seed %d; replay with --seed %d): %s", d.Name, r.res.Seed, r.res.Seed, strings.TrimSpace(d.Description))
-	conf := ""
-	for k, v := range d.Cluster.FEConf {
-		conf += k + " = " + v + "\n"
-	}
+	conf := confLines(d.Cluster.FEConf)
 	launch := append([]harness.Option{harness.WithName(d.Name), harness.WithDir(filepath.Join(r.dir, "cluster")),
 		harness.WithBinary(r.opts.Binary), harness.WithFollowers(d.Cluster.Followers), harness.WithObservers(d.Cluster.Observers),
 		harness.WithComputeNodes(d.Cluster.ComputeNodes), harness.WithFEConf(conf)}, r.opts.Cluster...)
@@ -664,12 +662,22 @@ func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f 
 			}
 		}
 	}
+	if f.Kind == "resume" {
+		// Resume what a pause froze among the targets; none is a mistake.
+		var paused []node
+		for _, t := range targets {
+			if r.isPaused(t) {
+				paused = append(paused, t)
+			}
+		}
+		if len(paused) == 0 {
+			return fmt.Errorf("resume %s: no node a pause froze in this cluster (on: lost addresses the cluster the drill launched)", f.Target)
+		}
+		targets = paused
+	}
 	for _, t := range targets {
 		var err error
 		lasting := false
-		if f.Kind == "resume" && !r.isPaused(t) {
-			return fmt.Errorf("resume %s: it is not paused in this cluster (on: lost addresses the cluster the drill launched)", t.Name())
-		}
 		switch f.Kind {
 		case "kill":
 			err, lasting = t.Kill(), true
@@ -831,7 +839,7 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 			name = fmt.Sprintf("restored-%d", r.restores)
 		}
 		c, times, err = harness.Restore(ctx, r.lost, r.d.Name+"-"+name, spec,
-			append([]harness.Option{harness.WithDir(filepath.Join(r.dir, name))}, r.opts.Cluster...)...)
+			append([]harness.Option{harness.WithDir(filepath.Join(r.dir, name)), harness.WithFEConf(confLines(rs.FEConf))}, r.opts.Cluster...)...)
 		if c != nil {
 			if rs.Error != "" && err != nil {
 				defer c.Close()
@@ -868,14 +876,7 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 	if c == r.lost {
 		r.lostDB = ndb
 	}
-	got := spec.Snapshot
-	if times.Snapshot != "" {
-		for _, s := range r.snaps {
-			if s.Name == times.Snapshot {
-				got = s
-			}
-		}
-	}
+	got := times.Restored(r.snaps, spec.Snapshot)
 	expected := got
 	if rs.Sabotage != "" {
 		expected = newest
@@ -884,6 +885,15 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 	r.event("restore", "restored from %s (fe_journal_id %d): first query %v after the leader's start, all nodes serving after %v",
 		got.Name, got.FEJournalID, times.FirstQuery.Round(time.Millisecond), times.AllServing.Round(time.Millisecond))
 	return nil
+}
+
+// confLines renders fe.conf lines, sorted by key.
+func confLines(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(&b, "%s = %s\n", k, m[k])
+	}
+	return b.String()
 }
 
 // copyLocIf is the copy's location when fromCopy.

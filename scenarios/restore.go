@@ -162,13 +162,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 		return nil, err
 	}
 	defer rdb.Close()
-	if after, err := restored.Snapshots(ctx); err == nil {
-		for _, s := range after {
-			if s.Name >= res.Snapshot.Name {
-				res.Snapshot = s
-			}
-		}
-	}
+	res.Snapshot = times.Restored(snaps, res.Snapshot)
 	writes := wl.history()
 	cc, err := checkTable(ctx, rdb, "shop.orders", writes, res.Snapshot.Created(), res.Disaster)
 	if err != nil {
