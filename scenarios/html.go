@@ -55,6 +55,9 @@ type Span struct {
 	// never healed, a job still running): it is drawn to To with a dashed
 	// edge.
 	Open bool
+	// Quiet spans show their label only where it fits inside them (many
+	// short snapshot jobs); their tooltip always has it.
+	Quiet bool
 }
 
 // Mark is an instant: in a lane (a kill) or, when Lane is "", a line
@@ -285,6 +288,8 @@ func (c Chart) layout(w Window, shade, all bool) svgChart {
 			end := x1
 			if tw := textW(s.Label); tw+6 <= x1-x0 {
 				r.Inside, r.LabelX = true, x0+4
+			} else if s.Quiet {
+				r.Label = ""
 			} else {
 				r.LabelX = x1 + 4
 				end = x1 + 4 + tw
@@ -540,6 +545,10 @@ func (c *Chart) axis(timeline []Event, begun time.Time) {
 	c.End = later(c.End, c.Start)
 }
 
+// quietJobs is how many snapshot jobs a chart labels beside their spans;
+// with more, a job's label shows only where it fits inside its span.
+const quietJobs = 6
+
 // chart is the drill's report as report.html draws it: the figures
 // report.md prints, the faults, snapshot jobs, the cut, the disaster and
 // the restore's phases.
@@ -573,7 +582,7 @@ func (r *drillRun) chart() Chart {
 	sort.Strings(names)
 	for _, n := range names {
 		j := r.jobs[n]
-		s := Span{Lane: "snapshot jobs", Label: j.Name + " " + j.State, From: j.Created, To: j.Finished, Class: jobClass(j.State)}
+		s := Span{Lane: "snapshot jobs", Label: j.Name + " " + j.State, From: j.Created, To: j.Finished, Class: jobClass(j.State), Quiet: len(names) > quietJobs}
 		if s.To.IsZero() {
 			// Not seen finished: it ran until the disaster ended the
 			// cluster it ran on, or until the end.
@@ -748,12 +757,12 @@ table.timeline td.what { word-break: break-word; }
 </main>
 </body>
 </html>
-{{define "svg"}}<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{n .Width}} {{n .Height}}" role="img">
+{{define "svg"}}<svg class="chart" viewBox="0 0 {{n .Width}} {{n .Height}}" role="img">
 {{range .Lanes}}<rect class="lane{{if .Odd}} odd{{end}}" x="0" y="{{n .Y}}" width="{{n $.Width}}" height="{{n .H}}"/><text class="lanename" x="10" y="{{n .TextY}}">{{.Name}}</text>
 {{end}}{{with .Shade}}<rect class="shade" x="{{n .X}}" y="{{n .Y}}" width="{{n .W}}" height="{{n .H}}"/>
 {{end}}{{range .Ticks}}<line class="grid" x1="{{n .X}}" x2="{{n .X}}" y1="{{n $.Top}}" y2="{{n $.Bottom}}"/><line class="axis" x1="{{n .X}}" x2="{{n .X}}" y1="{{n $.Bottom}}" y2="{{n $.TickY2}}"/><text class="tick" x="{{n .X}}" y="{{n $.AxisLabelY}}" text-anchor="middle">{{.Label}}</text>
 {{end}}<line class="axis" x1="{{n .PlotX}}" x2="{{n .Width}}" y1="{{n .Bottom}}" y2="{{n .Bottom}}"/>
-{{range .Rects}}<g><title>{{.Title}}</title><rect class="span {{.Class}}{{if .Open}} open{{end}}" x="{{n .X}}" y="{{n .Y}}" width="{{n .W}}" height="{{n .H}}" rx="3"/><text class="{{if .Inside}}in{{if eq .Class "serving" "query"}} serving-text{{end}}{{else}}out{{end}}" x="{{n .LabelX}}" y="{{n .LabelY}}">{{.Label}}</text></g>
+{{range .Rects}}<g><title>{{.Title}}</title><rect class="span {{.Class}}{{if .Open}} open{{end}}" x="{{n .X}}" y="{{n .Y}}" width="{{n .W}}" height="{{n .H}}" rx="3"/>{{if .Label}}<text class="{{if .Inside}}in{{if eq .Class "serving" "query"}} serving-text{{end}}{{else}}out{{end}}" x="{{n .LabelX}}" y="{{n .LabelY}}">{{.Label}}</text>{{end}}</g>
 {{end}}{{range .Points}}<g><title>{{.Title}}</title><polygon class="{{.Class}}" points="{{.Diamond}}"/><text class="out" x="{{n .LabelX}}" y="{{n .LabelY}}">{{.Label}}</text></g>
 {{end}}{{range .Lines}}<line class="{{.Class}}" x1="{{n .X}}" x2="{{n .X}}" y1="{{n .Y1}}" y2="{{n .Y2}}"/><text class="{{.Class}}" x="{{n .LabelX}}" y="{{n .LabelY}}" text-anchor="{{.Anchor}}">{{.Label}}</text>
 {{end}}</svg>{{end}}`
