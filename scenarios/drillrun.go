@@ -49,6 +49,8 @@ type DrillResult struct {
 	Restore    *harness.RestoreTimes
 	Checks     map[string]*CutCheck
 	ReportPath string
+	// HTMLReportPath is report.html, the report drawn on a time axis.
+	HTMLReportPath string
 }
 
 // RunDrill runs one drill and writes its report folder.
@@ -1047,7 +1049,7 @@ func passFail(ok bool) string {
 	return Fail
 }
 
-// writeReport writes report.md and timeline.json into the drill's folder.
+// writeReport writes report.md, report.html and timeline.json into the drill's folder.
 func (r *drillRun) writeReport() error {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return err
@@ -1091,5 +1093,9 @@ func (r *drillRun) writeReport() error {
 		}
 	}
 	res.ReportPath = filepath.Join(r.dir, "report.md")
-	return os.WriteFile(res.ReportPath, []byte(b.String()), 0o644)
+	if err := os.WriteFile(res.ReportPath, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	res.HTMLReportPath = filepath.Join(r.dir, "report.html")
+	return writeHTMLReport(res.HTMLReportPath, r.chart())
 }

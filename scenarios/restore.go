@@ -40,9 +40,11 @@ type DemoResult struct {
 	RPO              time.Duration
 	// RTO: the restore's phases; FirstQuery and AllServing are the RTO.
 	Times harness.RestoreTimes
-	// Dir holds report.md, timeline.json, history.json and the restored
-	// leader's logs.
+	// Dir holds report.md, report.html, timeline.json, history.json and
+	// the restored leader's logs.
 	Dir, ReportPath string
+	// HTMLReportPath is report.html, the report drawn on a time axis.
+	HTMLReportPath string
 }
 
 // RunDemo runs the flagship drill that `minirocks demo` shows: a cluster of
@@ -224,7 +226,11 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	if err := os.WriteFile(res.ReportPath, []byte(demoReport(res, timeline)), 0o644); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(opts.Out, "\nreport: %s\n", res.ReportPath)
+	res.HTMLReportPath = filepath.Join(opts.Dir, "report.html")
+	if err := writeHTMLReport(res.HTMLReportPath, demoChart(res, timeline)); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(opts.Out, "\nreport: %s, %s\n", res.ReportPath, res.HTMLReportPath)
 	if res.Verdict != "PASS" {
 		return res, fmt.Errorf("the restore drill failed: %s", strings.Join(res.Failures, "; "))
 	}

@@ -70,7 +70,11 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	failed, unknown := 0, 0
 	for _, d := range drills {
 		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout})
-		fmt.Fprintf(stdout, "\n%s: %s (seed %d); report: %s\n\n", d.Name, res.Verdict, res.Seed, res.ReportPath)
+		report := res.ReportPath
+		if res.HTMLReportPath != "" {
+			report += ", " + res.HTMLReportPath
+		}
+		fmt.Fprintf(stdout, "\n%s: %s (seed %d); report: %s\n\n", d.Name, res.Verdict, res.Seed, report)
 		switch res.Verdict {
 		case scenarios.Fail:
 			failed++
