@@ -16,7 +16,7 @@ export MINIROCKS_MINIO := $(MINIO)
 
 all: build
 
-## setup: install the pinned MinIO server, the mysql client and curl (first time: a few minutes)
+## setup: install the pinned MinIO server, the mysql client, curl and chromium (first time: a few minutes)
 setup: $(MINIO) .tools/clients
 
 $(MINIO):
@@ -24,12 +24,12 @@ $(MINIO):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 
-.tools/clients:
+.tools/clients: Makefile
 	@mkdir -p .tools
-	@if ! command -v mysql >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
-		echo ">> installing the mysql command-line client (default-mysql-client) and curl"; \
+	@if ! command -v mysql >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+		echo ">> installing the mysql command-line client (default-mysql-client), curl and headless chromium (renders report.html in the tests)"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-mysql-client curl >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-mysql-client curl chromium >/dev/null; \
 	fi
 	@touch $@
 
