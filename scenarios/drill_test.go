@@ -99,6 +99,16 @@ func TestDrillCatchesLoss(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(report), "Verdict: **FAIL**")
 	require.Contains(t, string(report), res.Failures[0])
+	// A failed drill leaves the bucket's and the meta dirs' listings.
+	require.Contains(t, string(report), "Evidence: `bucket.txt`")
+	bucket, err := os.ReadFile(filepath.Join(filepath.Dir(res.ReportPath), "bucket.txt"))
+	require.NoError(t, err)
+	require.Regexp(t, `(?m)^# s3://\S+/lost-rows: [1-9]\d* objects$`, string(bucket))
+	require.Regexp(t, `(?m)^\S+Z +\d+  lost-rows/\S+$`, string(bucket))
+	meta, err := os.ReadFile(filepath.Join(filepath.Dir(res.ReportPath), "meta.txt"))
+	require.NoError(t, err)
+	require.Regexp(t, `(?m)^# lost-rows fe1 \(\S+\)\nmeta/bdb\nmeta/image\n`, string(meta))
+	require.Regexp(t, `(?m)^meta/bdb/raft\.db$`, string(meta))
 }
 
 // TestDrillSeedFixesFaults: the same seed picks the same targets.

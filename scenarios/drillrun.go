@@ -110,6 +110,7 @@ type drillRun struct {
 	faults   []faultRecord
 	captures []catalogCapture
 	copyLoc  string // the volume's copy, after copy_volume
+	evidence bool   // bucket.txt and meta.txt were written
 	restores int    // restores onto new hosts begun
 	// expected is the snapshot the checks compare with: the one restored,
 	// or the newest when a sabotage restored another.
@@ -170,7 +171,7 @@ func (r *drillRun) unhealed() bool {
 	return false
 }
 
-func (r *drillRun) run(parent context.Context) error {
+func (r *drillRun) run(parent context.Context) (err error) {
 	d := r.d
 	timeout := d.Timeout
 	if timeout == 0 {
@@ -194,6 +195,13 @@ func (r *drillRun) run(parent context.Context) error {
 	}
 	defer c.Close()
 	r.lost, r.cur = c, c
+	defer func() {
+		// Before the clusters close: what the bucket and the meta dirs
+		// held, when the drill did not pass.
+		if err != nil || len(r.res.Failures) > 0 {
+			r.writeEvidence(context.WithoutCancel(ctx))
+		}
+	}()
 	r.event("step", "launched %d FEs and %d CNs, MinIO on %s", 1+d.Cluster.Followers+d.Cluster.Observers, d.Cluster.ComputeNodes, c.ObjectStorage().Endpoint)
 	if r.lostDB, err = sql.Open("mysql", c.DSN()); err != nil {
 		return err
@@ -1084,6 +1092,9 @@ func (r *drillRun) writeReport() error {
 			rpo = fmt.Sprintf("; %v between the last write inside the snapshot and the disaster", r.disaster.Sub(cc.LastInside).Round(time.Millisecond))
 		}
 		fmt.Fprintf(&b, "| workload %s | %d sent, %d acknowledged, %d present; **RPO** %d acknowledged loads lost%s |\n", name, cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged, rpo)
+	}
+	if r.evidence {
+		fmt.Fprintf(&b, "\nEvidence: `bucket.txt` (every object of the volume), `meta.txt` (the FEs' meta dirs), the node logs under `cluster/` and `restored/`.\n")
 	}
 	fmt.Fprintf(&b, "\n## Timeline\n\n")
 	if len(r.timeline) > 0 {

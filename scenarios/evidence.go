@@ -1,0 +1,66 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/minirocks/minirocks/harness"
+)
+
+// writeEvidence writes, for a drill that did not pass, what a person
+// would look at next to the logs: bucket.txt lists every object of the
+// volume (and of its copy, after copy_volume) with size and time, and
+// meta.txt the meta dirs of every FE of each cluster. It runs while the
+// clusters still exist; what it cannot read it says so in the file.
+func (r *drillRun) writeEvidence(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var bucket, meta strings.Builder
+	locations := []string{""}
+	if r.copyLoc != "" {
+		locations = append(locations, r.copyLoc)
+	}
+	for _, loc := range locations {
+		name := loc
+		if name == "" {
+			name = r.lost.Location()
+		}
+		objs, err := r.lost.ListObjects(ctx, loc)
+		fmt.Fprintf(&bucket, "# %s: %d objects\n", name, len(objs))
+		var total int64
+		for _, o := range objs {
+			total += o.Size
+			fmt.Fprintf(&bucket, "%s  %12d  %s\n", o.LastModified.UTC().Format("2006-01-02T15:04:05.000Z"), o.Size, o.Key)
+		}
+		fmt.Fprintf(&bucket, "# %d bytes in all\n", total)
+		if err != nil {
+			fmt.Fprintf(&bucket, "# listing stopped: %v\n", err)
+		}
+	}
+	clusters := []*harness.Cluster{r.lost}
+	if r.restored != nil && r.restored != r.lost {
+		clusters = append(clusters, r.restored)
+	}
+	for _, c := range clusters {
+		for _, fe := range c.FEs() {
+			names, err := fe.MetaListing()
+			fmt.Fprintf(&meta, "# %s %s (%s)\n", c.Name(), fe.Name(), fe.Host())
+			for _, n := range names {
+				fmt.Fprintln(&meta, n)
+			}
+			if err != nil {
+				fmt.Fprintf(&meta, "# %v\n", err)
+			}
+		}
+	}
+	for name, text := range map[string]string{"bucket.txt": bucket.String(), "meta.txt": meta.String()} {
+		if err := os.WriteFile(filepath.Join(r.dir, name), []byte(text), 0o644); err != nil {
+			fmt.Fprintf(r.opts.Out, "evidence: %v\n", err)
+		}
+	}
+	r.evidence = true
+}
