@@ -194,3 +194,15 @@ func TestParseDrillStorageFaults(t *testing.T) {
 	require.Equal(t, 2*time.Second, d.Steps[1].Fault.Delay)
 	require.True(t, d.Steps[2].Wait.StorageFired)
 }
+
+// TestDrillStorageFaultNeverFired: a storage fault that matched no
+// request makes the drill FAIL, naming it.
+func TestDrillStorageFaultNeverFired(t *testing.T) {
+	t.Parallel()
+	d, err := LoadDrill("testdata/storage-fault-never-fired.yaml")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+	require.Equal(t, Fail, res.Verdict, "%s\n%s", res.Error, out.String())
+	require.Equal(t, []string{"storage fault on no/such/objects/* never fired"}, res.Failures)
+}
