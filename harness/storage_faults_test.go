@@ -105,6 +105,46 @@ func TestStorageFaultFailsImageUpload(t *testing.T) {
 	snaps, err := c.Snapshots(context.Background())
 	require.NoError(t, err)
 	require.NotEmpty(t, snaps)
+
+	// A restore onto new hosts reaches MinIO directly, even with the lost
+	// cluster's proxy down, unless it is given a proxy of its own.
+	ctx := context.Background()
+	require.NoError(t, c.KillAll())
+	p.Down(true)
+	spec := RestoreSpec{Snapshot: snaps[len(snaps)-1]}
+	for _, faults := range []bool{false, true} {
+		opts := []Option{WithDir(t.TempDir())}
+		if faults {
+			opts = append(opts, WithStorageFaults())
+		}
+		r, _, err := Restore(ctx, c, fmt.Sprintf("%s-restored-%t", c.Name(), faults), spec, opts...)
+		if r != nil {
+			defer r.Close()
+		}
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, r.DB(t).QueryRow("SELECT COUNT(*) FROM information_schema.cluster_snapshots").Scan(&n))
+		if !faults {
+			require.Nil(t, r.StorageFaults())
+			require.NoError(t, r.Close())
+			continue
+		}
+		rp := r.StorageFaults()
+		require.NotNil(t, rp)
+		require.NotEqual(t, p.Addr(), rp.Addr())
+		// Its nodes go through its proxy: taking it down stops its snapshots.
+		id, err := rp.Add(s3proxy.Rule{Action: s3proxy.Fail, Methods: []string{"PUT"}, KeyContains: "/meta/image/"})
+		require.NoError(t, err)
+		// The restored image has automated snapshots on, every second
+		// as the lost cluster's fe.conf says; ON again is refused then.
+		_, _ = r.DB(t).Exec("ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
+		waitFor(t, time.Minute, func() error {
+			if h, _ := rp.Hits(id); h.Count == 0 {
+				return errors.New("the restored cluster's image upload has not reached its proxy")
+			}
+			return nil
+		})
+	}
 }
 
 // TestStorageFaultLeaderKilledDuringUpload: the image upload is held at
