@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/minirocks/minirocks/harness/s3proxy"
 )
 
 // DefaultFEConf makes clusters react quickly for tests and drills:
@@ -45,7 +47,8 @@ type Cluster struct {
 	feConf  string // appended to every FE's fe.conf
 	minio   *MinIO
 	storage ObjectStorage
-	netName string // go-sql-driver network that dials the leader
+	proxy   *s3proxy.Proxy // WithStorageFaults: between the nodes and storage
+	netName string         // go-sql-driver network that dials the leader
 
 	mu     sync.Mutex
 	fes    []*FE
@@ -165,6 +168,12 @@ func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
 		}
 		c.cfg.logf("harness: %s: MinIO on %s", cfg.name, c.minio.Endpoint)
 	}
+	if cfg.storageFaults {
+		if c.proxy, err = s3proxy.Start("127.0.0.1:0", c.storage.Endpoint); err != nil {
+			return nil, fmt.Errorf("harness: storage faults: %w", err)
+		}
+		c.cfg.logf("harness: %s: storage fault proxy on %s in front of %s", cfg.name, c.proxy.Addr(), c.storage.Endpoint)
+	}
 	c.netName = "minirocks-" + cfg.name + "-" + minioRandomHex(6)
 	mysql.RegisterDialContext(c.netName, c.dialLeader)
 	return c, nil
@@ -187,6 +196,20 @@ func (c *Cluster) MinIO() *MinIO { return c.minio }
 
 // ObjectStorage is where the builtin storage volume lives.
 func (c *Cluster) ObjectStorage() ObjectStorage { return c.storage }
+
+// StorageFaults is the proxy between the cluster's nodes and its object
+// storage, to inject storage faults (nil without WithStorageFaults).
+func (c *Cluster) StorageFaults() *s3proxy.Proxy { return c.proxy }
+
+// nodeStorage is the object storage as the nodes reach it: through the
+// storage fault proxy when there is one.
+func (c *Cluster) nodeStorage() ObjectStorage {
+	s := c.storage
+	if c.proxy != nil {
+		s.Endpoint = c.proxy.Addr()
+	}
+	return s
+}
 
 // Bucket is the bucket of the builtin storage volume.
 func (c *Cluster) Bucket() string { return c.storage.Bucket }
@@ -296,7 +319,7 @@ aws_s3_endpoint = %s
 aws_s3_region = %s
 aws_s3_access_key = %s
 aws_s3_secret_key = %s
-`, c.storage.Bucket, c.cfg.name, c.storage.Endpoint, MinIORegion, c.storage.AccessKey, c.storage.SecretKey) + c.feConf + spec.Conf
+`, c.storage.Bucket, c.cfg.name, c.nodeStorage().Endpoint, MinIORegion, c.storage.AccessKey, c.storage.SecretKey) + c.feConf + spec.Conf
 	node, err := c.cfg.backend.NewFE(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -469,6 +492,9 @@ func (c *Cluster) Close() error {
 	}
 	for _, f := range c.FEs() {
 		errs = append(errs, f.node.Close())
+	}
+	if c.proxy != nil {
+		errs = append(errs, c.proxy.Close())
 	}
 	if c.minio != nil {
 		c.minio.Close()

@@ -205,7 +205,7 @@ func RestoreInPlace(ctx context.Context, c *Cluster, spec RestoreSpec) (RestoreT
 		}
 	}
 	leader := fes[0]
-	yaml := spec.YAML(c.ObjectStorage(), c.Location(), nil, nil)
+	yaml := spec.YAML(c.nodeStorage(), c.Location(), nil, nil)
 	start := time.Now()
 	times.Started = start
 	if err := leader.StartRestore(ctx, yaml, true); err != nil {

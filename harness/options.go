@@ -25,6 +25,7 @@ type config struct {
 	storage              *ObjectStorage
 	minioAccessKey       string
 	minioSecretKey       string
+	storageFaults        bool
 }
 
 // defaults is a cluster of one FE, one CN and a MinIO on the process backend.
@@ -124,3 +125,12 @@ func WithLogger(logf func(format string, args ...any)) Option {
 func WithObjectStorage(s ObjectStorage) Option {
 	return func(c *config) { c.storage = &s }
 }
+
+// WithStorageFaults puts a fault-injecting proxy (package s3proxy) between
+// the cluster's nodes and its object storage: fe.conf's aws_s3_endpoint,
+// and so the builtin storage volume every node uses, names the proxy.
+// Cluster.StorageFaults returns it, to fail, delay or drop requests by
+// rule or take the storage down. The harness's own requests (snapshot
+// listings, object faults) and restores go to the storage directly; a
+// Restore passed WithStorageFaults gets a proxy of its own.
+func WithStorageFaults() Option { return func(c *config) { c.storageFaults = true } }

@@ -313,7 +313,9 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 		cnAddrs = append(cnAddrs, n.HeartbeatAddr())
 	}
 	srcLocation := "s3://" + src.Bucket() + "/" + src.Name()
-	yaml := spec.YAML(src.ObjectStorage(), srcLocation, feAddrs, cnAddrs)
+	// The storage as the new nodes reach it: directly, or through the
+	// new cluster's own proxy when opts asked for storage faults.
+	yaml := spec.YAML(c.nodeStorage(), srcLocation, feAddrs, cnAddrs)
 	start := time.Now()
 	times.Started = start
 	if err := leader.StartRestore(ctx, yaml, false); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +34,12 @@ type ClusterShape struct {
 	Observers    int               `yaml:"observers"`
 	ComputeNodes int               `yaml:"compute_nodes"`
 	FEConf       map[string]string `yaml:"fe_conf"`
+	// StorageFaults puts a fault-injecting S3 proxy between the nodes and
+	// the object storage (harness.WithStorageFaults), for the
+	// storage_fail, storage_slow and storage_clear faults. Only the
+	// cluster the drill launches has it: a cluster restored onto new
+	// hosts reaches the storage directly.
+	StorageFaults bool `yaml:"storage_faults"`
 }
 
 // WorkloadSpec is a workload of labelled loads into table, which the
@@ -70,13 +78,15 @@ type Step struct {
 // Listed rows in information_schema.cluster_snapshots, a snapshot job in
 // the state JobState (e.g. SNAPSHOTING; after a restore only jobs newer
 // than the snapshot restored count, not the records the image brought
-// along), or, with Alive, every FE and compute node of the cluster alive.
+// along), with Alive every FE and compute node of the cluster alive, or
+// with StorageFired every storage fault in force having hit a request.
 type WaitStep struct {
-	Snapshots int           `yaml:"snapshots"`
-	Listed    *int          `yaml:"listed"`
-	JobState  string        `yaml:"job_state"`
-	Alive     bool          `yaml:"alive"`
-	Timeout   time.Duration `yaml:"timeout"`
+	Snapshots    int           `yaml:"snapshots"`
+	Listed       *int          `yaml:"listed"`
+	JobState     string        `yaml:"job_state"`
+	Alive        bool          `yaml:"alive"`
+	StorageFired bool          `yaml:"storage_fired"`
+	Timeout      time.Duration `yaml:"timeout"`
 }
 
 // FaultStep injects a fault (docs/scenarios.md lists them):
@@ -90,13 +100,24 @@ type WaitStep struct {
 //     or previous) whose base name matches the glob Object (e.g. "image.*");
 //   - copy_volume: the volume's objects copied to a new bucket (a restore
 //     with from_copy reads them there), the original bucket deleted with
-//     DeleteOriginal.
+//     DeleteOriginal;
+//   - storage_fail / storage_slow: requests to the object storage whose
+//     key below the volume's location matches the glob Object (and whose
+//     method is one of Methods, all when empty; only the First ones when
+//     not zero) answered with the S3 error code Error (InternalError by
+//     default) / held for Delay; they last until storage_clear or heal
+//     (cluster.storage_faults must be true).
 type FaultStep struct {
 	Kind           string `yaml:"kind"`
 	Target         string `yaml:"target"`
 	Snapshot       string `yaml:"snapshot"`
 	Object         string `yaml:"object"`
 	DeleteOriginal bool   `yaml:"delete_original"`
+	// Methods, First, Delay and Error shape storage_fail and storage_slow.
+	Methods []string      `yaml:"methods"`
+	First   int           `yaml:"first"`
+	Delay   time.Duration `yaml:"delay"`
+	Error   string        `yaml:"error"`
 }
 
 // RestoreStep restores the lost cluster from a snapshot by StarRocks'
@@ -147,7 +168,7 @@ type CheckStep struct {
 }
 
 var faultKinds = []string{"kill", "stop", "pause", "resume", "restart", "wipe_meta", "wipe_storage", "lose_all", "storage_down", "storage_up",
-	"corrupt_snapshot", "delete_snapshot", "copy_volume"}
+	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear"}
 var faultTargets = []string{"leader", "follower", "cn", "all"}
 
 // DefaultDrillTimeout bounds a drill whose file sets no timeout.
@@ -155,9 +176,59 @@ const DefaultDrillTimeout = 10 * time.Minute
 
 var jobStates = []string{"INITIALIZING", "SNAPSHOTING", "FINISHED", "EXPIRED", "DELETED", "ERROR"}
 
+// storageMethods are the HTTP methods S3 clients use.
+var storageMethods = []string{"GET", "PUT", "POST", "DELETE", "HEAD"}
+
+// s3ErrorCode is the shape of an S3 error code (InternalError, SlowDown).
+var s3ErrorCode = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+
+// storageFaultKind tells the faults that need cluster.storage_faults.
+func storageFaultKind(kind string) bool {
+	return kind == "storage_fail" || kind == "storage_slow" || kind == "storage_clear"
+}
+
+// checkStorageFault says what is wrong with a storage_fail, storage_slow
+// or storage_clear fault ("" when nothing); enabled tells whether the
+// cluster has storage_faults.
+func checkStorageFault(f *FaultStep, enabled bool) string {
+	rule := f.Kind != "storage_clear"
+	switch {
+	case !enabled:
+		return fmt.Sprintf("kind: %s needs storage_faults: true in the drill's cluster section", f.Kind)
+	case f.Snapshot != "" || f.DeleteOriginal:
+		return fmt.Sprintf("snapshot: snapshot and delete_original do not go with %s", f.Kind)
+	case !rule && (f.Object != "" || f.Methods != nil || f.First != 0 || f.Delay != 0 || f.Error != ""):
+		return "object: storage_clear takes no object, methods, first, delay or error"
+	case !rule:
+		return ""
+	case f.Object == "":
+		return fmt.Sprintf("object: %s needs the glob of the object keys below the volume's location, e.g. \"*/meta/image/*/image.*\"", f.Kind)
+	case f.First < 0:
+		return fmt.Sprintf("first: %d is negative", f.First)
+	case f.Kind == "storage_slow" && f.Delay <= 0:
+		return "delay: storage_slow needs a positive delay, e.g. 30s"
+	case f.Kind != "storage_slow" && f.Delay != 0:
+		return "delay: goes with storage_slow"
+	case f.Kind != "storage_fail" && f.Error != "":
+		return "error: goes with storage_fail"
+	case f.Error != "" && !s3ErrorCode.MatchString(f.Error):
+		return fmt.Sprintf("error: %q is not an S3 error code such as InternalError or SlowDown", f.Error)
+	}
+	if _, err := path.Match(f.Object, ""); err != nil {
+		return fmt.Sprintf("object: %q is not a glob: %v", f.Object, err)
+	}
+	for _, m := range f.Methods {
+		if !slices.Contains(storageMethods, m) {
+			return fmt.Sprintf("methods: %q is not one of %s", m, strings.Join(storageMethods, ", "))
+		}
+	}
+	return ""
+}
+
 // checkFault says what is wrong with a fault step ("" when nothing);
-// copied tells whether a copy_volume came before.
-func checkFault(f *FaultStep, copied bool) string {
+// copied tells whether a copy_volume came before, storageFaults whether
+// the cluster has storage_faults.
+func checkFault(f *FaultStep, copied, storageFaults bool) string {
 	if !slices.Contains(faultKinds, f.Kind) {
 		return fmt.Sprintf("kind: %q is not one of %s", f.Kind, strings.Join(faultKinds, ", "))
 	}
@@ -170,6 +241,10 @@ func checkFault(f *FaultStep, copied bool) string {
 		return fmt.Sprintf("target: %q is not one of %s", f.Target, strings.Join(targets, ", "))
 	case targets == nil && f.Target != "":
 		return fmt.Sprintf("target: %s takes no target", f.Kind)
+	case storageFaultKind(f.Kind):
+		return checkStorageFault(f, storageFaults)
+	case f.Methods != nil || f.First != 0 || f.Delay != 0 || f.Error != "":
+		return fmt.Sprintf("methods: methods, first, delay and error go with storage_fail and storage_slow, not %s", f.Kind)
 	}
 	snapshotFault := f.Kind == "corrupt_snapshot" || f.Kind == "delete_snapshot"
 	switch {
@@ -305,7 +380,7 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 			}
 		}
 		if f := s.Fault; f != nil {
-			if err := checkFault(f, copied); err != "" {
+			if err := checkFault(f, copied, d.Cluster.StorageFaults); err != "" {
 				sub, msg, _ := strings.Cut(err, ": ")
 				return nil, fail(s.line, field+".fault."+sub, "%s", msg)
 			}
@@ -313,13 +388,16 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 		}
 		if w := s.Wait; w != nil {
 			n := 0
-			for _, set := range []bool{w.Snapshots > 0, w.Listed != nil, w.JobState != "", w.Alive} {
+			for _, set := range []bool{w.Snapshots > 0, w.Listed != nil, w.JobState != "", w.Alive, w.StorageFired} {
 				if set {
 					n++
 				}
 			}
 			if n != 1 || w.Snapshots < 0 {
-				return nil, fail(s.line, field+".wait", "wait for exactly one of snapshots (at least 1), listed, job_state, alive")
+				return nil, fail(s.line, field+".wait", "wait for exactly one of snapshots (at least 1), listed, job_state, alive, storage_fired")
+			}
+			if w.StorageFired && !d.Cluster.StorageFaults {
+				return nil, fail(s.line, field+".wait.storage_fired", "needs storage_faults: true in the drill's cluster section")
 			}
 			if w.JobState != "" && !slices.Contains(jobStates, w.JobState) {
 				return nil, fail(s.line, field+".wait.job_state", "%q is not one of %s", w.JobState, strings.Join(jobStates, ", "))

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -158,4 +159,60 @@ func TestDrillCatchesBrokenRestore(t *testing.T) {
 	require.Equal(t, 1, catalog, "the catalog check names the table: %v", res.Failures)
 	require.GreaterOrEqual(t, res.Checks["orders"].LostAcknowledged, len(res.Failures)-1, "every load named is counted in the RPO")
 	require.Contains(t, out.String(), "SABOTAGE: restoring ")
+}
+
+// TestParseDrillStorageFaults: storage faults need the cluster's proxy
+// and well-formed rules; mistakes name the file, line and field.
+func TestParseDrillStorageFaults(t *testing.T) {
+	head := "name: d\ncluster:\n  storage_faults: true\nsteps:\n"
+	plain := "name: d\nsteps:\n"
+	img := `object: "*/meta/image/*/image.*"`
+	cases := []struct{ name, yaml, err string }{
+		{"without the proxy", plain + "  - fault: {kind: storage_fail, " + img + "}\n", "f.yaml:3: steps[0].fault.kind: storage_fail needs storage_faults: true in the drill's cluster section"},
+		{"clear without the proxy", plain + "  - fault: {kind: storage_clear}\n", "f.yaml:3: steps[0].fault.kind: storage_clear needs storage_faults: true"},
+		{"wait without the proxy", plain + "  - wait: {storage_fired: true}\n", "f.yaml:3: steps[0].wait.storage_fired: needs storage_faults: true"},
+		{"fail without object", head + "  - fault: {kind: storage_fail}\n", "f.yaml:5: steps[0].fault.object: storage_fail needs the glob of the object keys"},
+		{"bad glob", head + "  - fault: {kind: storage_fail, object: \"[\"}\n", "f.yaml:5: steps[0].fault.object: \"[\" is not a glob"},
+		{"bad method", head + "  - fault: {kind: storage_fail, " + img + ", methods: [put]}\n", "f.yaml:5: steps[0].fault.methods: \"put\" is not one of GET, PUT, POST, DELETE, HEAD"},
+		{"negative first", head + "  - fault: {kind: storage_fail, " + img + ", first: -1}\n", "f.yaml:5: steps[0].fault.first: -1 is negative"},
+		{"slow without delay", head + "  - fault: {kind: storage_slow, " + img + "}\n", "f.yaml:5: steps[0].fault.delay: storage_slow needs a positive delay"},
+		{"fail with delay", head + "  - fault: {kind: storage_fail, " + img + ", delay: 1s}\n", "f.yaml:5: steps[0].fault.delay: goes with storage_slow"},
+		{"slow with error", head + "  - fault: {kind: storage_slow, " + img + ", delay: 1s, error: SlowDown}\n", "f.yaml:5: steps[0].fault.error: goes with storage_fail"},
+		{"bad error code", head + "  - fault: {kind: storage_fail, " + img + ", error: \"slow down\"}\n", "f.yaml:5: steps[0].fault.error: \"slow down\" is not an S3 error code"},
+		{"clear with an object", head + "  - fault: {kind: storage_clear, " + img + "}\n", "f.yaml:5: steps[0].fault.object: storage_clear takes no object"},
+		{"storage fault with a target", head + "  - fault: {kind: storage_fail, target: leader, " + img + "}\n", "f.yaml:5: steps[0].fault.target: storage_fail takes no target"},
+		{"storage fault with a snapshot", head + "  - fault: {kind: storage_fail, snapshot: newest, " + img + "}\n", "f.yaml:5: steps[0].fault.snapshot: snapshot and delete_original do not go with storage_fail"},
+		{"methods on a kill", head + "  - fault: {kind: kill, target: leader, methods: [PUT]}\n", "f.yaml:5: steps[0].fault.methods: methods, first, delay and error go with storage_fail and storage_slow, not kill"},
+		{"unknown field", head + "  - fault: {kind: storage_fail, " + img + ", code: SlowDown}\n", "f.yaml: line 5: field code not found in type scenarios.FaultStep"},
+		{"wait for two things", head + "  - wait: {storage_fired: true, alive: true}\n", "f.yaml:5: steps[0].wait: wait for exactly one of snapshots (at least 1), listed, job_state, alive, storage_fired"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseDrill("f.yaml", []byte(c.yaml))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), c.err)
+		})
+	}
+	d, err := ParseDrill("f.yaml", []byte(head+
+		"  - fault: {kind: storage_fail, "+img+", methods: [PUT], first: 3, error: SlowDown}\n"+
+		"  - fault: {kind: storage_slow, object: \"*/data/*\", delay: 2s}\n    on: lost\n"+
+		"  - wait: {storage_fired: true}\n"+
+		"  - fault: {kind: storage_clear}\n"))
+	require.NoError(t, err)
+	require.True(t, d.Cluster.StorageFaults)
+	require.Equal(t, FaultStep{Kind: "storage_fail", Object: "*/meta/image/*/image.*", Methods: []string{"PUT"}, First: 3, Error: "SlowDown"}, *d.Steps[0].Fault)
+	require.Equal(t, 2*time.Second, d.Steps[1].Fault.Delay)
+	require.True(t, d.Steps[2].Wait.StorageFired)
+}
+
+// TestDrillStorageFaultNeverFired: a storage fault that matched no
+// request makes the drill FAIL, naming it.
+func TestDrillStorageFaultNeverFired(t *testing.T) {
+	t.Parallel()
+	d, err := LoadDrill("testdata/storage-fault-never-fired.yaml")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
+	require.Equal(t, Fail, res.Verdict, "%s\n%s", res.Error, out.String())
+	require.Equal(t, []string{"storage fault on no/such/objects/* never fired"}, res.Failures)
 }

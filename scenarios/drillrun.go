@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/minirocks/minirocks/harness"
+	"github.com/minirocks/minirocks/harness/s3proxy"
 )
 
 // DrillOptions says how to run drills.
@@ -115,6 +116,8 @@ type drillRun struct {
 	// expected is the snapshot the checks compare with: the one restored,
 	// or the newest when a sabotage restored another.
 	expected *harness.Snapshot
+	// storageRules are the storage faults added, open or cleared.
+	storageRules []storageRule
 }
 
 // jobRecord is one automated cluster snapshot job as the drill saw it.
@@ -189,6 +192,9 @@ func (r *drillRun) run(parent context.Context) (err error) {
 	launch := append([]harness.Option{harness.WithName(d.Name), harness.WithDir(filepath.Join(r.dir, "cluster")),
 		harness.WithBinary(r.opts.Binary), harness.WithFollowers(d.Cluster.Followers), harness.WithObservers(d.Cluster.Observers),
 		harness.WithComputeNodes(d.Cluster.ComputeNodes), harness.WithFEConf(conf)}, r.opts.Cluster...)
+	if d.Cluster.StorageFaults {
+		launch = append(launch, harness.WithStorageFaults())
+	}
 	c, err := harness.Launch(ctx, launch...)
 	if err != nil {
 		return err
@@ -235,6 +241,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 			return fmt.Errorf("%s:%d: steps[%d]: %w", d.path, s.line, i, err)
 		}
 	}
+	r.checkStorageFaultsFired()
 	return nil
 }
 
@@ -517,6 +524,9 @@ func (r *drillRun) wait(ctx context.Context, w WaitStep) error {
 	case w.Alive:
 		what = "every node alive"
 		cond = func() error { return r.allAlive(ctx) }
+	case w.StorageFired:
+		what = "every storage fault in force to fire"
+		cond = r.storageFaultsFired
 	}
 	if err := harness.WaitFor(ctx, timeout, cond); err != nil {
 		return fmt.Errorf("waiting for %s: %w", what, err)
@@ -575,6 +585,7 @@ func (r *drillRun) heal(ctx context.Context) error {
 			}
 		}
 	}
+	r.clearStorageFaults(nil)
 	r.closeFaults("")
 	if err := harness.WaitFor(ctx, 2*time.Minute, func() error { return r.allAlive(ctx) }); err != nil {
 		return fmt.Errorf("heal: %w", err)
@@ -613,6 +624,15 @@ func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f 
 		return nil
 	case "corrupt_snapshot", "delete_snapshot":
 		return r.snapshotFault(ctx, f)
+	case "storage_fail", "storage_slow":
+		return r.storageFault(c, f)
+	case "storage_clear":
+		if c.StorageFaults() == nil {
+			return errors.New(noStorageFaults)
+		}
+		n := r.clearStorageFaults(c)
+		r.event("fault", "storage faults cleared (%d)", n)
+		return nil
 	case "copy_volume":
 		loc, err := c.CopyVolume(ctx, "copy", "replica", f.DeleteOriginal)
 		if err != nil {
@@ -1109,4 +1129,108 @@ func (r *drillRun) writeReport() error {
 	}
 	res.HTMLReportPath = filepath.Join(r.dir, "report.html")
 	return writeHTMLReport(res.HTMLReportPath, r.chart())
+}
+
+// storageRule is a storage fault added to a cluster's proxy.
+type storageRule struct {
+	proxy   *s3proxy.Proxy
+	id      int
+	object  string // the glob as the drill wrote it
+	what    string
+	cleared bool
+}
+
+// noStorageFaults is the error of a storage fault on a cluster without
+// a proxy.
+const noStorageFaults = "this cluster reaches its object storage directly: storage faults need storage_faults: true in the drill's cluster section, and go to the cluster the drill launched (on: lost after a restore)"
+
+// storageFault adds a storage_fail or storage_slow rule to c's proxy. The
+// drill's glob is below the volume's location, whose first segment (the
+// cluster's prefix) the rule skips.
+func (r *drillRun) storageFault(c *harness.Cluster, f FaultStep) error {
+	p := c.StorageFaults()
+	if p == nil {
+		return errors.New(noStorageFaults)
+	}
+	rule := s3proxy.Rule{Action: s3proxy.Fail, Methods: f.Methods, KeyGlob: "*/" + f.Object, First: f.First, Code: f.Error}
+	if f.Kind == "storage_slow" {
+		rule.Action, rule.Code, rule.Delay = s3proxy.Delay, "", f.Delay
+	}
+	id, err := p.Add(rule)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Kind, err)
+	}
+	methods := "any method"
+	if len(f.Methods) > 0 {
+		methods = strings.Join(f.Methods, ",")
+	}
+	what := fmt.Sprintf("storage fault on %s (%s", f.Object, methods)
+	if f.First > 0 {
+		what += fmt.Sprintf(", first %d requests", f.First)
+	}
+	if f.Kind == "storage_slow" {
+		what += fmt.Sprintf("): held %v", f.Delay)
+	} else {
+		code := f.Error
+		if code == "" {
+			code = "InternalError"
+		}
+		what += "): answered " + code
+	}
+	r.storageRules = append(r.storageRules, storageRule{proxy: p, id: id, object: f.Object, what: what})
+	r.fired(true, "%s", what)
+	return nil
+}
+
+// clearStorageFaults removes the open storage faults of c (of every
+// cluster when c is nil), closes them in the timeline with how often each
+// fired, and returns how many it removed.
+func (r *drillRun) clearStorageFaults(c *harness.Cluster) int {
+	n := 0
+	for i := range r.storageRules {
+		sr := &r.storageRules[i]
+		if sr.cleared || (c != nil && sr.proxy != c.StorageFaults()) {
+			continue
+		}
+		sr.proxy.Remove(sr.id)
+		sr.cleared = true
+		n++
+		r.closeFaults(sr.what)
+		h, _ := sr.proxy.Hits(sr.id)
+		r.event("fault", "%s cleared after firing on %d requests", sr.what, h.Count)
+	}
+	return n
+}
+
+// storageFaultsFired is nil once every open storage fault has hit a
+// request.
+func (r *drillRun) storageFaultsFired() error {
+	open := 0
+	for _, sr := range r.storageRules {
+		if sr.cleared {
+			continue
+		}
+		open++
+		if h, _ := sr.proxy.Hits(sr.id); h.Count == 0 {
+			return fmt.Errorf("%s has not fired yet", sr.what)
+		}
+	}
+	if open == 0 {
+		return errors.New("no storage fault is in force")
+	}
+	return nil
+}
+
+// checkStorageFaultsFired makes every storage fault that never hit a
+// request a failure: a drill must not silently test nothing.
+func (r *drillRun) checkStorageFaultsFired() {
+	for _, sr := range r.storageRules {
+		h, _ := sr.proxy.Hits(sr.id)
+		if h.Count == 0 {
+			r.res.Failures = append(r.res.Failures, fmt.Sprintf("storage fault on %s never fired", sr.object))
+			r.event("check", "storage fault on %s never fired: FAIL", sr.object)
+			continue
+		}
+		r.event("check", "%s fired on %d requests (%s): PASS", sr.what, h.Count, strings.Join(firstN(h.Keys, 3), ", "))
+	}
 }
