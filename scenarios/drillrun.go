@@ -528,7 +528,16 @@ func (r *drillRun) wait(ctx context.Context, w WaitStep) error {
 		what = "every storage fault in force to fire"
 		cond = r.storageFaultsFired
 	}
-	if err := harness.WaitFor(ctx, timeout, cond); err != nil {
+	p := newProgress(r.opts.Out, "waiting for "+what, timeout)
+	err := harness.WaitFor(ctx, timeout, func() error {
+		err := cond()
+		if err != nil {
+			p.update(err.Error())
+		}
+		return err
+	})
+	p.done()
+	if err != nil {
 		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
 	r.event("step", "waited for %s", what)
@@ -860,7 +869,10 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 	if rs.Onto == "same_hosts" {
 		r.event("restore", "restoring onto the same %d FE and %d CN hosts (meta dirs and caches wiped, RESTORE_CLUSTER_SNAPSHOT=true) from %s", len(r.lost.FEs()), len(r.lost.CNs()), path)
 		c = r.lost
+		p := newProgress(r.opts.Out, "restoring onto the same hosts", 0)
+		stop := p.ticking(func() string { return "the first FE restores, then the others start as before" })
 		times, err = harness.RestoreInPlace(ctx, c, spec)
+		stop()
 	} else {
 		r.event("restore", "restoring onto %d new FE hosts and %d new CN hosts from %s", 1+rs.Followers, rs.ComputeNodes, path)
 		r.restores++
@@ -868,8 +880,11 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 		if r.restores > 1 {
 			name = fmt.Sprintf("restored-%d", r.restores)
 		}
+		p := newProgress(r.opts.Out, "restoring onto new hosts", 0)
+		stop := p.ticking(func() string { return "the leader restores, then the followers join and the compute nodes start" })
 		c, times, err = harness.Restore(ctx, r.lost, r.d.Name+"-"+name, spec,
 			append([]harness.Option{harness.WithDir(filepath.Join(r.dir, name)), harness.WithFEConf(confLines(rs.FEConf))}, r.opts.Cluster...)...)
+		stop()
 		if c != nil {
 			if rs.Error != "" && err != nil {
 				defer c.Close()
