@@ -27,6 +27,9 @@ type DrillOptions struct {
 	// Seed, when not zero, replaces the drills' own seeds.
 	Seed uint64
 	Out  io.Writer
+	// Keep leaves the clusters running after the drill (and its report)
+	// until ctx ends, printing how to reach them (minirocks drill --keep).
+	Keep bool
 	// Cluster are further harness options.
 	Cluster []harness.Option
 }
@@ -80,7 +83,41 @@ func RunDrill(ctx context.Context, d *Drill, opts DrillOptions) *DrillResult {
 	if err := r.writeReport(); err != nil {
 		fmt.Fprintf(opts.Out, "report: %v\n", err)
 	}
+	if opts.Keep && r.cur != nil {
+		r.keepUp(ctx)
+	}
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
 	return res
+}
+
+// keepUp leaves the clusters running after the drill, for a person to
+// look around with the mysql client, until ctx ends (Ctrl-C).
+func (r *drillRun) keepUp(ctx context.Context) {
+	clusters := []struct {
+		what string
+		c    *harness.Cluster
+	}{{"current", r.cur}}
+	if r.lost != r.cur {
+		clusters = append(clusters, struct {
+			what string
+			c    *harness.Cluster
+		}{"launched (lost)", r.lost})
+	}
+	fmt.Fprintf(r.opts.Out, "\n--keep: the clusters stay up until Ctrl-C; report: %s\n", r.res.ReportPath)
+	for _, k := range clusters {
+		for _, fe := range k.c.FEs() {
+			if !fe.Running() {
+				continue
+			}
+			host, port, _ := strings.Cut(fe.QueryAddr(), ":")
+			fmt.Fprintf(r.opts.Out, "  %s cluster %s, %s: mysql -h %s -P %s -uroot\n", k.what, k.c.Name(), fe.Name(), host, port)
+		}
+		fmt.Fprintf(r.opts.Out, "  %s cluster's install trees and logs: %s\n", k.what, k.c.Dir())
+	}
+	<-ctx.Done()
+	fmt.Fprintf(r.opts.Out, "tearing the clusters down\n")
 }
 
 type drillRun struct {
@@ -112,6 +149,9 @@ type drillRun struct {
 	captures []catalogCapture
 	copyLoc  string // the volume's copy, after copy_volume
 	evidence bool   // bucket.txt and meta.txt were written
+	// closers tear down what run set up (clusters, connections), last
+	// first; RunDrill calls them after the report, or after --keep.
+	closers []func()
 	restores int    // restores onto new hosts begun
 	// expected is the snapshot the checks compare with: the one restored,
 	// or the newest when a sabotage restored another.
@@ -199,7 +239,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	r.closers = append(r.closers, func() { c.Close() })
 	r.lost, r.cur = c, c
 	defer func() {
 		// Before the clusters close: what the bucket and the meta dirs
@@ -213,7 +253,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		return err
 	}
 	r.db = r.lostDB
-	defer func() {
+	r.closers = append(r.closers, func() {
 		r.lostDB.Close()
 		if r.db != r.lostDB {
 			r.db.Close()
@@ -221,7 +261,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		if r.restored != nil {
 			r.restored.Close()
 		}
-	}()
+	})
 	if err := r.capture(ctx, time.Now(), "launch"); err != nil {
 		return err
 	}

@@ -34,8 +34,9 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory for the drills' clusters and reports (default ./minirocks-drill-<time>)")
 	seed := fs.Uint64("seed", 0, "seed replacing the drills' own (faults' targets, workloads' rows)")
+	keep := fs.Bool("keep", false, "leave the clusters running after the drill, with the mysql commands to reach them, until Ctrl-C (one file only)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: minirocks drill [--seed N] [--dir D] FILE.yaml...")
+		fmt.Fprintln(stderr, "usage: minirocks drill [--seed N] [--dir D] [--keep] FILE.yaml...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +45,9 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errors.New("no scenario file given")
+	}
+	if *keep && fs.NArg() > 1 {
+		return &exitError{2, errors.New("--keep takes one scenario file: its clusters stay up until Ctrl-C")}
 	}
 	var drills []*scenarios.Drill
 	for _, f := range fs.Args() {
@@ -69,7 +73,7 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	failed, unknown := 0, 0
 	for _, d := range drills {
-		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout})
+		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout, Keep: *keep})
 		report := res.ReportPath
 		if res.HTMLReportPath != "" {
 			report += ", " + res.HTMLReportPath
