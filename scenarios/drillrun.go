@@ -151,8 +151,8 @@ type drillRun struct {
 	evidence bool   // bucket.txt and meta.txt were written
 	// closers tear down what run set up (clusters, connections), last
 	// first; RunDrill calls them after the report, or after --keep.
-	closers []func()
-	restores int    // restores onto new hosts begun
+	closers  []func()
+	restores int // restores onto new hosts begun
 	// expected is the snapshot the checks compare with: the one restored,
 	// or the newest when a sabotage restored another.
 	expected *harness.Snapshot
