@@ -403,6 +403,14 @@ func (r *drillRun) step(ctx context.Context, s Step) error {
 	case s.Restore != nil:
 		return r.restore(ctx, *s.Restore)
 	case s.Check != nil:
+		if r.unhealed() {
+			// Checks read a whole cluster: what is still broken is
+			// healed first, as an operator would before judging.
+			r.event("step", "faults still open before the checks: healing first")
+			if err := r.heal(ctx); err != nil {
+				return err
+			}
+		}
 		return r.check(ctx, *s.Check)
 	}
 	return nil
