@@ -47,12 +47,14 @@ func (w *Workload) Stop() []Write {
 func (w *Workload) History() []Write { return w.w.history() }
 
 // CheckRestored compares table, read through db of a cluster restored
-// from snap, with history: every load acknowledged before the snapshot's
-// job began must be present, none sent after disaster may be, each
-// present load exactly once and row for row. A load in between may be
-// either way. CutCheck.Failures names every difference.
+// from snap, with history: every load committed at or below the
+// snapshot's fe_journal_id must be present and none above it (for a load
+// whose journal id is unknown: every load acknowledged before the
+// snapshot's job began present, none sent after disaster), each present
+// load exactly once and row for row. CutCheck.Failures names every
+// difference.
 func CheckRestored(ctx context.Context, db *sql.DB, table string, history []Write, snap harness.Snapshot, disaster time.Time) (*CutCheck, error) {
-	return checkTable(ctx, db, table, history, snap.Created(), disaster)
+	return checkTable(ctx, db, table, history, snap.Created(), disaster, snap.FEJournalID)
 }
 
 // CheckNoLoss compares table with history where nothing was meant to be
@@ -60,5 +62,5 @@ func CheckRestored(ctx context.Context, db *sql.DB, table string, history []Writ
 // present exactly once, row for row; a load whose outcome is unknown may
 // be either way.
 func CheckNoLoss(ctx context.Context, db *sql.DB, table string, history []Write) (*CutCheck, error) {
-	return checkTable(ctx, db, table, history, time.Now(), time.Time{})
+	return checkTable(ctx, db, table, history, time.Now(), time.Time{}, 0)
 }

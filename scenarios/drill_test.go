@@ -154,9 +154,10 @@ func TestDrillCatchesBrokenRestore(t *testing.T) {
 			require.Contains(t, f, "tables missing: shop.late_table")
 			continue
 		}
-		require.Regexp(t, `^load broken_restore_orders_\d+ was acknowledged \S+ before the cut but is missing$`, f)
+		require.Regexp(t, `^load broken_restore_orders_\d+ was committed at journal id \d+, inside the snapshot \(fe_journal_id \d+\), but is missing$`, f)
 	}
 	require.Equal(t, 1, catalog, "the catalog check names the table: %v", res.Failures)
+	require.Greater(t, len(res.Failures), 1, "the loads committed between the two snapshots are named")
 	require.GreaterOrEqual(t, res.Checks["orders"].LostAcknowledged, len(res.Failures)-1, "every load named is counted in the RPO")
 	require.Contains(t, out.String(), "SABOTAGE: restoring ")
 }

@@ -1044,7 +1044,9 @@ func (r *drillRun) checkWorkload(ctx context.Context, name string) error {
 	w.halt()
 	history := w.history()
 	mustHave, mustNotHave := time.Now(), time.Time{}
+	var cut uint64
 	if r.res.Restore != nil && r.expected != nil {
+		cut = r.expected.FEJournalID
 		// Acknowledged before the job began: inside. Sent after it
 		// finished (its journal id was read before): outside.
 		mustHave, mustNotHave = r.expected.Created(), r.disaster
@@ -1055,7 +1057,7 @@ func (r *drillRun) checkWorkload(ctx context.Context, name string) error {
 	var cc *CutCheck
 	err := harness.WaitFor(ctx, time.Minute, func() error {
 		var err error
-		cc, err = checkTable(ctx, r.db, w.table, history, mustHave, mustNotHave)
+		cc, err = checkTable(ctx, r.db, w.table, history, mustHave, mustNotHave, cut)
 		return err
 	})
 	if err != nil {

@@ -166,7 +166,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	defer rdb.Close()
 	res.Snapshot = times.Restored(snaps, res.Snapshot)
 	writes := wl.history()
-	cc, err := checkTable(ctx, rdb, "shop.orders", writes, res.Snapshot.Created(), res.Disaster)
+	cc, err := checkTable(ctx, rdb, "shop.orders", writes, res.Snapshot.Created(), res.Disaster, res.Snapshot.FEJournalID)
 	if err != nil {
 		return nil, err
 	}

@@ -3,11 +3,14 @@ package scenarios
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/minirocks/minirocks/harness"
 )
 
 // Write is one load of a workload's history.
@@ -20,6 +23,11 @@ type Write struct {
 	// outcome is unknown (Err says which).
 	Acked time.Time `json:"acked,omitempty"`
 	Err   string    `json:"error,omitempty"`
+	// JournalID is the journal id of the load's commit, as the FE gave it
+	// right after the acknowledgement (information_schema.loads'
+	// RUNTIME_DETAILS); zero when it could not be read. A snapshot whose
+	// fe_journal_id is at least this holds the load, one below does not.
+	JournalID uint64 `json:"journal_id,omitempty"`
 }
 
 // loadWorkload is clients loading labelled rows (load_id, line, amount)
@@ -56,9 +64,14 @@ func (w *loadWorkload) start(ctx context.Context, db *sql.DB) {
 					vals = append(vals, fmt.Sprintf("(%d, %d, %d.%02d)", wr.ID, i, rng.IntN(1000), rng.IntN(100)))
 				}
 				_, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s WITH LABEL %s VALUES %s", w.table, wr.Label, strings.Join(vals, ", ")))
+				acked := time.Now()
+				var journalID uint64
+				if err == nil {
+					journalID = commitJournalID(ctx, db, wr.Label)
+				}
 				w.mu.Lock()
 				if err == nil {
-					wr.Acked = time.Now()
+					wr.Acked, wr.JournalID = acked, journalID
 				} else {
 					wr.Err = err.Error()
 				}
@@ -66,6 +79,25 @@ func (w *loadWorkload) start(ctx context.Context, db *sql.DB) {
 			}
 		}()
 	}
+}
+
+// commitJournalID asks the FE for the journal id of the commit of the
+// load labelled label (0 when it cannot tell, e.g. it just died).
+func commitJournalID(ctx context.Context, db *sql.DB, label string) uint64 {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var details string
+	// Labels are <prefix>_<n> of [a-z0-9_]: safe to quote as they are.
+	if err := db.QueryRowContext(ctx, "SELECT RUNTIME_DETAILS FROM information_schema.loads WHERE LABEL = '"+label+"'").Scan(&details); err != nil {
+		return 0
+	}
+	var d struct {
+		CommitJournalID uint64 `json:"commit_journal_id"`
+	}
+	if json.Unmarshal([]byte(details), &d) != nil {
+		return 0
+	}
+	return d.CommitJournalID
 }
 
 // halt stops the clients and waits for them.
@@ -87,6 +119,11 @@ func (w *loadWorkload) history() []Write {
 	return out
 }
 
+// publishWait bounds the wait for the restored cluster to publish the
+// loads its snapshot holds as committed; a load still missing after it
+// is a failure.
+const publishWait = time.Minute
+
 // CutCheck is what a check of a workload's table against its history
 // found.
 type CutCheck struct {
@@ -104,7 +141,27 @@ type CutCheck struct {
 // must be present (the snapshot's creation after a restore; the end of
 // the run when nothing was meant to be lost); mustNotHave the moment
 // after which no load sent may be present (the disaster; zero: none).
-func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, mustHave, mustNotHave time.Time) (*CutCheck, error) {
+//
+// cut, when not zero, is the fe_journal_id of the snapshot restored: a
+// load whose commit journal id is known is then judged by it exactly
+// (at or below the cut: present; above: absent), and the times only
+// judge the loads whose journal id is unknown.
+func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, mustHave, mustNotHave time.Time, cut uint64) (*CutCheck, error) {
+	if cut != 0 && len(history) > 0 {
+		// A load the snapshot holds as committed but not yet visible is
+		// published again by the restored cluster: wait for that first.
+		prefix := strings.TrimSuffix(history[0].Label, "_0")
+		_ = harness.WaitFor(ctx, publishWait, func() error {
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.loads WHERE LABEL LIKE '"+prefix+"_%' AND STATE IN ('PREPARED', 'COMMITED')").Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%d loads committed but not yet published", n)
+			}
+			return nil
+		})
+	}
 	present := map[int]map[int]int{}
 	rows, err := db.QueryContext(ctx, "SELECT load_id, line FROM "+table)
 	if err != nil {
@@ -135,6 +192,12 @@ func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, 
 		}
 		got, in := present[w.ID]
 		switch {
+		case cut != 0 && w.JournalID != 0 && w.JournalID <= cut && !in:
+			fail("load %s was committed at journal id %d, inside the snapshot (fe_journal_id %d), but is missing", w.Label, w.JournalID, cut)
+		case cut != 0 && w.JournalID > cut && in:
+			fail("load %s was committed at journal id %d, after the snapshot (fe_journal_id %d), but is present", w.Label, w.JournalID, cut)
+		case cut != 0 && w.JournalID != 0:
+			// judged by its journal id
 		case acked && w.Acked.Before(mustHave) && !in:
 			fail("load %s was acknowledged %v before the cut but is missing", w.Label, mustHave.Sub(w.Acked).Round(time.Millisecond))
 		case !mustNotHave.IsZero() && w.Sent.After(mustNotHave) && in:

@@ -38,6 +38,8 @@ type Catalog struct {
 	partTable  map[int64]int64            // partition id and shard group id -> table id
 	labels     map[string]int64           // "db/label" -> id of the live transaction holding it
 	liveTxns   map[int64]struct{}         // ids of the PREPARE and COMMITTED transactions
+	// applying is the journal id of the entry being applied (ApplyAt).
+	applying uint64
 }
 
 // state is everything the image holds.

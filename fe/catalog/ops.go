@@ -322,13 +322,20 @@ func (c *Catalog) Check(op Op) error {
 
 // Apply checks op and, when it passes, applies it. A rejected op changes
 // nothing; the rejection is deterministic, so every replica rejects it too.
-func (c *Catalog) Apply(op Op) error {
+func (c *Catalog) Apply(op Op) error { return c.ApplyAt(0, op) }
+
+// ApplyAt is Apply of an op journaled in the entry journalID (its raft
+// index): transactions remember the journal ids of their commit and
+// visibility, which tell whether a cluster snapshot holds them.
+func (c *Catalog) ApplyAt(journalID uint64, op Op) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.check(op); err != nil {
 		return err
 	}
+	c.applying = journalID
 	c.apply(op)
+	c.applying = 0
 	return nil
 }
 

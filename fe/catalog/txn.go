@@ -61,6 +61,13 @@ type Transaction struct {
 	// an error, never an empty version. Nil for transactions committed
 	// before commits recorded them.
 	DataTablets []int64 `json:"data_tablets,omitempty"`
+	// CommitJournalID and VisibleJournalID are the journal ids (raft
+	// indexes) of the entries that committed the transaction and made it
+	// visible; zero when applied outside the journal. A cluster snapshot
+	// whose fe_journal_id is at least CommitJournalID holds the load (a
+	// committed load is published again after a restore).
+	CommitJournalID  uint64 `json:"commit_journal_id,omitempty"`
+	VisibleJournalID uint64 `json:"visible_journal_id,omitempty"`
 }
 
 // Version returns the version the transaction's commit assigned to partition id.
@@ -96,6 +103,13 @@ type CommitTxnOp struct {
 	// DataTablets are the tablets that received data (each has a txn log
 	// to publish), sorted.
 	DataTablets []int64 `json:"data_tablets,omitempty"`
+	// CommitJournalID and VisibleJournalID are the journal ids (raft
+	// indexes) of the entries that committed the transaction and made it
+	// visible; zero when applied outside the journal. A cluster snapshot
+	// whose fe_journal_id is at least CommitJournalID holds the load (a
+	// committed load is published again after a restore).
+	CommitJournalID  uint64 `json:"commit_journal_id,omitempty"`
+	VisibleJournalID uint64 `json:"visible_journal_id,omitempty"`
 }
 
 // VisibleTxnOp makes a committed transaction visible: every partition's
@@ -313,6 +327,7 @@ func (c *Catalog) applyTxn(op Op) {
 		c.indexTxnLocked(&t)
 	case *CommitTxnOp:
 		t := *c.s.Txns[o.TxnID]
+		t.CommitJournalID = c.applying
 		tbl := *c.s.Tables[t.TableID]
 		tbl.Partitions = slices.Clone(tbl.Partitions)
 		t.Partitions = nil
@@ -359,6 +374,7 @@ func (c *Catalog) applyTxn(op Op) {
 		}
 		t.State = TxnVisible
 		t.FinishTime = o.VisibleTime
+		t.VisibleJournalID = c.applying
 		c.s.Txns[t.ID] = &t
 		c.indexTxnLocked(&t)
 	case *AbortTxnOp:

@@ -163,3 +163,23 @@ func TestLiveTxnIndex(t *testing.T) {
 	require.Nil(t, c3.TxnByLabel(FirstID, "v"))
 	require.Len(t, c3.liveTxns, 1)
 }
+
+// TestTxnJournalIDs: a transaction remembers the journal ids of the
+// entries that committed it and made it visible (what tells whether a
+// snapshot holds it); a rejected op records nothing, and ops applied
+// outside the journal leave the ids zero.
+func TestTxnJournalIDs(t *testing.T) {
+	c := txnCatalog(t)
+	require.NoError(t, c.ApplyAt(40, &BeginTxnOp{Txn: Transaction{ID: 1, DBID: FirstID, TableID: FirstID + 10, Label: "l1", Kind: TxnInsert, BeginTime: 1}}))
+	require.Error(t, c.ApplyAt(41, &VisibleTxnOp{TxnID: 1, VisibleTime: 2}), "not committed yet")
+	require.NoError(t, c.ApplyAt(42, &CommitTxnOp{TxnID: 1, PartitionIDs: []int64{FirstID + 11}, Rows: 1, CommitTime: 3}))
+	got := c.Txn(1)
+	require.Equal(t, [2]uint64{42, 0}, [2]uint64{got.CommitJournalID, got.VisibleJournalID})
+	require.NoError(t, c.ApplyAt(47, &VisibleTxnOp{TxnID: 1, VisibleTime: 4}))
+	got = c.Txn(1)
+	require.Equal(t, [2]uint64{42, 47}, [2]uint64{got.CommitJournalID, got.VisibleJournalID})
+
+	runTxns(t, c, []txnStep{{2, "l2", TxnVisible, 100}})
+	got = c.Txn(2)
+	require.Equal(t, [2]uint64{0, 0}, [2]uint64{got.CommitJournalID, got.VisibleJournalID})
+}

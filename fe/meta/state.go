@@ -86,7 +86,7 @@ func DecodeOps(ops []journal.Op) ([]any, error) {
 
 // Apply implements journal.StateMachine. It returns nil or the error that
 // rejected the entry.
-func (m *State) Apply(_ uint64, jops []journal.Op) any {
+func (m *State) Apply(journalID uint64, jops []journal.Op) any {
 	ops, err := DecodeOps(jops)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (m *State) Apply(_ uint64, jops []journal.Op) any {
 		// Checked above against the same state: cannot fail now.
 		switch o := op.(type) {
 		case catalog.Op:
-			err = m.Catalog.Apply(o)
+			err = m.Catalog.ApplyAt(journalID, o)
 		case starmgr.Op:
 			err = m.StarMgr.Apply(o)
 		}

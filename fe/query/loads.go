@@ -102,10 +102,28 @@ func (s *Session) loadsRows() [][]types.Value {
 		}
 		out = append(out, []types.Value{i64(t.ID), str(t.Label), str(""), str(dbName), str(tblName), str(t.User),
 			str("default_warehouse"), str(loadState(t)), str(progress), str(loadType(t)), str("NORMAL"),
-			i64(t.Rows + t.FilteredRows), i64(t.Bytes), i64(t.FilteredRows), i64(0), i64(t.Rows), str("{}"),
+			i64(t.Rows + t.FilteredRows), i64(t.Bytes), i64(t.FilteredRows), i64(0), i64(t.Rows), str(runtimeDetails(t)),
 			tm(t.BeginTime), tm(t.BeginTime), tm(commit), tm(t.FinishTime), str("{}"), errMsg, types.NullValue, types.NullValue, i64(t.ID)})
 	}
 	return out
+}
+
+// runtimeDetails is RUNTIME_DETAILS: a JSON object with the transaction's
+// id and, once they happened, the journal ids of its commit and of its
+// visibility (a cluster snapshot whose fe_journal_id is at least the
+// commit's holds the load).
+func runtimeDetails(t *catalog.Transaction) string {
+	b := []byte(`{"txn_id":`)
+	b = strconv.AppendInt(b, t.ID, 10)
+	if t.CommitJournalID != 0 {
+		b = append(b, `,"commit_journal_id":`...)
+		b = strconv.AppendUint(b, t.CommitJournalID, 10)
+	}
+	if t.VisibleJournalID != 0 {
+		b = append(b, `,"visible_journal_id":`...)
+		b = strconv.AppendUint(b, t.VisibleJournalID, 10)
+	}
+	return string(append(b, '}'))
 }
 
 // loadsColumns are information_schema.loads' columns (StarRocks 3.3).
