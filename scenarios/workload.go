@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -182,6 +184,12 @@ func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return judgeTable(history, present, mustHave, mustNotHave, cut), nil
+}
+
+// judgeTable is checkTable's verdict on the rows read: present maps a
+// load id to how often each of its lines is there.
+func judgeTable(history []Write, present map[int]map[int]int, mustHave, mustNotHave time.Time, cut uint64) *CutCheck {
 	r := &CutCheck{}
 	fail := func(format string, args ...any) { r.Failures = append(r.Failures, fmt.Sprintf(format, args...)) }
 	for _, w := range history {
@@ -216,16 +224,16 @@ func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, 
 		if len(got) != w.Rows {
 			fail("load %s has %d of its %d rows", w.Label, len(got), w.Rows)
 		}
-		for line, n := range got {
-			if n != 1 {
+		for _, line := range slices.Sorted(maps.Keys(got)) {
+			if n := got[line]; n != 1 {
 				fail("load %s row %d is there %d times", w.Label, line, n)
 			}
 		}
 	}
-	for id := range present {
+	for _, id := range slices.Sorted(maps.Keys(present)) {
 		if id < 0 || id >= len(history) {
 			fail("rows of load %d that no client of this workload sent", id)
 		}
 	}
-	return r, nil
+	return r
 }
