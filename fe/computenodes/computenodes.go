@@ -80,6 +80,7 @@ type Monitor struct {
 	mu       sync.Mutex
 	beats    map[int64]*cnBeat
 	inflight map[int64]bool // nodes being heartbeated now
+	kick     chan struct{}  // HeartbeatNew's request to Run (1-buffered)
 }
 
 // New returns a Monitor; Run starts its heartbeats.
@@ -88,11 +89,27 @@ func New(cfg Config) *Monitor {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}}
+	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}, kick: make(chan struct{}, 1)}
+}
+
+// HeartbeatNew is a request to heartbeat, without waiting for the next
+// round, the nodes this leader has not heartbeated yet. Between rounds Run
+// heartbeats those nodes alone and keeps its schedule, so a node just
+// registered, or every node when this FE has just taken over, is
+// heartbeated (and, when it answers, alive) at once; the nodes already
+// counted are heartbeated only at the interval, so how many failed
+// heartbeats make a node dead, and how soon, is unchanged. It does not
+// block; on a non-leader it does nothing.
+func (m *Monitor) HeartbeatNew() {
+	select {
+	case m.kick <- struct{}{}:
+	default: // a request is pending already
+	}
 }
 
 // Run heartbeats while this node leads, every heartbeat_timeout_second
-// (StarRocks heartbeats at that interval), until ctx ends.
+// (StarRocks heartbeats at that interval), until ctx ends; between rounds
+// it answers HeartbeatNew.
 func (m *Monitor) Run(ctx context.Context) {
 	for {
 		if m.cfg.Leader.Leading() {
@@ -100,10 +117,33 @@ func (m *Monitor) Run(ctx context.Context) {
 		} else {
 			m.forget()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(m.cfg.Interval()):
+		round := time.NewTimer(m.cfg.Interval())
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				round.Stop()
+				return
+			case <-m.kick:
+				if m.cfg.Leader.Leading() {
+					m.heartbeatNew(ctx)
+				}
+			case <-round.C:
+				break wait
+			}
+		}
+	}
+}
+
+// heartbeatNew starts a heartbeat of every node with no count yet (never
+// heartbeated since this FE leads), each on its own as heartbeatAll does.
+func (m *Monitor) heartbeatNew(ctx context.Context) {
+	for _, cn := range m.cfg.Catalog.ComputeNodes() {
+		m.mu.Lock()
+		_, counted := m.beats[cn.ID]
+		m.mu.Unlock()
+		if !counted {
+			go m.heartbeat(ctx, cn)
 		}
 	}
 }
