@@ -68,6 +68,7 @@ type Config struct {
 type cnBeat struct {
 	lastHeartbeat time.Time // last successful heartbeat
 	failures      int       // consecutive failed heartbeats
+	firstTried    time.Time // this leader's first heartbeat of the node
 }
 
 // Monitor heartbeats the registered compute nodes from the leader and
@@ -92,14 +93,12 @@ func New(cfg Config) *Monitor {
 	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}, kick: make(chan struct{}, 1)}
 }
 
-// HeartbeatNew is a request to heartbeat, without waiting for the next
-// round, the nodes this leader has not heartbeated yet. Between rounds Run
-// heartbeats those nodes alone and keeps its schedule, so a node just
-// registered, or every node when this FE has just taken over, is
-// heartbeated (and, when it answers, alive) at once; the nodes already
-// counted are heartbeated only at the interval, so how many failed
-// heartbeats make a node dead, and how soon, is unchanged. It does not
-// block; on a non-leader it does nothing.
+// HeartbeatNew is a request to heartbeat now, rather than at the next
+// round (up to heartbeat_timeout_second away), the nodes that are not
+// alive and that this leader has not heard from yet: a node just
+// registered, or every node of a cluster just restored, when this FE has
+// just taken over. It does not block; on a non-leader it does nothing.
+// See Run for how such nodes are retried.
 func (m *Monitor) HeartbeatNew() {
 	select {
 	case m.kick <- struct{}{}:
@@ -107,9 +106,17 @@ func (m *Monitor) HeartbeatNew() {
 	}
 }
 
-// Run heartbeats while this node leads, every heartbeat_timeout_second
-// (StarRocks heartbeats at that interval), until ctx ends; between rounds
-// it answers HeartbeatNew.
+// Run heartbeats every node while this node leads, every
+// heartbeat_timeout_second (StarRocks heartbeats at that interval), until
+// ctx ends. Between rounds, on HeartbeatNew and every tenth of the
+// interval, it also heartbeats the pending nodes (heartbeatPending): not
+// alive in the journal, never answered this leader, first tried less than
+// an interval ago. A node registered before it was started, or a restored
+// cluster's node started after its leader, then turns alive within a
+// tenth of the interval of answering instead of at the next round. Nodes
+// alive in the journal are heartbeated only by the rounds, so how many
+// failed heartbeats make a node dead, and how soon, is unchanged; a node
+// that never answers costs at most ten extra heartbeats per leadership.
 func (m *Monitor) Run(ctx context.Context) {
 	for {
 		if m.cfg.Leader.Leading() {
@@ -117,32 +124,42 @@ func (m *Monitor) Run(ctx context.Context) {
 		} else {
 			m.forget()
 		}
-		round := time.NewTimer(m.cfg.Interval())
+		interval := m.cfg.Interval()
+		round := time.NewTimer(interval)
+		retry := time.NewTicker(max(interval/10, 10*time.Millisecond))
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
 				round.Stop()
+				retry.Stop()
 				return
 			case <-m.kick:
-				if m.cfg.Leader.Leading() {
-					m.heartbeatNew(ctx)
-				}
+			case <-retry.C:
 			case <-round.C:
+				retry.Stop()
 				break wait
+			}
+			if m.cfg.Leader.Leading() {
+				m.heartbeatPending(ctx, interval)
 			}
 		}
 	}
 }
 
-// heartbeatNew starts a heartbeat of every node with no count yet (never
-// heartbeated since this FE leads), each on its own as heartbeatAll does.
-func (m *Monitor) heartbeatNew(ctx context.Context) {
+// heartbeatPending starts a heartbeat of every pending node (see Run),
+// each on its own as heartbeatAll does; a node already being heartbeated
+// is left to that heartbeat.
+func (m *Monitor) heartbeatPending(ctx context.Context, window time.Duration) {
 	for _, cn := range m.cfg.Catalog.ComputeNodes() {
+		if cn.State != nil && cn.State.Alive {
+			continue
+		}
 		m.mu.Lock()
-		_, counted := m.beats[cn.ID]
+		b := m.beats[cn.ID]
+		pending := b == nil || (b.lastHeartbeat.IsZero() && time.Since(b.firstTried) < window)
 		m.mu.Unlock()
-		if !counted {
+		if pending {
 			go m.heartbeat(ctx, cn)
 		}
 	}
@@ -262,12 +279,12 @@ func (m *Monitor) Call(ctx context.Context, w Worker, fn func() error) error {
 func (m *Monitor) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error) *catalog.ComputeNodeState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := time.Now()
 	b := m.beats[cn.ID]
 	if b == nil {
-		b = &cnBeat{}
+		b = &cnBeat{firstTried: now}
 		m.beats[cn.ID] = b
 	}
-	now := time.Now()
 	if err == nil && resp.ClusterID != "" && resp.ClusterID != m.cfg.Catalog.ClusterID() {
 		err = fmt.Errorf("compute node belongs to cluster %s", resp.ClusterID)
 	}
