@@ -74,7 +74,7 @@ var metaTargets = map[string]string{
 
 // haTargets are the targets for them.
 var haTargets = map[string]string{
-	"FEFailover": "< 3 s from leader kill to first successful write",
+	"FEFailover":   "< 3 s from leader kill to first successful write",
 	"FEJoin":       "< 5 s with 100k journal entries",
 	"ClusterStart": "< 3 s to MinIO + 3 FEs + 3 CNs serving",
 }
