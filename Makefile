@@ -46,7 +46,7 @@ test: setup build
 demo: setup build
 	$(BIN) demo
 
-## bench: journal, MySQL-protocol, failover, join and lake benchmarks side by side; method in docs/benchmarks.md
+## bench: journal, MySQL-protocol, failover, join, cluster start, lake, snapshot, restore and drill benchmarks side by side; method in docs/benchmarks.md
 BENCHTIME ?= 3s
 # LAKE_MB is the size of the CSV the lake benchmark loads (1 GB by default).
 LAKE_MB   ?= 1024
@@ -60,8 +60,9 @@ bench: setup build
 		$(GO) test -run '^$$' -bench 'MySQLDDL' -benchtime $(BENCHTIME) ./harness/ && \
 		$(GO) test -run '^$$' -bench 'FEFailover' -benchtime 5x ./harness/ && \
 		$(GO) test -run '^$$' -bench 'FEJoin' -benchtime 3x -timeout 30m ./harness/ && \
+		$(GO) test -run '^$$' -bench 'ClusterStart' -benchtime 3x ./harness/ && \
 		MINIROCKS_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Lake' -benchtime 1x -timeout 60m ./harness/ && \
-		MINIROCKS_SNAPSHOT_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Snapshot|Restore' -benchtime 1x -timeout 60m ./harness/ ; \
+		MINIROCKS_SNAPSHOT_BENCH_MB=$(LAKE_MB) $(GO) test -run '^$$' -bench 'Snapshot|Restore|Drill' -benchtime 1x -timeout 60m ./harness/ ; \
 	} | $(GO) run ./bench
 
 fmt:

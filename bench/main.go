@@ -35,19 +35,20 @@ var (
 	metric   = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
 )
 
-// haLine is one of the frontend availability benchmarks: failover, join,
-// raw raft re-election; their metrics follow as "value unit" pairs.
-var haLine = regexp.MustCompile(`^Benchmark(FEFailover|FEJoin|RawRaftReelection)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
+// haLine is one of the availability benchmarks: failover, join, raw raft
+// re-election, cluster start; their metrics follow as "value unit" pairs.
+var haLine = regexp.MustCompile(`^Benchmark(FEFailover|FEJoin|RawRaftReelection|ClusterStart)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
 
 // metaLine is one of the metadata benchmarks: the image after 100,000
 // loads (history kept or cleaned) and write latency during a checkpoint;
 // their metrics follow as "value unit" pairs.
 var metaLine = regexp.MustCompile(`^Benchmark(ImageAfterLoads|CheckpointLatency)(/\S+?)?(-\d+)?\s+\d+\s+(.*)$`)
 
-// snapLine is one phase of BenchmarkSnapshot: a job at one table size
+// snapLine is one phase of BenchmarkSnapshot (a job at one table size
 // next to a full copy of the data, or load throughput with and without
-// snapshots; its metrics follow as "value unit" pairs.
-var snapLine = regexp.MustCompile(`^Benchmark(?:Snapshot|Restore)/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
+// snapshots), BenchmarkRestore or BenchmarkDrill (one table size); its
+// metrics follow as "value unit" pairs.
+var snapLine = regexp.MustCompile(`^Benchmark(?:Snapshot|Restore|Drill)/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
 
 // snapTarget is the issue's target for a snapshot phase.
 func snapTarget(phase string) string {
@@ -60,6 +61,8 @@ func snapTarget(phase string) string {
 		return "all_serving grows < 20% from 1 MB"
 	case phase == "restore_1MB":
 		return "< 10 s for the demo's data"
+	case strings.HasPrefix(phase, "drill_") && phase != "drill_1MB" && phase != "drill_100MB":
+		return "RTO (all_serving) grows < 20% from 1 MB"
 	}
 	return ""
 }
@@ -71,8 +74,9 @@ var metaTargets = map[string]string{
 
 // haTargets are the issue's targets for them.
 var haTargets = map[string]string{
-	"FEFailover": "< 3 s from leader kill to first successful write",
-	"FEJoin":     "< 5 s with 100k journal entries",
+	"FEFailover":   "< 3 s from leader kill to first successful write",
+	"FEJoin":       "< 5 s with 100k journal entries",
+	"ClusterStart": "< 3 s to MinIO + 3 FEs + 3 CNs serving",
 }
 
 // lakeColumns are the lake table's columns: metric unit and heading.

@@ -53,3 +53,5 @@ func (l engineLake) RequestCompaction(tableID int64, partitionIDs []int64) {
 }
 
 func (l engineLake) ComputeNodes() []query.ComputeNodeStatus { return l.cns.Status() }
+
+func (l engineLake) ComputeNodeAdded() { l.cns.HeartbeatNew() }

@@ -358,6 +358,10 @@ func (n *Node) becomeLeader(ctx context.Context) error {
 		return err
 	}
 	n.leading.Store(true)
+	// The compute nodes are heartbeated now rather than at the next round
+	// (up to heartbeat_timeout_second away): a new leader, a restored one
+	// above all, serves data only once they are alive again.
+	n.cns.HeartbeatNew()
 	return nil
 }
 

@@ -68,6 +68,7 @@ type Config struct {
 type cnBeat struct {
 	lastHeartbeat time.Time // last successful heartbeat
 	failures      int       // consecutive failed heartbeats
+	firstTried    time.Time // this leader's first heartbeat of the node
 }
 
 // Monitor heartbeats the registered compute nodes from the leader and
@@ -80,6 +81,7 @@ type Monitor struct {
 	mu       sync.Mutex
 	beats    map[int64]*cnBeat
 	inflight map[int64]bool // nodes being heartbeated now
+	kick     chan struct{}  // HeartbeatNew's request to Run (1-buffered)
 }
 
 // New returns a Monitor; Run starts its heartbeats.
@@ -88,11 +90,33 @@ func New(cfg Config) *Monitor {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}}
+	return &Monitor{cfg: cfg, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token), beats: map[int64]*cnBeat{}, inflight: map[int64]bool{}, kick: make(chan struct{}, 1)}
 }
 
-// Run heartbeats while this node leads, every heartbeat_timeout_second
-// (StarRocks heartbeats at that interval), until ctx ends.
+// HeartbeatNew is a request to heartbeat now, rather than at the next
+// round (up to heartbeat_timeout_second away), the nodes that are not
+// alive and that this leader has not heard from yet: a node just
+// registered, or every node of a cluster just restored, when this FE has
+// just taken over. It does not block; on a non-leader it does nothing.
+// See Run for how such nodes are retried.
+func (m *Monitor) HeartbeatNew() {
+	select {
+	case m.kick <- struct{}{}:
+	default: // a request is pending already
+	}
+}
+
+// Run heartbeats every node while this node leads, every
+// heartbeat_timeout_second (StarRocks heartbeats at that interval), until
+// ctx ends. Between rounds, on HeartbeatNew and every tenth of the
+// interval, it also heartbeats the pending nodes (heartbeatPending): not
+// alive in the journal, never answered this leader, first tried less than
+// an interval ago. A node registered before it was started, or a restored
+// cluster's node started after its leader, then turns alive within a
+// tenth of the interval of answering instead of at the next round. Nodes
+// alive in the journal are heartbeated only by the rounds, so how many
+// failed heartbeats make a node dead, and how soon, is unchanged; a node
+// that never answers costs at most ten extra heartbeats per leadership.
 func (m *Monitor) Run(ctx context.Context) {
 	for {
 		if m.cfg.Leader.Leading() {
@@ -100,10 +124,43 @@ func (m *Monitor) Run(ctx context.Context) {
 		} else {
 			m.forget()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(m.cfg.Interval()):
+		interval := m.cfg.Interval()
+		round := time.NewTimer(interval)
+		retry := time.NewTicker(max(interval/10, 10*time.Millisecond))
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				round.Stop()
+				retry.Stop()
+				return
+			case <-m.kick:
+			case <-retry.C:
+			case <-round.C:
+				retry.Stop()
+				break wait
+			}
+			if m.cfg.Leader.Leading() {
+				m.heartbeatPending(ctx, interval)
+			}
+		}
+	}
+}
+
+// heartbeatPending starts a heartbeat of every pending node (see Run),
+// each on its own as heartbeatAll does; a node already being heartbeated
+// is left to that heartbeat.
+func (m *Monitor) heartbeatPending(ctx context.Context, window time.Duration) {
+	for _, cn := range m.cfg.Catalog.ComputeNodes() {
+		if cn.State != nil && cn.State.Alive {
+			continue
+		}
+		m.mu.Lock()
+		b := m.beats[cn.ID]
+		pending := b == nil || (b.lastHeartbeat.IsZero() && time.Since(b.firstTried) < window)
+		m.mu.Unlock()
+		if pending {
+			go m.heartbeat(ctx, cn)
 		}
 	}
 }
@@ -222,12 +279,12 @@ func (m *Monitor) Call(ctx context.Context, w Worker, fn func() error) error {
 func (m *Monitor) record(cn *catalog.ComputeNode, resp rpc.HeartbeatResponse, err error) *catalog.ComputeNodeState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := time.Now()
 	b := m.beats[cn.ID]
 	if b == nil {
-		b = &cnBeat{}
+		b = &cnBeat{firstTried: now}
 		m.beats[cn.ID] = b
 	}
-	now := time.Now()
 	if err == nil && resp.ClusterID != "" && resp.ClusterID != m.cfg.Catalog.ClusterID() {
 		err = fmt.Errorf("compute node belongs to cluster %s", resp.ClusterID)
 	}

@@ -21,20 +21,27 @@ type feBeat struct {
 // Run heartbeats the other FEs of the cluster from every FE (not only the
 // leader), every heartbeat_timeout_second, so that SHOW FRONTENDS on any FE
 // shows every FE's liveness and replayed journal id. Nothing of it is
-// journaled.
+// journaled. Between rounds it answers heartbeatUnheardFrom.
 func (m *Service) Run(ctx context.Context) {
 	for {
 		m.heartbeatAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(m.cfg.Interval()):
+		round := time.NewTimer(m.cfg.Interval())
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				round.Stop()
+				return
+			case <-m.kick:
+				m.heartbeatNew(ctx)
+			case <-round.C:
+				break wait
+			}
 		}
 	}
 }
 
 func (m *Service) heartbeatAll(ctx context.Context) {
-	timeout := min(m.cfg.Interval(), 2*time.Second)
 	fes := m.cat.Frontends()
 	var wg sync.WaitGroup
 	for _, f := range fes {
@@ -44,26 +51,7 @@ func (m *Service) heartbeatAll(ctx context.Context) {
 		wg.Add(1)
 		go func(f *catalog.Frontend) {
 			defer wg.Done()
-			hctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			var st feStatus
-			err := m.cfg.Client.Call(hctx, f.Addr(), pathFEStatus, &statusRequest{}, &st)
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			b := m.beats[f.Name]
-			if b == nil {
-				b = &feBeat{}
-				m.beats[f.Name] = b
-			}
-			if err == nil && st.Name != f.Name {
-				err = errNotThatFE{want: f.Name, got: st.Name}
-			}
-			if err != nil {
-				b.failures++
-				b.errMsg = err.Error()
-				return
-			}
-			b.status, b.lastHeartbeat, b.failures, b.errMsg = st, time.Now(), 0, ""
+			m.heartbeat(ctx, f)
 		}(f)
 	}
 	wg.Wait()
@@ -78,6 +66,74 @@ func (m *Service) heartbeatAll(ctx context.Context) {
 		}
 	}
 	m.mu.Unlock()
+}
+
+// heartbeat heartbeats one other FE and counts the outcome.
+func (m *Service) heartbeat(ctx context.Context, f *catalog.Frontend) {
+	hctx, cancel := context.WithTimeout(ctx, min(m.cfg.Interval(), 2*time.Second))
+	defer cancel()
+	var st feStatus
+	err := m.cfg.Client.Call(hctx, f.Addr(), pathFEStatus, &statusRequest{}, &st)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.beats[f.Name]
+	if b == nil {
+		b = &feBeat{}
+		m.beats[f.Name] = b
+	}
+	if err == nil && st.Name != f.Name {
+		err = errNotThatFE{want: f.Name, got: st.Name}
+	}
+	if err != nil {
+		b.failures++
+		b.errMsg = err.Error()
+		return
+	}
+	b.status, b.lastHeartbeat, b.failures, b.errMsg = st, time.Now(), 0, ""
+}
+
+// unheard reports whether no heartbeat of the FE f has been answered yet.
+// The caller holds m.mu.
+func (m *Service) unheard(f *catalog.Frontend) bool {
+	b := m.beats[f.Name]
+	return b == nil || b.lastHeartbeat.IsZero()
+}
+
+// heartbeatUnheardFrom asks Run to heartbeat now, rather than at its next
+// round (up to heartbeat_timeout_second away), the FEs on host that no
+// heartbeat has reached yet. handleStatus calls it when such an FE
+// heartbeats this one: it has just started (a follower that joined, or
+// came back after a restore) and answers, so it shows alive here at once.
+// FEs already heard from are left to the rounds, so how many failed
+// heartbeats make one dead, and how soon, is unchanged; an FE that never
+// answers costs no extra heartbeat. It does not block.
+func (m *Service) heartbeatUnheardFrom(host string) {
+	m.mu.Lock()
+	want := false
+	for _, f := range m.cat.Frontends() {
+		want = want || (f.Host == host && f.Name != m.cfg.Name && m.unheard(f))
+	}
+	m.mu.Unlock()
+	if !want {
+		return
+	}
+	select {
+	case m.kick <- struct{}{}:
+	default: // a request is pending already
+	}
+}
+
+// heartbeatNew starts a heartbeat of every other FE no heartbeat has
+// reached yet, each on its own.
+func (m *Service) heartbeatNew(ctx context.Context) {
+	for _, f := range m.cat.Frontends() {
+		m.mu.Lock()
+		unheard := f.Name != m.cfg.Name && m.unheard(f)
+		m.mu.Unlock()
+		if unheard {
+			go m.heartbeat(ctx, f)
+		}
+	}
 }
 
 // errNotThatFE: the address answered, but as another FE (a node restarted

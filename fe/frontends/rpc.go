@@ -179,6 +179,7 @@ type Service struct {
 
 	mu    sync.Mutex
 	beats map[string]*feBeat // by FE name
+	kick  chan struct{}      // heartbeatUnheardFrom's request to Run (1-buffered)
 }
 
 // NewService returns a Service; Serve starts its RPC server and Run its
@@ -188,7 +189,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, cat: cfg.Catalog, jr: cfg.Journal, log: log, beats: map[string]*feBeat{}}
+	return &Service{cfg: cfg, cat: cfg.Catalog, jr: cfg.Journal, log: log, beats: map[string]*feBeat{}, kick: make(chan struct{}, 1)}
 }
 
 // SetRunner sets the StatementRunner; call it before Serve.
@@ -201,7 +202,7 @@ func (n *Service) Serve(ln net.Listener) {
 	// A node joining with --helper asks who it is before it has the token;
 	// a stranger's /fe/status learns only that this is an FE.
 	mux.Handle(pathFERole, withCallerHost(rpc.Handle(n.handleRole)))
-	mux.Handle(pathFEStatus, rpc.WithTokenTrust(rpc.Handle(n.handleStatus), n.cfg.Token))
+	mux.Handle(pathFEStatus, withCallerHost(rpc.WithTokenTrust(rpc.Handle(n.handleStatus), n.cfg.Token)))
 	mux.Handle(pathFEJoin, rpc.RequireToken(rpc.Handle(n.handleJoin), n.cfg.Token))
 	mux.Handle(pathFEForward, rpc.RequireToken(rpc.Handle(n.handleForward), n.cfg.Token))
 	mux.Handle(pathFEConfig, rpc.RequireToken(rpc.Handle(n.handleConfig), n.cfg.Token))
@@ -303,10 +304,14 @@ func (n *Service) handleJoin(ctx context.Context, req *joinRequest) (*joinRespon
 
 // handleStatus answers another FE's heartbeat. A caller without the
 // cluster token learns only that this is a frontend and its version: no
-// name, cluster id or ports.
+// name, cluster id or ports. A caller this FE has not heard from yet is
+// heartbeated back at once (heartbeatUnheardFrom).
 func (n *Service) handleStatus(ctx context.Context, _ *statusRequest) (*feStatus, error) {
 	if !rpc.TrustedCaller(ctx) {
 		return &feStatus{Version: n.cfg.Version}, nil
+	}
+	if caller, _ := ctx.Value(callerHostKey{}).(string); caller != "" {
+		n.heartbeatUnheardFrom(caller)
 	}
 	return n.localStatus(), nil
 }

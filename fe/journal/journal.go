@@ -303,10 +303,51 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 		}
 	}
 
+	j.electAloneNow()
+
 	j.wg.Add(2)
 	go j.leaderLoop(notify)
 	go j.checkpointLoop()
 	return j, nil
+}
+
+// electAloneNow makes a node that is the only voter of its configuration
+// (a one-FE cluster just bootstrapped, restarted, or restored from a
+// cluster snapshot) start its election at once instead of after raft's
+// randomised heartbeat timeout (1 to 2 s with newRaftConfig's 1 s): with no
+// other voter there is no leader to hear from and no one to split the
+// vote with, so the wait only delays the first write. raft offers no
+// "campaign now"; lowering HeartbeatTimeout with ReloadConfig wakes the
+// follower loop at once (hashicorp/raft re-arms its timer on a shorter
+// value) and, having never heard from a leader, it starts the election.
+// The timeout is then set back, so the node's timeouts as a leader and
+// later as a follower are unchanged. Nodes with other voters, or with no
+// configuration yet (a follower waiting to be added), wait as before.
+func (j *Journal) electAloneNow() {
+	f := j.raft.GetConfiguration()
+	if f.Error() != nil {
+		return
+	}
+	voters, self := 0, false
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			voters++
+			self = self || s.ID == raft.ServerID(j.cfg.NodeID)
+		}
+	}
+	if voters != 1 || !self {
+		return
+	}
+	rc := j.raft.ReloadableConfig()
+	short := rc
+	short.HeartbeatTimeout = newRaftConfig(j.cfg.NodeID, nil).LeaderLeaseTimeout // the least raft accepts
+	if err := j.raft.ReloadConfig(short); err != nil {
+		j.log.Warn("journal: cannot start the election at once", "err", err)
+		return
+	}
+	if err := j.raft.ReloadConfig(rc); err != nil {
+		j.log.Warn("journal: cannot set the raft heartbeat timeout back", "err", err)
+	}
 }
 
 // checkLogCoverage refuses to start (instead of letting raft panic) when no

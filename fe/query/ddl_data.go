@@ -221,6 +221,7 @@ func (s *Session) execAlterSystemComputeNode(ctx context.Context, st *sql.AlterS
 				&starmgr.AddWorkerOp{Worker: starmgr.Worker{ID: id, Addr: hp}}); err != nil {
 				return nil, err
 			}
+			s.eng.lake.ComputeNodeAdded()
 		case sql.SystemDrop:
 			n := cat.ComputeNodeByAddr(host, port)
 			if n == nil {

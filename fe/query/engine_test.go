@@ -82,6 +82,7 @@ func (emptyLake) Insert(context.Context, InsertRequest) (*InsertResult, error) {
 func (emptyLake) Scan(context.Context, ScanRequest, func([][]types.Value) error) error { return nil }
 func (emptyLake) RequestCompaction(int64, []int64)                                     {}
 func (emptyLake) ComputeNodes() []ComputeNodeStatus                                    { return nil }
+func (emptyLake) ComputeNodeAdded()                                                    {}
 
 func (m *testMeta) Propose(_ context.Context, ops ...any) (uint64, error) {
 	m.mu.Lock()

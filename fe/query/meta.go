@@ -57,6 +57,10 @@ type Lake interface {
 	RequestCompaction(tableID int64, partitionIDs []int64)
 	// ComputeNodes describes every registered compute node.
 	ComputeNodes() []ComputeNodeStatus
+	// ComputeNodeAdded says that ALTER SYSTEM ADD COMPUTE NODE has just
+	// registered nodes, so that the leader heartbeats them now instead of
+	// at its next round.
+	ComputeNodeAdded()
 }
 
 // InsertRequest is a load of rows into one table.

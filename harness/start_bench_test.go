@@ -1,0 +1,140 @@
+package harness
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkClusterStart measures the wall time of harness.Launch with two
+// followers and three compute nodes, from nothing (no MinIO, no node) until
+// MinIO and all six nodes serve: every FE alive in SHOW FRONTENDS and every
+// compute node alive in SHOW COMPUTE NODES on the leader. One operation is
+// one such start; the cluster is closed outside the timer. Reported, as
+// means over the runs:
+//
+//   - start_s: the whole start (the same as ns/op, in seconds);
+//   - worst_s: the slowest of the runs;
+//   - minio_s, leader_s, followers_s, cns_added_s, cns_alive_s: when each
+//     step of Launch ended, from the start, by the harness's own log lines
+//     (MinIO live, first FE answering, last follower answering, last
+//     compute node added, every compute node alive as Launch saw it);
+//   - serving_s: until the SHOW FRONTENDS / SHOW COMPUTE NODES check above
+//     held (at most one poll after Launch returned).
+//
+// Run it with a small -benchtime such as 3x (make bench does).
+func BenchmarkClusterStart(b *testing.B) {
+	ctx := context.Background()
+	phases := []struct{ line, unit string }{
+		{": MinIO on ", "minio_s"},
+		{" leads on ", "leader_s"},
+		{" joined as ", "followers_s"},
+		{" compute node ", "cns_added_s"},
+	}
+	sums := map[string]float64{}
+	var total, worst float64
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		var mu sync.Mutex
+		last := map[string]time.Time{}
+		logf := func(format string, args ...any) {
+			line, now := fmt.Sprintf(format, args...), time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range phases {
+				if strings.Contains(line, p.line) {
+					last[p.unit] = now
+				}
+			}
+		}
+		dir := b.TempDir()
+		b.StartTimer()
+		start := time.Now()
+		c, err := Launch(ctx, WithName(fmt.Sprintf("start-%d", i)), WithDir(dir), WithFollowers(2), WithComputeNodes(3), WithLogger(logf))
+		if err != nil {
+			b.Fatal(err)
+		}
+		launched := time.Since(start)
+		if err := waitServing(ctx, c, 3, 3); err != nil {
+			b.Fatalf("%v\n%s", err, c.Logs(30))
+		}
+		serving := time.Since(start)
+		b.StopTimer()
+		c.Close()
+		mu.Lock()
+		for _, p := range phases {
+			if t, ok := last[p.unit]; ok {
+				sums[p.unit] += t.Sub(start).Seconds()
+			}
+		}
+		mu.Unlock()
+		sums["cns_alive_s"] += launched.Seconds()
+		sums["serving_s"] += serving.Seconds()
+		total += serving.Seconds()
+		worst = max(worst, serving.Seconds())
+	}
+	n := float64(b.N)
+	b.ReportMetric(total/n, "start_s")
+	b.ReportMetric(worst, "worst_s")
+	for _, u := range []string{"minio_s", "leader_s", "followers_s", "cns_added_s", "cns_alive_s", "serving_s"} {
+		b.ReportMetric(sums[u]/n, u)
+	}
+}
+
+// waitServing waits, up to a minute, until the cluster's leader shows fes
+// alive frontends and cns alive compute nodes.
+func waitServing(ctx context.Context, c *Cluster, fes, cns int) error {
+	db, err := sql.Open("mysql", c.DSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return WaitFor(ctx, time.Minute, func() error {
+		f, err := countAlive(ctx, db, "SHOW FRONTENDS")
+		if err != nil {
+			return err
+		}
+		n, err := countAlive(ctx, db, "SHOW COMPUTE NODES")
+		if err != nil {
+			return err
+		}
+		if f != fes || n != cns {
+			return fmt.Errorf("%d FEs and %d compute nodes alive, want %d and %d", f, n, fes, cns)
+		}
+		return nil
+	})
+}
+
+// countAlive runs q (SHOW FRONTENDS or SHOW COMPUTE NODES) and counts the
+// rows whose Alive column is true.
+func countAlive(ctx context.Context, db *sql.DB, q string) (int, error) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rows, err := db.QueryContext(qctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	alive := 0
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		for i, name := range cols {
+			if name == "Alive" && vals[i].String == "true" {
+				alive++
+			}
+		}
+	}
+	return alive, rows.Err()
+}
