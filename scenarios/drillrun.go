@@ -661,6 +661,8 @@ func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f 
 			return err
 		}
 		r.disaster = time.Now()
+		// Whatever was still broken ends with the cluster it broke.
+		r.closeFaults("")
 		for _, w := range r.workloads {
 			w.halt()
 		}
