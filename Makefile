@@ -12,7 +12,7 @@ TEST_TIMEOUT  ?= 25m
 export MINIROCKS_BIN   := $(BIN)
 export MINIROCKS_MINIO := $(MINIO)
 
-.PHONY: all setup build test demo bench vet fmt clean
+.PHONY: all setup build test demo bench fuzz vet fmt clean
 
 all: build
 
@@ -45,6 +45,18 @@ test: setup build
 ## demo: run the flagship drill on local processes and a local MinIO
 demo: setup build
 	$(BIN) demo
+
+## fuzz: every fuzz target for FUZZTIME each (default 60s); `make test` runs their seed corpora
+FUZZTIME ?= 60s
+FUZZ_TARGETS := lake:FuzzReadSegment lake:FuzzDecodeBlock lake:FuzzDecodeMeta lake:FuzzDecodeTxnLog \
+	fe/sql:FuzzParse fe/restore:FuzzParseConfig scenarios:FuzzParseDrill fe/journal:FuzzDecodeEntry \
+	fe/journal:FuzzReadImageHeader conf:FuzzLoad fe/catalog:FuzzDecodeOp
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo ">> $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
 
 ## bench: journal, MySQL-protocol, failover, join, cluster start, lake, snapshot, restore and drill benchmarks side by side; method in docs/benchmarks.md
 BENCHTIME ?= 3s
