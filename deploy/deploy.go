@@ -82,9 +82,11 @@ func Deploy(dir string, opts Options) (Layout, error) {
 		mode os.FileMode
 		conf bool // kept when it exists
 	}{
-		{"fe/conf/fe.conf", feConf + opts.FEConfExtra, 0o644, true},
+		// The conf files may hold object storage secrets
+		// (aws_s3_secret_key): only their owner reads them.
+		{"fe/conf/fe.conf", feConf + opts.FEConfExtra, 0o600, true},
 		{"fe/conf/cluster_snapshot.yaml", clusterSnapshotYAML, 0o600, true},
-		{"be/conf/cn.conf", cnConf + opts.CNConfExtra, 0o644, true},
+		{"be/conf/cn.conf", cnConf + opts.CNConfExtra, 0o600, true},
 		{"fe/bin/start_fe.sh", startFE, 0o755, false},
 		{"fe/bin/stop_fe.sh", stopScript("fe", "Frontend"), 0o755, false},
 		{"be/bin/start_cn.sh", startCN, 0o755, false},
