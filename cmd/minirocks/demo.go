@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
 )
 
@@ -23,6 +24,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory for the cluster, logs and report (default ./minirocks-demo-<time>)")
+	backend := fs.String("backend", "process", "run the nodes on this backend: process or docker")
 	seed := fs.Uint64("seed", 0, "seed fixing the workload and the disaster's moment (default: from the clock)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,7 +48,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	mysql.SetLogger(log.New(io.Discard, "", 0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := scenarios.RunDemo(ctx, scenarios.DemoOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout})
+	b, closeBackend, err := harness.NewBackend(ctx, *backend)
+	if err != nil {
+		return err
+	}
+	defer closeBackend()
+	res, err := scenarios.RunDemo(ctx, scenarios.DemoOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout, Cluster: []harness.Option{harness.WithBackend(b)}})
 	if err != nil {
 		return fmt.Errorf("demo failed: %w", err)
 	}
