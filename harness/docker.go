@@ -285,7 +285,24 @@ func (b *DockerBackend) image(ctx context.Context, binary, name string) (string,
 		return "", fmt.Errorf("docker backend: build image %s from %s: %w", ref, binary, err)
 	}
 	b.images[key] = ref
+	b.removeOldImages(ctx, repo, ref)
 	return ref, nil
+}
+
+// removeOldImages removes the images of repo other than keep that no
+// container uses (the binaries they hold were rebuilt); images in use stay.
+func (b *DockerBackend) removeOldImages(ctx context.Context, repo, keep string) {
+	imgs, err := b.cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("reference", repo)})
+	if err != nil {
+		return
+	}
+	for _, img := range imgs.Items {
+		for _, t := range img.RepoTags {
+			if t != keep {
+				_, _ = b.cli.ImageRemove(ctx, t, client.ImageRemoveOptions{})
+			}
+		}
+	}
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

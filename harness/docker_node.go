@@ -66,6 +66,13 @@ func (r *dockerRun) start(ctx context.Context, spec containerSpec) error {
 	if err := os.MkdirAll(filepath.Join(r.dir, "tmp"), 0o755); err != nil {
 		return fmt.Errorf("docker backend: %w", err)
 	}
+	if r.outFile != "" { // as a start script's redirection makes it
+		f, err := os.OpenFile(r.outFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("docker backend: %w", err)
+		}
+		f.Close()
+	}
 	env := map[string]string{"TMPDIR": filepath.Join(r.dir, "tmp"), "HOME": r.dir}
 	for k, v := range spec.env {
 		env[k] = v

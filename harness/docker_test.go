@@ -5,8 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 // DockerForTest returns a DockerBackend for a test and, in its cleanup,
@@ -114,6 +118,35 @@ func TestDockerClusterSQLAndFECrash(t *testing.T) {
 	if err := WaitFor(ctx, time.Minute, check); err != nil {
 		t.Fatalf("after the FE's restart: %v", err)
 	}
+	// docker pause freezes the FE, unpause lets it answer again.
+	if err := fe.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if !fe.Running() {
+		t.Fatal("a paused FE container is not running")
+	}
+	if err := fe.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitFor(ctx, time.Minute, check); err != nil {
+		t.Fatalf("after the FE's resume: %v", err)
+	}
+	// docker stop ends it cleanly; it comes back with its metadata.
+	if err := fe.Node().Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := fe.Node().Wait(ctx); err != nil || code != 0 {
+		t.Fatalf("the stopped FE ended with %d, %v; want 0", code, err)
+	}
+	if err := fe.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitFor(ctx, time.Minute, check); err != nil {
+		t.Fatalf("after the FE's clean restart: %v", err)
+	}
+	if _, err := fe.Node().ReadLog("fe.out"); err != nil {
+		t.Errorf("fe.out: %v", err)
+	}
 }
 
 func TestDockerLeaderKilled(t *testing.T) {
@@ -156,5 +189,44 @@ func TestDockerLeaderKilled(t *testing.T) {
 	defer db.Close()
 	if err := WaitFor(ctx, time.Minute, func() error { _, err := db.ExecContext(ctx, "CREATE DATABASE after_failover"); return err }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDockerRemovesLeftovers(t *testing.T) {
+	b := DockerForTest(t)
+	ctx := context.Background()
+	// A run whose program has ended: the pid of a finished child, an
+	// earlier start.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	labels := b.labels("leftover")
+	labels[DockerLabelRun] = "ended0"
+	labels[DockerLabelPID] = strconv.Itoa(cmd.Process.Pid)
+	labels[DockerLabelStarted] = strconv.FormatInt(processStarted.Add(-time.Hour).Unix(), 10)
+	nw, err := b.cli.NetworkCreate(ctx, "minirocks-leftover-"+b.run, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A run of a program still running (this one) stays.
+	live := b.labels("live")
+	live[DockerLabelStarted] = strconv.FormatInt(processStarted.Add(-time.Hour).Unix(), 10)
+	lnw, err := b.cli.NetworkCreate(ctx, "minirocks-live-"+b.run, client.NetworkCreateOptions{Driver: "bridge", Labels: live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.cli.NetworkRemove(ctx, lnw.ID, client.NetworkRemoveOptions{})
+	b2, err := NewDockerBackend(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if _, err := b.cli.NetworkInspect(ctx, nw.ID, client.NetworkInspectOptions{}); err == nil {
+		b.cli.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{})
+		t.Fatal("the network of an ended run was not removed")
+	}
+	if _, err := b.cli.NetworkInspect(ctx, lnw.ID, client.NetworkInspectOptions{}); err != nil {
+		t.Fatalf("the network of a live run was removed: %v", err)
 	}
 }
