@@ -226,6 +226,12 @@ func (r *drillRun) run(parent context.Context) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
+	r.begun = time.Now()
+	r.jobs = map[string]*jobRecord{}
+	for _, s := range d.Steps {
+		r.archive = r.archive || (s.Restore != nil && s.Restore.Sabotage != "")
+	}
+	r.event("step", "drill %s (seed %d; replay with --seed %d): %s", d.Name, r.res.Seed, r.res.Seed, strings.TrimSpace(d.Description))
 	if name := cmp.Or(r.opts.Backend, d.Cluster.Backend); name != "" && name != "process" {
 		b, closeBackend, err := harness.NewBackend(ctx, name)
 		if err != nil {
@@ -235,12 +241,6 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		r.opts.Cluster = append(append([]harness.Option(nil), r.opts.Cluster...), harness.WithBackend(b))
 		r.event("step", "nodes run on the %s backend", name)
 	}
-	r.begun = time.Now()
-	r.jobs = map[string]*jobRecord{}
-	for _, s := range d.Steps {
-		r.archive = r.archive || (s.Restore != nil && s.Restore.Sabotage != "")
-	}
-	r.event("step", "drill %s (seed %d; replay with --seed %d): %s", d.Name, r.res.Seed, r.res.Seed, strings.TrimSpace(d.Description))
 	conf := confLines(d.Cluster.FEConf)
 	launch := append([]harness.Option{harness.WithName(d.Name), harness.WithDir(filepath.Join(r.dir, "cluster")),
 		harness.WithBinary(r.opts.Binary), harness.WithFollowers(d.Cluster.Followers), harness.WithObservers(d.Cluster.Observers),

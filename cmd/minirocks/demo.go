@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
@@ -46,6 +47,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	// The driver logs every connection the demo's total loss breaks; the
 	// demo reports those itself.
 	mysql.SetLogger(log.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b, closeBackend, err := harness.NewBackend(ctx, *backend)

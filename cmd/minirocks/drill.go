@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
@@ -74,6 +75,7 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mysql.SetLogger(log.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *backend == "docker" {
