@@ -365,6 +365,9 @@ func (b *DockerBackend) createNetwork(ctx context.Context, cluster string) (*doc
 		x, _ := rand.Int(rand.Reader, big.NewInt(200))
 		y, _ := rand.Int(rand.Reader, big.NewInt(256))
 		prefix := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", 40+x.Int64(), y.Int64()))
+		if routed(prefix) {
+			continue
+		}
 		gw := prefix.Addr().As4()
 		gw[3] = 1
 		nw, err := tcnetwork.New(ctx,
@@ -428,4 +431,35 @@ func (b *DockerBackend) Remaining(ctx context.Context) string {
 		}
 	}
 	return strings.Join(left, ", ")
+}
+
+// routed tells whether this machine already routes part of p somewhere
+// (a LAN, a VPN, another bridge), from /proc/net/route; the default route
+// does not count. Elsewhere than Linux nothing is known to be routed.
+func routed(p netip.Prefix) bool {
+	data, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		dst, err1 := strconv.ParseUint(f[1], 16, 32)
+		mask, err2 := strconv.ParseUint(f[7], 16, 32)
+		if err1 != nil || err2 != nil || mask == 0 {
+			continue
+		}
+		// The kernel prints them in host (little-endian) byte order.
+		d := netip.AddrFrom4([4]byte{byte(dst), byte(dst >> 8), byte(dst >> 16), byte(dst >> 24)})
+		bits := 0
+		for m := uint32(mask); m != 0; m >>= 1 {
+			bits += int(m & 1)
+		}
+		if netip.PrefixFrom(d, bits).Masked().Overlaps(p) {
+			return true
+		}
+	}
+	return false
 }
