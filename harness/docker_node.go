@@ -144,6 +144,9 @@ func (r *dockerRun) watchLocked() {
 		select {
 		case res := <-w.Result:
 			code = int(res.StatusCode)
+			if code > 128 && code <= 128+64 {
+				code = -1 // ended by a signal, as os.ProcessState reports it
+			}
 		case <-w.Error:
 		}
 		r.mu.Lock()
