@@ -406,9 +406,22 @@ func (b *DockerBackend) release(ctx context.Context, cluster string) error {
 	return nil
 }
 
-// containerName is a Docker name for node of cluster in this run.
+// containerName is a Docker name for node of cluster in this run. It is
+// also the container's hostname and the name other containers resolve,
+// so it stays a valid DNS label (at most 63 characters): a long cluster
+// name is cut and a hash of it appended.
 func (b *DockerBackend) containerName(cluster, node string) string {
-	return "minirocks-" + b.run + "-" + regexp.MustCompile(`[^a-zA-Z0-9_.-]+`).ReplaceAllString(cluster, "_") + "-" + node
+	c := regexp.MustCompile(`[^a-zA-Z0-9-]+`).ReplaceAllString(cluster, "-")
+	if len(c) > 30 {
+		sum := sha256.Sum256([]byte(cluster))
+		c = c[:23] + "-" + hex.EncodeToString(sum[:])[:6]
+	}
+	name := "minirocks-" + b.run + "-" + c + "-" + node
+	if len(name) > 63 {
+		sum := sha256.Sum256([]byte(name))
+		name = name[:56] + "-" + hex.EncodeToString(sum[:])[:6]
+	}
+	return name
 }
 
 // Remaining lists what this backend made that still exists (containers

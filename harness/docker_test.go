@@ -230,3 +230,15 @@ func TestDockerRemovesLeftovers(t *testing.T) {
 		t.Fatalf("the network of a live run was removed: %v", err)
 	}
 }
+
+func TestDockerContainerNames(t *testing.T) {
+	b := &DockerBackend{run: "0123abcd"}
+	seen := map[string]bool{}
+	for _, c := range []string{"x", "regression-restored-snapshot-kept-restored", "regression-restored-snapshot-kept-restored2", "Test/With spaces_and_more"} {
+		n := b.containerName(c, "fe12")
+		if len(n) > 63 || seen[n] {
+			t.Errorf("%q: name %q (%d characters) too long or not unique", c, n, len(n))
+		}
+		seen[n] = true
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // dockerDrills are the drill files run on the docker backend.
-var dockerDrills = []string{"total-loss-new-hosts.yaml"}
+var dockerDrills = []string{"total-loss-new-hosts.yaml", "same-hosts-operator.yaml", "storage-outage.yaml"}
 
 // TestDrillsOnDocker runs drill files with their nodes and MinIO in
 // containers, and checks that no container or network of the run remains.
