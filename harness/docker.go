@@ -289,14 +289,19 @@ func (b *DockerBackend) image(ctx context.Context, binary, name string) (string,
 	return ref, nil
 }
 
-// removeOldImages removes the images of repo other than keep that no
-// container uses (the binaries they hold were rebuilt); images in use stay.
+// removeOldImages removes the images of repo other than keep that are
+// more than a day old and that no container uses (the binaries they hold
+// were rebuilt); images in use stay, and so do recent ones, which another
+// program may be about to run.
 func (b *DockerBackend) removeOldImages(ctx context.Context, repo, keep string) {
 	imgs, err := b.cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("reference", repo)})
 	if err != nil {
 		return
 	}
 	for _, img := range imgs.Items {
+		if time.Since(time.Unix(img.Created, 0)) < 24*time.Hour {
+			continue
+		}
 		for _, t := range img.RepoTags {
 			if t != keep {
 				_, _ = b.cli.ImageRemove(ctx, t, client.ImageRemoveOptions{})
@@ -475,4 +480,16 @@ func routed(p netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// forgetImage drops ref from the built images, so image checks and
+// builds it again.
+func (b *DockerBackend) forgetImage(ref string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, v := range b.images {
+		if v == ref {
+			delete(b.images, k)
+		}
+	}
 }

@@ -47,6 +47,9 @@ type containerSpec struct {
 	image string
 	cmd   []string
 	env   map[string]string
+	// binary and name make image again should it have been removed
+	// meanwhile: it is never pulled.
+	binary, name string
 }
 
 // start creates and starts a new container for spec; a previous
@@ -76,6 +79,12 @@ func (r *dockerRun) start(ctx context.Context, spec containerSpec) error {
 	env := map[string]string{"TMPDIR": filepath.Join(r.dir, "tmp"), "HOME": r.dir}
 	for k, v := range spec.env {
 		env[k] = v
+	}
+	if _, err := r.b.cli.ImageInspect(ctx, spec.image); err != nil {
+		r.b.forgetImage(spec.image)
+		if spec.image, err = r.b.image(ctx, spec.binary, spec.name); err != nil {
+			return err
+		}
 	}
 	netName, addr, hostname := r.net.name, r.addr, r.name
 	req := tc.GenericContainerRequest{
@@ -392,7 +401,7 @@ func (n *dockerNode) Start(ctx context.Context, opts StartOptions) error {
 		env[k] = v
 	}
 	cmd := append([]string{role, "--home", n.home()}, args...)
-	return n.run.start(ctx, containerSpec{image: n.image, cmd: cmd, env: env})
+	return n.run.start(ctx, containerSpec{image: n.image, cmd: cmd, env: env, binary: n.spec.Binary, name: "minirocks"})
 }
 
 // Kill, Stop, Pause and Resume implement Node with docker kill, docker
@@ -534,7 +543,7 @@ func (d *dockerMinIO) start(ctx context.Context, m *MinIO) (<-chan struct{}, err
 	if created {
 		err = d.run.restart(ctx)
 	} else {
-		err = d.run.start(ctx, containerSpec{image: d.image,
+		err = d.run.start(ctx, containerSpec{image: d.image, binary: m.Binary, name: "minio",
 			cmd: []string{"server", "--address", ":" + strconv.Itoa(minioPort), "--quiet", "--certs-dir", filepath.Join(m.Dir, "certs"), filepath.Join(m.Dir, "data")},
 			env: map[string]string{
 				"MINIO_ROOT_USER":     m.AccessKey,

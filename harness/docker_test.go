@@ -112,6 +112,11 @@ func TestDockerClusterSQLAndFECrash(t *testing.T) {
 	if fe.Running() {
 		t.Fatal("the FE container still runs after docker kill")
 	}
+	// An image removed meanwhile is built again, never pulled.
+	image := fe.Node().(*dockerNode).image
+	if _, err := b.cli.ImageRemove(ctx, image, client.ImageRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
 	if err := fe.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
