@@ -429,8 +429,8 @@ func (b *DockerBackend) containerName(cluster, node string) string {
 	return name
 }
 
-// Remaining lists what this backend made that still exists (containers
-// and networks carrying its DockerLabelRun), "" when nothing does.
+// Remaining lists what this backend made that still exists (containers,
+// networks and volumes carrying its DockerLabelRun), "" when nothing does.
 func (b *DockerBackend) Remaining(ctx context.Context) string {
 	f := client.Filters{}.Add("label", DockerLabelRun+"="+b.run)
 	var left []string
@@ -446,6 +446,13 @@ func (b *DockerBackend) Remaining(ctx context.Context) string {
 	} else {
 		for _, n := range ns.Items {
 			left = append(left, "network "+n.Name)
+		}
+	}
+	if vs, err := b.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f}); err != nil {
+		left = append(left, "volumes unknown: "+err.Error())
+	} else {
+		for _, v := range vs.Items {
+			left = append(left, "volume "+v.Name)
 		}
 	}
 	return strings.Join(left, ", ")
