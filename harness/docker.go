@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	tc "github.com/testcontainers/testcontainers-go"
@@ -212,8 +213,9 @@ func (b *DockerBackend) remove(ctx context.Context, f client.Filters, keep func(
 	return nil
 }
 
+// isNotFound tells an engine's "no such container/network/volume".
 func isNotFound(err error) bool {
-	return err != nil && (regexp.MustCompile(`(?i)no such|not found`).MatchString(err.Error()))
+	return err != nil && (cerrdefs.IsNotFound(err) || regexp.MustCompile(`(?i)no such|not found`).MatchString(err.Error()))
 }
 
 // Close removes every container and network this backend made.
