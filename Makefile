@@ -35,7 +35,7 @@ $(MINIO):
 
 ## build: compile bin/minirocks
 build:
-	$(GO) build -o $(BIN) ./cmd/minirocks
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/minirocks
 
 ## test: unit tests plus end-to-end tests against real processes and a real MinIO
 test: setup build

@@ -128,3 +128,15 @@ type Node interface {
 	// (its host). The node's files stay; the cluster removes its dir.
 	Close() error
 }
+
+// MinIOBackend is a Backend that also runs the MinIO of a cluster that
+// starts one of its own (the docker backend: a container on the cluster's
+// network). Launch and New use it instead of a MinIO child process.
+type MinIOBackend interface {
+	Backend
+	// NewMinIO prepares, not started, a MinIO for spec's cluster with its
+	// drive under spec.Dir, running the MinIO server spec.Binary ("" means
+	// MinIOBinary()). Its Endpoint is how this program reaches it, its
+	// NodeEndpoint how the cluster's nodes do.
+	NewMinIO(ctx context.Context, spec NodeSpec) (*MinIO, error)
+}

@@ -33,6 +33,9 @@ type ObjectStorage struct {
 	AccessKey, SecretKey string
 	// Bucket holds the cluster's data under the prefix named after the cluster.
 	Bucket string
+	// NodeEndpoint is host:port of the S3 API as the nodes reach it, when
+	// that differs from Endpoint (a MinIO container); empty means Endpoint.
+	NodeEndpoint string
 }
 
 // Cluster is a running minirocks cluster: its FEs and CNs on a Backend and
@@ -151,7 +154,12 @@ func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
 	if cfg.storage != nil {
 		c.storage = *cfg.storage
 	} else {
-		if c.minio, err = NewMinIO(filepath.Join(c.dir, "minio"), cfg.minioBinary, ""); err != nil {
+		if mb, ok := cfg.backend.(MinIOBackend); ok {
+			c.minio, err = mb.NewMinIO(ctx, NodeSpec{Cluster: cfg.name, Name: "minio", Dir: filepath.Join(c.dir, "minio"), Binary: cfg.minioBinary})
+		} else {
+			c.minio, err = NewMinIO(filepath.Join(c.dir, "minio"), cfg.minioBinary, "")
+		}
+		if err != nil {
 			return nil, err
 		}
 		if cfg.minioAccessKey != "" {
@@ -162,11 +170,14 @@ func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
 		if err := c.minio.Start(mctx); err != nil {
 			return nil, err
 		}
-		c.storage = ObjectStorage{Endpoint: c.minio.Endpoint, AccessKey: c.minio.AccessKey, SecretKey: c.minio.SecretKey, Bucket: "minirocks"}
+		c.storage = ObjectStorage{Endpoint: c.minio.Endpoint, AccessKey: c.minio.AccessKey, SecretKey: c.minio.SecretKey, Bucket: "minirocks", NodeEndpoint: c.minio.NodeEndpoint}
 		if err := c.minio.CreateBucket(ctx, c.storage.Bucket); err != nil {
 			return nil, err
 		}
 		c.cfg.logf("harness: %s: MinIO on %s", cfg.name, c.minio.Endpoint)
+	}
+	if cfg.storageFaults && c.storage.NodeEndpoint != "" {
+		return nil, fmt.Errorf("harness: storage faults need nodes that reach this program's loopback; not on the %s backend", cfg.backend.Name())
 	}
 	if cfg.storageFaults {
 		if c.proxy, err = s3proxy.Start("127.0.0.1:0", c.storage.Endpoint); err != nil {
@@ -205,6 +216,9 @@ func (c *Cluster) StorageFaults() *s3proxy.Proxy { return c.proxy }
 // storage fault proxy when there is one.
 func (c *Cluster) nodeStorage() ObjectStorage {
 	s := c.storage
+	if s.NodeEndpoint != "" {
+		s.Endpoint = s.NodeEndpoint
+	}
 	if c.proxy != nil {
 		s.Endpoint = c.proxy.Addr()
 	}

@@ -6,8 +6,9 @@
 //
 // Seams: nodes run on a Backend (ProcessBackend: child processes on
 // reserved loopback hosts, in StarRocks install trees laid out by package
-// deploy and started with start_fe.sh / start_cn.sh; a container backend
-// can implement the same interface). The harness talks to nodes only
+// deploy and started with start_fe.sh / start_cn.sh; DockerBackend: a
+// container per node and MinIO on a private network per cluster, images
+// built locally FROM scratch). The harness talks to nodes only
 // through their public surfaces: SQL on the query port, HTTP (/metrics,
 // /api/health, Stream Load), their logs and the names of user-visible
 // files (Images); never through an FE's internal formats. Every wait is

@@ -50,6 +50,14 @@ type MinIO struct {
 	Dir string
 	// Binary is the minio executable.
 	Binary string
+	// NodeEndpoint is host:port of the S3 API as the cluster's nodes reach
+	// it, when that differs from Endpoint (a MinIO container reached by
+	// name on the nodes' network); empty means Endpoint.
+	NodeEndpoint string
+
+	// runner runs the server elsewhere than as a child process (a
+	// backend's container); nil for a child process.
+	runner minioRunner
 
 	host *Host // our reservation; nil when the caller chose the host
 
@@ -190,6 +198,16 @@ func pickMinIOPort(host string) (int, error) {
 // waits, until ctx ends, for /minio/health/live to answer with the object
 // layer initialised.
 func (m *MinIO) Start(ctx context.Context) error {
+	if m.runner != nil {
+		exited, err := m.runner.start(ctx, m)
+		if err != nil {
+			return err
+		}
+		if err := m.waitLive(ctx, exited); err != nil {
+			return fmt.Errorf("MinIO %s not ready: %w\n%s", m.Endpoint, err, m.LogTail(30))
+		}
+		return nil
+	}
 	m.mu.Lock()
 	if m.cmd != nil {
 		select {
@@ -301,6 +319,9 @@ func (m *MinIO) PID() int {
 
 // Running reports whether the server process is alive.
 func (m *MinIO) Running() bool {
+	if m.runner != nil {
+		return m.runner.running()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cmd == nil {
@@ -330,6 +351,9 @@ func (m *MinIO) Pause() error { return m.sendOnly(syscall.SIGSTOP) }
 func (m *MinIO) Resume() error { return m.sendOnly(syscall.SIGCONT) }
 
 func (m *MinIO) sendOnly(sig syscall.Signal) error {
+	if m.runner != nil {
+		return m.runner.signal(sig)
+	}
 	m.mu.Lock()
 	cmd := m.cmd
 	m.mu.Unlock()
@@ -343,6 +367,9 @@ func (m *MinIO) sendOnly(sig syscall.Signal) error {
 }
 
 func (m *MinIO) signal(sig syscall.Signal, grace time.Duration) error {
+	if m.runner != nil {
+		return m.runner.signal(sig)
+	}
 	m.mu.Lock()
 	cmd, exited, logf := m.cmd, m.exited, m.log
 	m.mu.Unlock()
@@ -375,12 +402,19 @@ func (m *MinIO) signal(sig syscall.Signal, grace time.Duration) error {
 
 // Close kills MinIO and releases its loopback host. The directory stays.
 func (m *MinIO) Close() {
+	if m.runner != nil {
+		m.runner.close()
+		return
+	}
 	m.Kill()
 	m.host.Release()
 }
 
 // LogTail returns the last n lines of minio.log, for failure messages.
 func (m *MinIO) LogTail(n int) string {
+	if m.runner != nil {
+		return m.runner.logTail(n)
+	}
 	data, err := os.ReadFile(filepath.Join(m.Dir, "minio.log"))
 	if err != nil {
 		return ""
@@ -473,4 +507,19 @@ func minioRandomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// minioRunner runs a MinIO server for a backend that does not run it as a
+// child process of this program (the docker backend's container).
+type minioRunner interface {
+	// start launches the server with m's dir and credentials; the channel
+	// is closed when that run ends.
+	start(ctx context.Context, m *MinIO) (<-chan struct{}, error)
+	// signal is SIGTERM (stop, waiting), SIGKILL (kill, waiting),
+	// SIGSTOP (pause) or SIGCONT (resume).
+	signal(sig syscall.Signal) error
+	running() bool
+	logTail(n int) string
+	// close ends the server and removes what runs it.
+	close()
 }

@@ -234,6 +234,9 @@ func ClusterSnapshotYAML(s ObjectStorage, path, location, volume string, fronten
 	if volume == "" {
 		volume = "builtin_storage_volume"
 	}
+	if s.NodeEndpoint != "" { // the yaml is read by the nodes
+		s.Endpoint = s.NodeEndpoint
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster_snapshot:\n  cluster_snapshot_path: %s\n  storage_volume_name: %s\n", path, volume)
 	if frontends != nil {

@@ -40,6 +40,10 @@ type ClusterShape struct {
 	// cluster the drill launches has it: a cluster restored onto new
 	// hosts reaches the storage directly.
 	StorageFaults bool `yaml:"storage_faults"`
+	// Backend runs the drill's nodes: "process" (the default) or
+	// "docker" (harness.DockerBackend: a container per node and MinIO).
+	// DrillOptions.Backend overrides it.
+	Backend string `yaml:"backend"`
 }
 
 // WorkloadSpec is a workload of labelled loads into table, which the
@@ -316,6 +320,12 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 	if d.Name == "" {
 		return nil, fail(1, "name", "is required")
 	}
+	if b := d.Cluster.Backend; b != "" && b != "process" && b != "docker" {
+		return nil, fail(clusterFieldLine(&root, "backend"), "cluster.backend", "%q is not one of process, docker", b)
+	}
+	if d.Cluster.Backend == "docker" && d.Cluster.StorageFaults {
+		return nil, fail(clusterFieldLine(&root, "backend"), "cluster.backend", "storage_faults needs the process backend (the fault proxy listens on this machine's loopback)")
+	}
 	if len(d.Steps) == 0 {
 		return nil, fail(1, "steps", "a drill needs at least one step")
 	}
@@ -417,4 +427,25 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 		}
 	}
 	return d, nil
+}
+
+// clusterFieldLine is the line of the cluster section's field in the
+// parsed file (1 when not found).
+func clusterFieldLine(root *yaml.Node, field string) int {
+	if len(root.Content) == 0 {
+		return 1
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != "cluster" {
+			continue
+		}
+		c := m.Content[i+1]
+		for j := 0; j+1 < len(c.Content); j += 2 {
+			if c.Content[j].Value == field {
+				return c.Content[j].Line
+			}
+		}
+	}
+	return 1
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -32,6 +33,9 @@ type DrillOptions struct {
 	Keep bool
 	// Cluster are further harness options.
 	Cluster []harness.Option
+	// Backend, when not empty, runs the drills' nodes on this backend
+	// ("process" or "docker") instead of the one their files name.
+	Backend string
 }
 
 // Verdicts and the exit codes `minirocks drill` gives them.
@@ -228,6 +232,15 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		r.archive = r.archive || (s.Restore != nil && s.Restore.Sabotage != "")
 	}
 	r.event("step", "drill %s (seed %d; replay with --seed %d): %s", d.Name, r.res.Seed, r.res.Seed, strings.TrimSpace(d.Description))
+	if name := cmp.Or(r.opts.Backend, d.Cluster.Backend); name != "" && name != "process" {
+		b, closeBackend, err := harness.NewBackend(ctx, name)
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, func() { closeBackend() })
+		r.opts.Cluster = append(append([]harness.Option(nil), r.opts.Cluster...), harness.WithBackend(b))
+		r.event("step", "nodes run on the %s backend", name)
+	}
 	conf := confLines(d.Cluster.FEConf)
 	launch := append([]harness.Option{harness.WithName(d.Name), harness.WithDir(filepath.Join(r.dir, "cluster")),
 		harness.WithBinary(r.opts.Binary), harness.WithFollowers(d.Cluster.Followers), harness.WithObservers(d.Cluster.Observers),

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
+	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
 )
 
@@ -23,6 +25,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory for the cluster, logs and report (default ./minirocks-demo-<time>)")
+	backend := fs.String("backend", "process", "run the nodes on this backend: process or docker")
 	seed := fs.Uint64("seed", 0, "seed fixing the workload and the disaster's moment (default: from the clock)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,9 +47,15 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	// The driver logs every connection the demo's total loss breaks; the
 	// demo reports those itself.
 	mysql.SetLogger(log.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := scenarios.RunDemo(ctx, scenarios.DemoOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout})
+	b, closeBackend, err := harness.NewBackend(ctx, *backend)
+	if err != nil {
+		return err
+	}
+	defer closeBackend()
+	res, err := scenarios.RunDemo(ctx, scenarios.DemoOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout, Cluster: []harness.Option{harness.WithBackend(b)}})
 	if err != nil {
 		return fmt.Errorf("demo failed: %w", err)
 	}

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
+	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
 )
 
@@ -34,9 +36,10 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory for the drills' clusters and reports (default ./minirocks-drill-<time>)")
 	seed := fs.Uint64("seed", 0, "seed replacing the drills' own (faults' targets, workloads' rows)")
+	backend := fs.String("backend", "", "run the nodes on this backend, process or docker, instead of the one each file names")
 	keep := fs.Bool("keep", false, "leave the clusters running after the drill, with the mysql commands to reach them, until Ctrl-C (one file only)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: minirocks drill [--seed N] [--dir D] [--keep] FILE.yaml...")
+		fmt.Fprintln(stderr, "usage: minirocks drill [--seed N] [--dir D] [--keep] [--backend process|docker] FILE.yaml...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,11 +52,17 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 	if *keep && fs.NArg() > 1 {
 		return &exitError{2, errors.New("--keep takes one scenario file: its clusters stay up until Ctrl-C")}
 	}
+	if *backend != "" && *backend != "process" && *backend != "docker" {
+		return &exitError{2, fmt.Errorf("--backend %q: one of process, docker", *backend)}
+	}
 	var drills []*scenarios.Drill
 	for _, f := range fs.Args() {
 		d, err := scenarios.LoadDrill(f)
 		if err != nil {
 			return &exitError{2, err}
+		}
+		if *backend == "docker" && d.Cluster.StorageFaults {
+			return &exitError{2, fmt.Errorf("%s: storage_faults needs the process backend, not --backend docker", f)}
 		}
 		drills = append(drills, d)
 	}
@@ -69,11 +78,17 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mysql.SetLogger(log.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *backend == "docker" {
+		if err := harness.DockerAvailable(ctx); err != nil {
+			return &exitError{2, err}
+		}
+	}
 	failed, unknown := 0, 0
 	for _, d := range drills {
-		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout, Keep: *keep})
+		res := scenarios.RunDrill(ctx, d, scenarios.DrillOptions{Dir: abs, Binary: exe, Seed: *seed, Out: stdout, Keep: *keep, Backend: *backend})
 		report := res.ReportPath
 		if res.HTMLReportPath != "" {
 			report += ", " + res.HTMLReportPath

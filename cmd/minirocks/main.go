@@ -26,10 +26,11 @@ commands:
                       run one frontend whose install tree is DIR
   cn --home DIR       run one compute node whose install tree is DIR
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
-  demo                run the flagship drill: total loss, restore from a snapshot, checks, report
+  demo [--backend process|docker]
+                      run the flagship drill: total loss, restore from a snapshot, checks, report
   up [--fes N] [--cns N] [--dir D]
                       start a cluster that stays up (prints the mysql command); Ctrl-C stops it
-  drill [--seed N] [--dir D] FILE.yaml...
+  drill [--seed N] [--dir D] [--backend process|docker] FILE.yaml...
                       run scenario files (docs/scenarios.md); exit 0 PASS, 1 FAIL, 2 UNKNOWN
   snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
                       check that a cluster snapshot is restorable from the bucket alone

@@ -149,3 +149,12 @@ func TestPauseResume(t *testing.T) {
 		return err
 	})
 }
+
+func TestDockerStart(t *testing.T) {
+	c := harnesstest.Start(t, harness.WithBackend(harnesstest.Docker(t)), harness.WithComputeNodes(0))
+	db := harnesstest.DB(t, c.DSN())
+	var one int
+	if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("SELECT 1: %d, %v", one, err)
+	}
+}
