@@ -37,10 +37,14 @@ $(MINIO):
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/minirocks
 
-## test: unit tests plus end-to-end tests against real processes and a real MinIO
+## test: unit and in-process tests with the race detector, then end-to-end tests against real
+## processes (and containers where a Docker engine runs) and a real MinIO
+E2E_PKGS  = ./harness ./harness/harnesstest ./scenarios
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -x -e '.*/harness' -e '.*/harness/harnesstest' -e '.*/scenarios')
 test: setup build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(UNIT_PKGS)
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(E2E_PKGS)
 
 ## demo: run the flagship drill on local processes and a local MinIO
 demo: setup build
