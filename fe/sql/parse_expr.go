@@ -1,6 +1,9 @@
 package sql
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Expression grammar, lowest precedence first (MySQL order):
 //
@@ -35,8 +38,26 @@ func (p *parser) enter() {
 
 func (p *parser) leave() { p.depth-- }
 
+// maxChain bounds the operators of one expression chained left to right
+// (1+1+...+1, a OR b OR ...): each one nests the tree a level deeper,
+// and evaluating it recurses once per level.
+const maxChain = 10000
+
+// link counts one more operator in the current expression.
+func (p *parser) link() {
+	p.links++
+	if p.links > maxChain {
+		t := p.peek()
+		panic(bailout{&SyntaxError{Line: t.pos.Line, Col: t.pos.Col,
+			Msg: fmt.Sprintf("The expression has more than %d operators. Split it, or use IN for a long list of OR.", maxChain)}})
+	}
+}
+
 // parseExpr parses a full expression.
 func (p *parser) parseExpr() Expr {
+	if p.depth == 0 {
+		p.links = 0
+	}
 	p.enter()
 	e := p.parseOr()
 	p.leave()
@@ -56,6 +77,7 @@ func (p *parser) parseOr() Expr {
 	l := p.parseXor()
 	for p.isKw("OR") || p.isOp("||") {
 		p.next()
+		p.link()
 		l = &BinaryExpr{At: l.Pos(), Op: OpOr, L: l, R: p.parseXor()}
 	}
 	return l
@@ -65,6 +87,7 @@ func (p *parser) parseXor() Expr {
 	l := p.parseAnd()
 	for p.isKw("XOR") {
 		p.next()
+		p.link()
 		l = &BinaryExpr{At: l.Pos(), Op: OpXor, L: l, R: p.parseAnd()}
 	}
 	return l
@@ -74,6 +97,7 @@ func (p *parser) parseAnd() Expr {
 	l := p.parseNot()
 	for p.isKw("AND") || p.isOp("&&") {
 		p.next()
+		p.link()
 		l = &BinaryExpr{At: l.Pos(), Op: OpAnd, L: l, R: p.parseNot()}
 	}
 	return l
@@ -103,6 +127,7 @@ func (p *parser) parsePredicate() Expr {
 		if t.kind == tkOp {
 			if op, ok := comparisonOps[t.val]; ok {
 				p.next()
+				p.link()
 				l = &BinaryExpr{At: l.Pos(), Op: op, L: l, R: p.parseBitOr()}
 				continue
 			}
@@ -120,6 +145,7 @@ func (p *parser) parsePredicate() Expr {
 			} else {
 				what = p.expectOneKw("NOT", "NULL", "TRUE", "FALSE", "UNKNOWN")
 			}
+			p.link()
 			l = &IsExpr{At: l.Pos(), X: l, Not: not, What: IsWhat(what)}
 			continue
 		}
@@ -154,6 +180,7 @@ func (p *parser) parsePredicate() Expr {
 				p.fail(",", ")")
 			}
 			p.next()
+			p.link()
 			l = &InExpr{At: l.Pos(), X: l, List: list, Not: not}
 		case "LIKE", "REGEXP", "RLIKE":
 			p.next()
@@ -169,6 +196,7 @@ func (p *parser) parsePredicate() Expr {
 			low := p.parseBitOr()
 			p.expectKw("AND")
 			high := p.parseBitOr()
+			p.link()
 			l = &BetweenExpr{At: l.Pos(), X: l, Low: low, High: high, Not: not}
 		default:
 			return l
@@ -194,6 +222,7 @@ func (p *parser) parseBinaryLevel(next func() Expr, ops map[string]BinaryOp) Exp
 			return l
 		}
 		p.next()
+		p.link()
 		l = &BinaryExpr{At: l.Pos(), Op: op, L: l, R: next()}
 	}
 }

@@ -188,3 +188,33 @@ func TestWalkExpr(t *testing.T) {
 	WalkExpr(e, func(x Expr) bool { n++; _, isIn := x.(*InExpr); return !isIn })
 	require.Equal(t, 6, n) // AND, IN (children skipped), LIKE, x, y, z
 }
+
+// TestExpressionChainBound: a chain of operators parses up to maxChain
+// operators per expression and is refused beyond, whatever the operator
+// (evaluating it recurses once per operator); the bound is per
+// expression, not per statement.
+func TestExpressionChainBound(t *testing.T) {
+	chain := func(first, op string, n int) string { return first + strings.Repeat(op, n) }
+	for _, tc := range []struct {
+		name, q string
+		ok      bool
+	}{
+		{"plus at the bound", "SELECT " + chain("1", "+1", maxChain), true},
+		{"plus beyond", "SELECT " + chain("1", "+1", maxChain+1), false},
+		{"a million", "SELECT " + chain("1", "+1", 1000000), false},
+		{"OR beyond", "SELECT * FROM t WHERE " + chain("a=1", " OR a=1", maxChain+1), false},
+		{"comparisons beyond", "SELECT " + chain("1", "=1", maxChain+1), false},
+		{"IS chain beyond", "SELECT " + chain("1", " IS NOT NULL", maxChain+1), false},
+		{"per expression", "SELECT " + chain("1", "+1", maxChain) + ", " + chain("1", "+1", maxChain), true},
+		{"a long IN list is not a chain", "SELECT 1 IN (" + chain("1", ",1", 100000) + ")", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.q)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, "The expression has more than 10000 operators. Split it, or use IN for a long list of OR.")
+		})
+	}
+}

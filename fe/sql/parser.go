@@ -44,6 +44,7 @@ type parser struct {
 	base   int // the stream index of lx.toks[0]
 	i      int // the stream index of the current token
 	depth  int
+	links  int // operators chained in the current top-level expression
 	params int
 	last   int // byte offset after the last consumed token
 }
