@@ -162,7 +162,46 @@ func parseTime(s string) (time.Time, error) {
 // ParseTime parses a DATE or DATETIME value's canonical text.
 func ParseTime(s string) (time.Time, error) { return parseTime(s) }
 
+// maxDecimalExponent bounds the exponent of a DECIMAL literal: 10^e is
+// computed exactly, so 1e999999 would cost a CPU for a tenth of a second
+// per value. Beyond it a nonzero value is out of range (e > 0) or rounds
+// to zero (e < 0, with a mantissa of fewer digits than the bound).
+const maxDecimalExponent = 400
+
+// decimalExponentBound returns s with an exponent beyond
+// maxDecimalExponent settled: "0" when the value rounds to zero, an error
+// when it is out of range; s itself otherwise.
+func decimalExponentBound(t Type, s string) (string, error) {
+	i := strings.LastIndexAny(s, "eE")
+	if i < 0 {
+		return s, nil
+	}
+	mant, exp := s[:i], s[i+1:]
+	e, err := strconv.ParseInt(exp, 10, 32)
+	if err == nil && e >= -maxDecimalExponent && e <= maxDecimalExponent {
+		return s, nil
+	}
+	if _, ok := new(big.Rat).SetString(mant); !ok {
+		return "", fmt.Errorf("'%s' is not a valid DECIMAL", s)
+	}
+	digits := strings.Trim(strings.NewReplacer("-", "", "+", "", ".", "").Replace(mant), "0")
+	neg := strings.HasPrefix(exp, "-")
+	switch {
+	case len(exp) < 2 && !strings.ContainsAny(exp, "0123456789") || strings.Trim(strings.TrimPrefix(strings.TrimPrefix(exp, "-"), "+"), "0123456789") != "":
+		return "", fmt.Errorf("'%s' is not a valid DECIMAL", s)
+	case digits == "" || (neg && len(mant) < maxDecimalExponent-t.Precision):
+		return "0", nil
+	case !neg:
+		return "", fmt.Errorf("%s is out of range for DECIMAL(%d,%d)", s, t.Precision, t.Scale)
+	}
+	return "", fmt.Errorf("'%s' is not a valid DECIMAL", s)
+}
+
 func parseDecimal(t Type, s string) (Value, error) {
+	s, err := decimalExponentBound(t, s)
+	if err != nil {
+		return Value{}, err
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return Value{}, fmt.Errorf("'%s' is not a valid DECIMAL", s)
