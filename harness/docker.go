@@ -71,6 +71,7 @@ type DockerBackend struct {
 	images   map[string]string // binary path+size+mtime -> image tag
 	networks map[string]*dockerNetwork
 	minios   map[*dockerMinIO]bool
+	cuts     int // partitions made (Cut); Close removes their rules
 }
 
 // dockerNetwork is a cluster's bridge network with the addresses handed out.
@@ -120,6 +121,9 @@ func NewDockerBackend(ctx context.Context) (*DockerBackend, error) {
 		minios:   map[*dockerMinIO]bool{},
 	}
 	if err := b.removeLeftovers(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.removeCuts(ctx, true); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -225,7 +229,13 @@ func (b *DockerBackend) Close() error {
 	b.mu.Lock()
 	b.networks = map[string]*dockerNetwork{}
 	b.minios = map[*dockerMinIO]bool{}
+	cuts := b.cuts
 	b.mu.Unlock()
+	if cuts > 0 {
+		if err := b.removeCuts(ctx, false); err != nil {
+			return err
+		}
+	}
 	return b.remove(ctx, client.Filters{}.Add("label", DockerLabelRun+"="+b.run), func(map[string]string) bool { return true })
 }
 

@@ -102,6 +102,8 @@ type WaitStep struct {
 //   - storage_down / storage_up: the object storage stopped and started;
 //   - corrupt_snapshot / delete_snapshot: the objects of Snapshot (newest
 //     or previous) whose base name matches the glob Object (e.g. "image.*");
+//   - partition: Target (leader, follower or cn) cut off from the
+//     cluster's other nodes by the network (docker backend), until heal;
 //   - copy_volume: the volume's objects copied to a new bucket (a restore
 //     with from_copy reads them there), the original bucket deleted with
 //     DeleteOriginal;
@@ -172,7 +174,7 @@ type CheckStep struct {
 }
 
 var faultKinds = []string{"kill", "stop", "pause", "resume", "restart", "wipe_meta", "wipe_storage", "lose_all", "storage_down", "storage_up",
-	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear"}
+	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear", "partition"}
 var faultTargets = []string{"leader", "follower", "cn", "all"}
 
 // DefaultDrillTimeout bounds a drill whose file sets no timeout.
@@ -239,6 +241,7 @@ func checkFault(f *FaultStep, copied, storageFaults bool) string {
 	targets := map[string][]string{
 		"kill": faultTargets, "stop": faultTargets, "pause": faultTargets, "resume": faultTargets, "restart": faultTargets,
 		"wipe_meta": {"leader", "follower", "all"}, "wipe_storage": {"cn", "all"},
+		"partition": {"leader", "follower", "cn"},
 	}[f.Kind]
 	switch {
 	case targets != nil && !slices.Contains(targets, f.Target):
@@ -393,6 +396,9 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 			if err := checkFault(f, copied, d.Cluster.StorageFaults); err != "" {
 				sub, msg, _ := strings.Cut(err, ": ")
 				return nil, fail(s.line, field+".fault."+sub, "%s", msg)
+			}
+			if f.Kind == "partition" && d.Cluster.Backend != "docker" {
+				return nil, fail(s.line, field+".fault.kind", "partition needs backend: docker in the drill's cluster section (nodes with hosts of their own)")
 			}
 			copied = copied || f.Kind == "copy_volume"
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/harness/harnesstest"
 )
 
@@ -25,6 +27,9 @@ func TestDrills(t *testing.T) {
 			t.Parallel()
 			d, err := LoadDrill(f)
 			require.NoError(t, err)
+			if d.Cluster.Backend == "docker" {
+				needDocker(t, d)
+			}
 			var out bytes.Buffer
 			res := RunDrill(context.Background(), d, DrillOptions{Dir: t.TempDir(), Binary: harnesstest.Binary(t), Out: &out})
 			require.Equal(t, Pass, res.Verdict, "%s\n%s", strings.Join(res.Failures, "\n"), out.String())
@@ -33,6 +38,26 @@ func TestDrills(t *testing.T) {
 			require.Contains(t, string(report), "Verdict: **PASS**")
 			require.FileExists(t, filepath.Join(filepath.Dir(res.ReportPath), "timeline.json"))
 		})
+	}
+}
+
+// needDocker skips a drill on the docker backend without a Docker engine
+// (failing it when CI=true), and one with partitions when this program
+// may not change the firewall (iptables, root).
+func needDocker(t *testing.T, d *Drill) {
+	t.Helper()
+	if err := harness.DockerAvailable(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	for _, s := range d.Steps {
+		if s.Fault != nil && s.Fault.Kind == "partition" {
+			if _, err := exec.LookPath("iptables"); err != nil || os.Geteuid() != 0 {
+				t.Skip("partitions need iptables and root")
+			}
+		}
 	}
 }
 
@@ -63,6 +88,8 @@ func TestParseDrill(t *testing.T) {
 		{"corrupt a bad snapshot", head + "  - fault: {kind: delete_snapshot, snapshot: oldest, object: VERSION}\n", "f.yaml:5: steps[0].fault.snapshot: \"oldest\" is not one of newest, previous"},
 		{"object on a kill", head + "  - fault: {kind: kill, target: leader, object: x}\n", "f.yaml:5: steps[0].fault.object: object and snapshot go with corrupt_snapshot"},
 		{"from_copy without a copy", head + "  - restore: {from_copy: true}\n", "f.yaml:5: steps[0].restore.from_copy: needs a copy_volume fault before it"},
+		{"partition on processes", head + "  - fault: {kind: partition, target: leader}\n", "f.yaml:5: steps[0].fault.kind: partition needs backend: docker in the drill's cluster section"},
+		{"partition of all", "name: d\ncluster: {backend: docker}\nsteps:\n  - fault: {kind: partition, target: all}\n", "f.yaml:4: steps[0].fault.target: \"all\" is not one of leader, follower, cn"},
 		{"same hosts with counts", head + "  - restore: {onto: same_hosts, compute_nodes: 2}\n", "f.yaml:5: steps[0].restore.onto: followers, compute_nodes and fe_conf are for new_hosts"},
 		{"bad snapshot choice", head + "  - restore: {snapshot: first}\n", "f.yaml:5: steps[0].restore.snapshot: \"first\" is not one of latest, newest, previous"},
 		{"bad sabotage", head + "  - restore: {sabotage: fire}\n", "f.yaml:5: steps[0].restore.sabotage: \"fire\" is not previous_snapshot"},

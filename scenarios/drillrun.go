@@ -153,6 +153,8 @@ type drillRun struct {
 	captures []catalogCapture
 	copyLoc  string // the volume's copy, after copy_volume
 	evidence bool   // bucket.txt and meta.txt were written
+	// partitions heal the network cuts still in place.
+	partitions []func() error
 	// closers tear down what run set up (clusters, connections), last
 	// first; RunDrill calls them after the report, or after --keep.
 	closers  []func()
@@ -262,7 +264,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		}
 	}()
 	r.event("step", "launched %d FEs and %d CNs, MinIO on %s", 1+d.Cluster.Followers+d.Cluster.Observers, d.Cluster.ComputeNodes, c.ObjectStorage().Endpoint)
-	if r.lostDB, err = sql.Open("mysql", c.DSN()); err != nil {
+	if r.lostDB, err = openClusterDB(c); err != nil {
 		return err
 	}
 	r.db = r.lostDB
@@ -632,6 +634,12 @@ func (r *drillRun) allAlive(ctx context.Context) error {
 // every node is alive.
 func (r *drillRun) heal(ctx context.Context) error {
 	c := r.cur
+	for _, h := range r.partitions {
+		if err := h(); err != nil {
+			return fmt.Errorf("heal: %w", err)
+		}
+	}
+	r.partitions = nil
 	if m := c.MinIO(); m != nil && !m.Running() {
 		if err := m.Start(ctx); err != nil {
 			return err
@@ -796,6 +804,19 @@ func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f 
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", f.Kind, t.Name(), err)
+		}
+		if f.Kind == "partition" {
+			a, ok := t.(harness.Addressed)
+			if !ok {
+				return fmt.Errorf("partition %s: not a node with a host", t.Name())
+			}
+			heal, err := c.Partition(ctx, a)
+			if err != nil {
+				return err
+			}
+			r.partitions = append(r.partitions, heal)
+			r.fired(true, "partition: %s (%s) cut off from the other nodes", t.Name(), f.Target)
+			continue
 		}
 		if f.Kind == "resume" || f.Kind == "restart" {
 			r.closeFaults(" " + t.Name() + " ")
@@ -973,7 +994,7 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 	}
 	r.res.Restore = &times
 	r.cur = c
-	ndb, err := sql.Open("mysql", c.DSN())
+	ndb, err := openClusterDB(c)
 	if err != nil {
 		return err
 	}
@@ -993,6 +1014,20 @@ func (r *drillRun) restore(ctx context.Context, rs RestoreStep) error {
 	r.event("restore", "restored from %s (fe_journal_id %d): first query %v after the leader's start, all nodes serving after %v",
 		got.Name, got.FEJournalID, times.FirstQuery.Round(time.Millisecond), times.AllServing.Round(time.Millisecond))
 	return nil
+}
+
+// openClusterDB opens the DSN that follows c's leader, without keeping
+// idle connections: each statement dials whichever FE leads then, as a
+// client behind a load balancer would, so a leader cut off or killed is
+// left behind at once instead of answering "no leader" on a pooled
+// connection.
+func openClusterDB(c *harness.Cluster) (*sql.DB, error) {
+	db, err := sql.Open("mysql", c.DSN())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxIdleConns(0)
+	return db, nil
 }
 
 // confLines renders fe.conf lines, sorted by key.

@@ -1,0 +1,156 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// This file cuts the network between nodes: a partition, the fault that
+// separate hosts make possible. Only a backend whose nodes have hosts of
+// their own on a network this machine routes can do it (the docker
+// backend); the process backend's loopback hosts share one kernel path.
+
+// Partitioner is a backend that can drop the traffic between nodes.
+type Partitioner interface {
+	// Cut drops every packet between each host of a and each host of b,
+	// both ways, established connections included, until the returned
+	// heal is called.
+	Cut(ctx context.Context, a, b []string) (heal func() error, err error)
+}
+
+// Addressed is a node with a host of its own (*FE, *CN).
+type Addressed interface {
+	Name() string
+	Host() string
+}
+
+// Partition cuts the nodes of side off from every other FE and compute
+// node of the cluster (the object storage stays reachable from both
+// sides; the test program reaches every node). heal joins them again.
+// The backend must be a Partitioner (the docker backend).
+func (c *Cluster) Partition(ctx context.Context, side ...Addressed) (heal func() error, err error) {
+	p, ok := c.cfg.backend.(Partitioner)
+	if !ok {
+		return nil, fmt.Errorf("partition: the %s backend cannot cut the network between nodes; use the docker backend", c.cfg.backend.Name())
+	}
+	in := map[string]bool{}
+	var a, b []string
+	for _, n := range side {
+		in[n.Host()] = true
+		a = append(a, n.Host())
+	}
+	for _, f := range c.FEs() {
+		if !in[f.Host()] {
+			b = append(b, f.Host())
+		}
+	}
+	for _, n := range c.CNs() {
+		if !in[n.Host()] {
+			b = append(b, n.Host())
+		}
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return nil, errors.New("partition: both sides need a node")
+	}
+	return p.Cut(ctx, a, b)
+}
+
+// iptablesComment marks the rules of one docker backend: the run and the
+// pid of the program, so leftovers of ended runs are found.
+func (b *DockerBackend) iptablesComment() string {
+	return "minirocks:" + b.run + ":" + strconv.Itoa(os.Getpid())
+}
+
+// Cut implements Partitioner with DROP rules in the DOCKER-USER chain,
+// which the engine consults first for traffic between containers (with
+// the bridge's netfilter on, as Docker sets it). It needs root and
+// iptables on this machine.
+func (b *DockerBackend) Cut(ctx context.Context, a, c []string) (func() error, error) {
+	var rules [][]string
+	for _, x := range a {
+		for _, y := range c {
+			rules = append(rules, []string{"-s", x, "-d", y}, []string{"-s", y, "-d", x})
+		}
+	}
+	var added [][]string
+	del := func() error {
+		var errs []error
+		for _, r := range added {
+			if err := iptables(ctx, append(append([]string{"-D", "DOCKER-USER"}, r...), "-j", "DROP", "-m", "comment", "--comment", b.iptablesComment())...); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		added = nil
+		return errors.Join(errs...)
+	}
+	for _, r := range rules {
+		if err := iptables(ctx, append(append([]string{"-I", "DOCKER-USER"}, r...), "-j", "DROP", "-m", "comment", "--comment", b.iptablesComment())...); err != nil {
+			_ = del()
+			return nil, fmt.Errorf("partition: %w", err)
+		}
+		added = append(added, r)
+	}
+	b.mu.Lock()
+	b.cuts++
+	b.mu.Unlock()
+	var once sync.Once
+	var herr error
+	return func() error {
+		once.Do(func() { herr = del() })
+		return herr
+	}, nil
+}
+
+// iptables runs iptables with args.
+func iptables(ctx context.Context, args ...string) error {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "iptables", append([]string{"-w"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("iptables %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// removeCuts deletes the DOCKER-USER rules of this backend (all) or, with
+// leftoversOnly, those of ended programs. Without iptables there is
+// nothing to remove.
+func (b *DockerBackend) removeCuts(ctx context.Context, leftoversOnly bool) error {
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, "iptables", "-w", "-S", "DOCKER-USER").Output()
+	if err != nil {
+		return nil // no chain, or no permission: no rule of ours either
+	}
+	var errs []error
+	for _, line := range strings.Split(string(out), "\n") {
+		i := strings.Index(line, `--comment minirocks:`)
+		if !strings.HasPrefix(line, "-A DOCKER-USER ") || i < 0 {
+			continue
+		}
+		parts := strings.Split(strings.Fields(line[i+len("--comment "):])[0], ":")
+		if len(parts) != 3 {
+			continue
+		}
+		mine := parts[1] == b.run
+		pid, _ := strconv.Atoi(parts[2])
+		ended := pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH
+		if (leftoversOnly && !ended) || (!leftoversOnly && !mine) {
+			continue
+		}
+		args := append([]string{"-D"}, strings.Fields(strings.TrimPrefix(line, "-A "))...)
+		if err := iptables(ctx, args...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
