@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -61,6 +62,31 @@ func (c *Cluster) Partition(ctx context.Context, side ...Addressed) (heal func()
 		return nil, errors.New("partition: both sides need a node")
 	}
 	return p.Cut(ctx, a, b)
+}
+
+// PartitionFromStorage cuts the nodes of side off from the cluster's
+// object storage (its MinIO); the nodes still reach each other. heal
+// joins them again. The backend must be a Partitioner.
+func (c *Cluster) PartitionFromStorage(ctx context.Context, side ...Addressed) (heal func() error, err error) {
+	p, ok := c.cfg.backend.(Partitioner)
+	if !ok {
+		return nil, fmt.Errorf("partition: the %s backend cannot cut the network between nodes; use the docker backend", c.cfg.backend.Name())
+	}
+	if c.minio == nil {
+		return nil, errors.New("partition: the cluster has no MinIO of its own")
+	}
+	host, _, err := net.SplitHostPort(c.minio.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("partition: MinIO endpoint %q: %w", c.minio.Endpoint, err)
+	}
+	var a []string
+	for _, n := range side {
+		a = append(a, n.Host())
+	}
+	if len(a) == 0 {
+		return nil, errors.New("partition: no node to cut off")
+	}
+	return p.Cut(ctx, a, []string{host})
 }
 
 // iptablesComment marks the rules of one docker backend: the run and the

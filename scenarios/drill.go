@@ -104,6 +104,8 @@ type WaitStep struct {
 //     or previous) whose base name matches the glob Object (e.g. "image.*");
 //   - partition: Target (leader, follower or cn) cut off from the
 //     cluster's other nodes by the network (docker backend), until heal;
+//     partition_storage: Target (or all nodes) cut off from the object
+//     storage;
 //   - copy_volume: the volume's objects copied to a new bucket (a restore
 //     with from_copy reads them there), the original bucket deleted with
 //     DeleteOriginal;
@@ -174,7 +176,7 @@ type CheckStep struct {
 }
 
 var faultKinds = []string{"kill", "stop", "pause", "resume", "restart", "wipe_meta", "wipe_storage", "lose_all", "storage_down", "storage_up",
-	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear", "partition"}
+	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear", "partition", "partition_storage"}
 var faultTargets = []string{"leader", "follower", "cn", "all"}
 
 // DefaultDrillTimeout bounds a drill whose file sets no timeout.
@@ -241,7 +243,7 @@ func checkFault(f *FaultStep, copied, storageFaults bool) string {
 	targets := map[string][]string{
 		"kill": faultTargets, "stop": faultTargets, "pause": faultTargets, "resume": faultTargets, "restart": faultTargets,
 		"wipe_meta": {"leader", "follower", "all"}, "wipe_storage": {"cn", "all"},
-		"partition": {"leader", "follower", "cn"},
+		"partition": {"leader", "follower", "cn"}, "partition_storage": faultTargets,
 	}[f.Kind]
 	switch {
 	case targets != nil && !slices.Contains(targets, f.Target):
@@ -397,8 +399,8 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 				sub, msg, _ := strings.Cut(err, ": ")
 				return nil, fail(s.line, field+".fault."+sub, "%s", msg)
 			}
-			if f.Kind == "partition" && d.Cluster.Backend != "docker" {
-				return nil, fail(s.line, field+".fault.kind", "partition needs backend: docker in the drill's cluster section (nodes with hosts of their own)")
+			if (f.Kind == "partition" || f.Kind == "partition_storage") && d.Cluster.Backend != "docker" {
+				return nil, fail(s.line, field+".fault.kind", "%s needs backend: docker in the drill's cluster section (nodes with hosts of their own)", f.Kind)
 			}
 			copied = copied || f.Kind == "copy_volume"
 		}

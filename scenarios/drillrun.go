@@ -805,17 +805,21 @@ func (r *drillRun) fault(ctx context.Context, c *harness.Cluster, db *sql.DB, f 
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", f.Kind, t.Name(), err)
 		}
-		if f.Kind == "partition" {
+		if f.Kind == "partition" || f.Kind == "partition_storage" {
 			a, ok := t.(harness.Addressed)
 			if !ok {
-				return fmt.Errorf("partition %s: not a node with a host", t.Name())
+				return fmt.Errorf("%s %s: not a node with a host", f.Kind, t.Name())
 			}
-			heal, err := c.Partition(ctx, a)
+			cut, from := c.Partition, "the other nodes"
+			if f.Kind == "partition_storage" {
+				cut, from = c.PartitionFromStorage, "the object storage"
+			}
+			heal, err := cut(ctx, a)
 			if err != nil {
 				return err
 			}
 			r.partitions = append(r.partitions, heal)
-			r.fired(true, "partition: %s (%s) cut off from the other nodes", t.Name(), f.Target)
+			r.fired(true, "partition: %s (%s) cut off from %s", t.Name(), f.Target, from)
 			continue
 		}
 		if f.Kind == "resume" || f.Kind == "restart" {
