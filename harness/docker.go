@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -511,4 +512,41 @@ func (b *DockerBackend) forgetImage(ref string) {
 			delete(b.images, k)
 		}
 	}
+}
+
+// ContainerSummary is one container of a cluster as `docker ps -a` shows
+// it, for a drill's report. It carries no environment and no command
+// line: MinIO's container holds its credentials there.
+type ContainerSummary struct {
+	Name, Image, State, Status string
+	// Addresses are the container's addresses on its networks.
+	Addresses []string
+}
+
+// Containers summarizes the containers of cluster this backend made, in
+// every state, by name.
+func (b *DockerBackend) Containers(ctx context.Context, cluster string) ([]ContainerSummary, error) {
+	f := client.Filters{}.Add("label", DockerLabelRun+"="+b.run).Add("label", DockerLabelCluster+"="+cluster)
+	cs, err := b.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("docker backend: list containers of %s: %w", cluster, err)
+	}
+	var out []ContainerSummary
+	for _, c := range cs.Items {
+		s := ContainerSummary{Image: c.Image, State: string(c.State), Status: c.Status}
+		if len(c.Names) > 0 {
+			s.Name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		if c.NetworkSettings != nil {
+			for _, n := range c.NetworkSettings.Networks {
+				if n != nil && n.IPAddress.IsValid() {
+					s.Addresses = append(s.Addresses, n.IPAddress.String())
+				}
+			}
+			slices.Sort(s.Addresses)
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b ContainerSummary) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }

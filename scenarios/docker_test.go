@@ -50,6 +50,19 @@ func TestDrillsOnDocker(t *testing.T) {
 			if res.Verdict != Pass {
 				t.Fatalf("%s: %s %s\n%s", f, res.Verdict, res.Error, out.String())
 			}
+			// The report lists the containers, without MinIO's credentials.
+			ps, err := os.ReadFile(filepath.Join(filepath.Dir(res.ReportPath), "containers.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"# cluster " + d.Name + ": ", "-" + d.Name + "-fe1 ", "-" + d.Name + "-minio ", "minirocks/minio:"} {
+				if !strings.Contains(string(ps), want) {
+					t.Fatalf("containers.txt lacks %q:\n%s", want, ps)
+				}
+			}
+			if strings.Contains(string(ps), "mrsecret-") {
+				t.Fatalf("containers.txt holds MinIO's secret key")
+			}
 		})
 	}
 }

@@ -153,6 +153,8 @@ type drillRun struct {
 	captures []catalogCapture
 	copyLoc  string // the volume's copy, after copy_volume
 	evidence bool   // bucket.txt and meta.txt were written
+	// containers tells that containers.txt was written (docker backend).
+	containers bool
 	// partitions heal the network cuts still in place.
 	partitions []func() error
 	// closers tear down what run set up (clusters, connections), last
@@ -262,6 +264,7 @@ func (r *drillRun) run(parent context.Context) (err error) {
 		if err != nil || len(r.res.Failures) > 0 {
 			r.writeEvidence(context.WithoutCancel(ctx))
 		}
+		r.writeContainers(context.WithoutCancel(ctx))
 	}()
 	r.event("step", "launched %d FEs and %d CNs, MinIO on %s", 1+d.Cluster.Followers+d.Cluster.Observers, d.Cluster.ComputeNodes, c.ObjectStorage().Endpoint)
 	if r.lostDB, err = openClusterDB(c); err != nil {
@@ -1231,6 +1234,9 @@ func (r *drillRun) writeReport() error {
 			rpo = fmt.Sprintf("; %v between the last write inside the snapshot and the disaster", r.disaster.Sub(cc.LastInside).Round(time.Millisecond))
 		}
 		fmt.Fprintf(&b, "| workload %s | %d sent, %d acknowledged, %d present; **RPO** %d acknowledged loads lost%s |\n", name, cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged, rpo)
+	}
+	if r.containers {
+		fmt.Fprintf(&b, "\nContainers: `containers.txt` (name, state, status, addresses, image of every container); their output is `log/fe.out` or `log/cn.out` of each node.\n")
 	}
 	if r.evidence {
 		fmt.Fprintf(&b, "\nEvidence: `bucket.txt` (every object of the volume), `meta.txt` (the FEs' meta dirs), the node logs under `cluster/` and `restored/`.\n")

@@ -64,3 +64,42 @@ func (r *drillRun) writeEvidence(ctx context.Context) {
 	}
 	r.evidence = true
 }
+
+// writeContainers writes containers.txt on the docker backend: every
+// container of the drill's clusters as `docker ps -a` shows it (name,
+// image, state, status, addresses; no environment, which holds MinIO's
+// credentials). The containers' output is in each node's log dir.
+func (r *drillRun) writeContainers(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, c := range r.clusters() {
+		d, ok := c.Backend().(*harness.DockerBackend)
+		if !ok {
+			return
+		}
+		cs, err := d.Containers(ctx, c.Name())
+		fmt.Fprintf(&b, "# cluster %s: %d containers (run %s)\n", c.Name(), len(cs), d.Run())
+		for _, s := range cs {
+			fmt.Fprintf(&b, "%-48s %-9s %-28s %-18s %s\n", s.Name, s.State, s.Status, strings.Join(s.Addresses, ","), s.Image)
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "# %v\n", err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "containers.txt"), []byte(b.String()), 0o644); err != nil {
+		fmt.Fprintf(r.opts.Out, "containers: %v\n", err)
+		return
+	}
+	r.containers = true
+}
+
+// clusters are the drill's clusters: the one launched and the restored
+// ones still open.
+func (r *drillRun) clusters() []*harness.Cluster {
+	out := []*harness.Cluster{r.lost}
+	if r.restored != nil && r.restored != r.lost {
+		out = append(out, r.restored)
+	}
+	return out
+}
