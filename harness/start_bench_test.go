@@ -26,8 +26,30 @@ import (
 //   - serving_s: until the SHOW FRONTENDS / SHOW COMPUTE NODES check above
 //     held (at most one poll after Launch returned).
 //
+// It runs on both backends side by side: backend=process (child
+// processes) and backend=docker (a container per node and MinIO; skipped
+// without a Docker engine; one untimed start first builds the images).
+//
 // Run it with a small -benchtime such as 3x (make bench does).
 func BenchmarkClusterStart(b *testing.B) {
+	b.Run("backend=process", func(b *testing.B) { benchClusterStart(b) })
+	b.Run("backend=docker", func(b *testing.B) {
+		d, err := NewDockerBackend(context.Background())
+		if err != nil {
+			b.Skip(err)
+		}
+		defer d.Close()
+		bin := dockerBinary(b)
+		warm, err := Launch(context.Background(), WithName("start-warm"), WithDir(b.TempDir()), WithBackend(d), WithBinary(bin), WithComputeNodes(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		warm.Close()
+		benchClusterStart(b, WithBackend(d), WithBinary(bin))
+	})
+}
+
+func benchClusterStart(b *testing.B, opts ...Option) {
 	ctx := context.Background()
 	phases := []struct{ line, unit string }{
 		{": MinIO on ", "minio_s"},
@@ -54,7 +76,7 @@ func BenchmarkClusterStart(b *testing.B) {
 		dir := b.TempDir()
 		b.StartTimer()
 		start := time.Now()
-		c, err := Launch(ctx, WithName(fmt.Sprintf("start-%d", i)), WithDir(dir), WithFollowers(2), WithComputeNodes(3), WithLogger(logf))
+		c, err := Launch(ctx, append([]Option{WithName(fmt.Sprintf("start-%d", i)), WithDir(dir), WithFollowers(2), WithComputeNodes(3), WithLogger(logf)}, opts...)...)
 		if err != nil {
 			b.Fatal(err)
 		}
