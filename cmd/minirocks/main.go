@@ -28,7 +28,7 @@ commands:
   deploy DIR          lay out a StarRocks-style install tree (DIR/fe, DIR/be)
   demo [--backend process|docker]
                       run the flagship drill: total loss, restore from a snapshot, checks, report
-  up [--fes N] [--cns N] [--dir D]
+  up [--fes N] [--cns N] [--dir D] [--backend process|docker]
                       start a cluster that stays up (prints the mysql command); Ctrl-C stops it
   drill [--seed N] [--dir D] [--backend process|docker] FILE.yaml...
                       run scenario files (docs/scenarios.md); exit 0 PASS, 1 FAIL, 2 UNKNOWN
