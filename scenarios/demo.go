@@ -108,7 +108,7 @@ func RunFECrashDrill(ctx context.Context, opts DemoOptions) (*CrashResult, error
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
-		step("mysql> %s;  -- OK", shorten(q, 90))
+		step("mysql> %s;  -- OK", shorten(redactSQL(q), 90))
 	}
 
 	// Stream DDL from 4 clients and kill the FE at a random moment.

@@ -37,6 +37,7 @@ func TestDrills(t *testing.T) {
 			require.NoError(t, err)
 			require.Contains(t, string(report), "Verdict: **PASS**")
 			require.FileExists(t, filepath.Join(filepath.Dir(res.ReportPath), "timeline.json"))
+			require.FileExists(t, filepath.Join(filepath.Dir(res.ReportPath), "history-catalog.json"))
 		})
 	}
 }

@@ -385,7 +385,7 @@ func (r *drillRun) step(ctx context.Context, s Step) error {
 		if err != nil || !changed {
 			return err
 		}
-		return r.capture(ctx, sent, shorten(s.SQL, 60))
+		return r.capture(ctx, sent, shorten(redactSQL(s.SQL), 60))
 	case s.Start != "":
 		w := r.workloads[s.Start]
 		sent := time.Now()
@@ -467,12 +467,12 @@ func (r *drillRun) sqlStep(ctx context.Context, s Step) (changed bool, _ error) 
 		failure, note, changed, err := r.trySQL(ctx, db, q, s)
 		if err == nil && failure == "" || time.Now().After(deadline) {
 			if err != nil {
-				return false, fmt.Errorf("%s: %w", q, err)
+				return false, fmt.Errorf("%s: %w", redactSQL(q), err)
 			}
 			if failure != "" {
 				r.res.Failures = append(r.res.Failures, failure)
 			}
-			r.event("step", "mysql> %s;  -- %s", shorten(q, 90), note)
+			r.event("step", "mysql> %s;  -- %s", shorten(redactSQL(q), 90), note)
 			return changed && s.On != "lost", nil
 		}
 		select {
@@ -499,10 +499,10 @@ func (r *drillRun) trySQL(ctx context.Context, db *sql.DB, q string, s Step) (fa
 	if s.Error != "" {
 		if err == nil {
 			rows.Close()
-			return fmt.Sprintf("%q succeeded, expected the error %q", q, s.Error), "succeeded (an error was expected)", ddl(q), nil
+			return fmt.Sprintf("%q succeeded, expected the error %q", redactSQL(q), s.Error), "succeeded (an error was expected)", ddl(q), nil
 		}
 		if !strings.Contains(err.Error(), s.Error) {
-			return fmt.Sprintf("%q failed with %q, expected %q", q, err.Error(), s.Error), err.Error(), false, nil
+			return fmt.Sprintf("%q failed with %q, expected %q", redactSQL(q), err.Error(), s.Error), err.Error(), false, nil
 		}
 		return "", err.Error() + " (expected)", false, nil
 	}
@@ -545,7 +545,7 @@ func (r *drillRun) trySQL(ctx context.Context, db *sql.DB, q string, s Step) (fa
 			}
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Sprintf("%q returned %v, expected %v", q, got, want), note, ddl(q), nil
+			return fmt.Sprintf("%q returned %v, expected %v", redactSQL(q), got, want), note, ddl(q), nil
 		}
 	}
 	return "", note, ddl(q), nil
@@ -1211,6 +1211,11 @@ func (r *drillRun) writeReport() error {
 		if err := writeJSON(filepath.Join(r.dir, "history-"+name+".json"), w.history()); err != nil {
 			return err
 		}
+	}
+	// The catalog's history: databases, tables, partitions, users, grants
+	// and volumes as read after each statement that changed them.
+	if err := writeJSON(filepath.Join(r.dir, "history-catalog.json"), r.captures); err != nil {
+		return err
 	}
 	res := r.res
 	var b strings.Builder

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -102,4 +103,14 @@ func (r *drillRun) clusters() []*harness.Cluster {
 		out = append(out, r.restored)
 	}
 	return out
+}
+
+// passwordLiteral matches the password literals of user statements:
+// IDENTIFIED BY [PASSWORD] '...', SET PASSWORD ... = [PASSWORD(]'...'.
+var passwordLiteral = regexp.MustCompile(`(?i)(IDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+(?:PASSWORD\s+)?|SET\s+PASSWORD\b[^=]*=\s*(?:PASSWORD\s*\(\s*)?)'(?:[^'\\]|\\.|'')*'`)
+
+// redactSQL hides the passwords of a statement shown in a drill's output,
+// timeline and reports, as StarRocks' audit log does.
+func redactSQL(q string) string {
+	return passwordLiteral.ReplaceAllString(q, "$1'***'")
 }

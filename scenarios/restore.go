@@ -97,7 +97,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
-		event("step", "mysql> %s;  -- OK", shorten(q, 100))
+		event("step", "mysql> %s;  -- OK", shorten(redactSQL(q), 100))
 	}
 
 	// The workload: 3 clients load labelled rows and record every outcome.

@@ -15,8 +15,9 @@ import (
 	"github.com/minirocks/minirocks/harness/harnesstest"
 )
 
-// TestDrillKeepsTheSecret: a drill whose object storage has a distinctive
-// secret key (a failing one, so every artefact is written: the report, the
+// TestDrillKeepsTheSecret: a drill that creates a user with a distinctive
+// password leaves it nowhere (the FE keeps only its hash); one whose
+// object storage has a distinctive secret key (a failing one, so every artefact is written: the report, the
 // HTML, the histories, the bucket and meta listings, every node's log)
 // leaves no copy of it in its output or in any file of its folder, except
 // the configuration files that must hold it (fe.conf, cluster_snapshot.yaml)
@@ -24,6 +25,7 @@ import (
 func TestDrillKeepsTheSecret(t *testing.T) {
 	t.Parallel()
 	const secret = "Zq7-distinctive-SECRET-4f1e"
+	const password = "Pw-distinctive-9c2e"
 	d, err := ParseDrill("secret.yaml", []byte(`name: secret
 seed: 5
 cluster:
@@ -37,6 +39,7 @@ steps:
   - sql: ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON
   - start_workload: orders
   - wait: {snapshots: 1, timeout: 1m}
+  - sql: CREATE USER 'clerk'@'%' IDENTIFIED BY '` + password + `'
   - sql: SHOW STORAGE VOLUMES
   - sql: DESC STORAGE VOLUME builtin_storage_volume
   - sql: ADMIN SHOW FRONTEND CONFIG LIKE '%secret%'
@@ -53,6 +56,7 @@ steps:
 		Cluster: []harness.Option{harness.WithMinIOCredentials("drillkey", secret)}})
 	require.Equal(t, Fail, res.Verdict, "the last step fails on purpose: %s\n%s", res.Error, out.String())
 	require.NotContains(t, out.String(), secret)
+	require.NotContains(t, out.String(), password)
 	require.FileExists(t, filepath.Join(dir, "secret", "bucket.txt"))
 	holders := map[string]bool{"fe.conf": true, "cluster_snapshot.yaml": true}
 	var checked, held int
@@ -68,6 +72,7 @@ steps:
 			return err
 		}
 		checked++
+		require.False(t, bytes.Contains(b, []byte(password)), "%s holds a user's password", p)
 		if !bytes.Contains(b, []byte(secret)) {
 			return nil
 		}
