@@ -39,7 +39,7 @@ steps:
   - sql: ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON
   - start_workload: orders
   - wait: {snapshots: 1, timeout: 1m}
-  - sql: CREATE USER 'clerk'@'%' IDENTIFIED BY '` + password + `'
+  - sql: CREATE USER 'clerk'@'%' IDENTIFIED BY '`+password+`'
   - sql: SHOW STORAGE VOLUMES
   - sql: DESC STORAGE VOLUME builtin_storage_volume
   - sql: ADMIN SHOW FRONTEND CONFIG LIKE '%secret%'
