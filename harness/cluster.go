@@ -449,9 +449,15 @@ func (c *Cluster) WaitComputeNodes(ctx context.Context, n int) error {
 }
 
 func aliveComputeNodes(ctx context.Context, db *sql.DB) (int, error) {
+	return countAlive(ctx, db, "SHOW COMPUTE NODES")
+}
+
+// countAlive runs q (SHOW FRONTENDS or SHOW COMPUTE NODES) and counts the
+// rows whose Alive column is true.
+func countAlive(ctx context.Context, db *sql.DB, q string) (int, error) {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	rows, err := db.QueryContext(qctx, "SHOW COMPUTE NODES")
+	rows, err := db.QueryContext(qctx, q)
 	if err != nil {
 		return 0, err
 	}

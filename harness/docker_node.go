@@ -429,29 +429,10 @@ func (n *dockerNode) Wipe() error {
 }
 
 // WriteFile implements Node on the bind-mounted install tree.
-func (n *dockerNode) WriteFile(rel string, data []byte) error {
-	path := filepath.Join(n.home(), filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o600)
-}
+func (n *dockerNode) WriteFile(rel string, data []byte) error { return writeTreeFile(n.home(), rel, data) }
 
 // ListDir implements Node on the bind-mounted install tree.
-func (n *dockerNode) ListDir(rel string) ([]string, error) {
-	ents, err := os.ReadDir(filepath.Join(n.home(), filepath.FromSlash(rel)))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(ents))
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names, nil
-}
+func (n *dockerNode) ListDir(rel string) ([]string, error) { return listTreeDir(n.home(), rel) }
 
 // LogNames implements Node: the container's output (earlier containers'
 // saved in the log dir) and the node's own log.

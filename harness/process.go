@@ -111,18 +111,27 @@ func (n *processNode) ReadLog(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(n.home(), "log", filepath.Base(name)))
 }
 
+// WriteFile implements Node on the install tree's fe/ or be/ directory.
+func (n *processNode) WriteFile(rel string, data []byte) error { return writeTreeFile(n.home(), rel, data) }
+
 // ListDir implements Node on the install tree's fe/ or be/ directory.
-func (n *processNode) WriteFile(rel string, data []byte) error {
-	path := filepath.Join(n.home(), filepath.FromSlash(rel))
+func (n *processNode) ListDir(rel string) ([]string, error) { return listTreeDir(n.home(), rel) }
+
+// writeTreeFile writes rel (slash-separated) under a node's home, only
+// for its owner (conf files may hold secrets): the file side of Node for
+// every backend whose install trees are on this machine.
+func writeTreeFile(home, rel string, data []byte) error {
+	path := filepath.Join(home, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return os.WriteFile(path, data, 0o600)
 }
 
-// ListDir implements Node.
-func (n *processNode) ListDir(rel string) ([]string, error) {
-	ents, err := os.ReadDir(filepath.Join(n.home(), filepath.FromSlash(rel)))
+// listTreeDir names the entries of rel under a node's home; a directory
+// that does not exist is empty.
+func listTreeDir(home, rel string) ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(home, filepath.FromSlash(rel)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

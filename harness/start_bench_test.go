@@ -130,33 +130,3 @@ func waitServing(ctx context.Context, c *Cluster, fes, cns int) error {
 		return nil
 	})
 }
-
-// countAlive runs q (SHOW FRONTENDS or SHOW COMPUTE NODES) and counts the
-// rows whose Alive column is true.
-func countAlive(ctx context.Context, db *sql.DB, q string) (int, error) {
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	rows, err := db.QueryContext(qctx, q)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	alive := 0
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return 0, err
-		}
-		for i, name := range cols {
-			if name == "Alive" && vals[i].String == "true" {
-				alive++
-			}
-		}
-	}
-	return alive, rows.Err()
-}
