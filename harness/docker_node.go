@@ -429,7 +429,9 @@ func (n *dockerNode) Wipe() error {
 }
 
 // WriteFile implements Node on the bind-mounted install tree.
-func (n *dockerNode) WriteFile(rel string, data []byte) error { return writeTreeFile(n.home(), rel, data) }
+func (n *dockerNode) WriteFile(rel string, data []byte) error {
+	return writeTreeFile(n.home(), rel, data)
+}
 
 // ListDir implements Node on the bind-mounted install tree.
 func (n *dockerNode) ListDir(rel string) ([]string, error) { return listTreeDir(n.home(), rel) }

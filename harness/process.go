@@ -112,7 +112,9 @@ func (n *processNode) ReadLog(name string) ([]byte, error) {
 }
 
 // WriteFile implements Node on the install tree's fe/ or be/ directory.
-func (n *processNode) WriteFile(rel string, data []byte) error { return writeTreeFile(n.home(), rel, data) }
+func (n *processNode) WriteFile(rel string, data []byte) error {
+	return writeTreeFile(n.home(), rel, data)
+}
 
 // ListDir implements Node on the install tree's fe/ or be/ directory.
 func (n *processNode) ListDir(rel string) ([]string, error) { return listTreeDir(n.home(), rel) }
