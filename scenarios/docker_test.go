@@ -67,7 +67,7 @@ func TestDrillsOnDocker(t *testing.T) {
 			var out strings.Builder
 			res := RunDrill(ctx, d, DrillOptions{Dir: t.TempDir(), Binary: bin, Out: &out, Cluster: []harness.Option{harness.WithBackend(b)}})
 			if res.Verdict != Pass {
-				t.Fatalf("%s: %s %s\n%s", f, res.Verdict, res.Error, out.String())
+				t.Fatalf("%s: %s %s\n%s\n%s", f, res.Verdict, res.Error, strings.Join(res.Failures, "\n"), out.String())
 			}
 			// The report lists the containers, without MinIO's credentials.
 			ps, err := os.ReadFile(filepath.Join(filepath.Dir(res.ReportPath), "containers.txt"))
