@@ -89,6 +89,27 @@ func (c *Cluster) PartitionFromStorage(ctx context.Context, side ...Addressed) (
 	return p.Cut(ctx, a, []string{host})
 }
 
+// PartitionsAvailable tells why partitions cannot be made on this
+// machine (nil when they can): they need iptables with the engine's
+// DOCKER-USER chain, the permission to change it (root), and the bridge's
+// netfilter on, so that traffic between containers passes the chain.
+func PartitionsAvailable(ctx context.Context) error {
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return errors.New("partitions need iptables on this machine")
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("partitions need root (they change the firewall)")
+	}
+	if err := exec.CommandContext(ctx, "iptables", "-w", "-S", "DOCKER-USER").Run(); err != nil {
+		return fmt.Errorf("partitions need the Docker engine's DOCKER-USER iptables chain: %v", err)
+	}
+	b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables")
+	if err != nil || strings.TrimSpace(string(b)) != "1" {
+		return errors.New("partitions need net.bridge.bridge-nf-call-iptables = 1 (the bridge's traffic through iptables)")
+	}
+	return nil
+}
+
 // iptablesComment marks the rules of one docker backend: the run and the
 // pid of the program, so leftovers of ended runs are found.
 func (b *DockerBackend) iptablesComment() string {

@@ -4,30 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
 )
 
-// requireIptables skips (fails with CI=true) unless this program may
-// change the firewall, which a partition needs.
+// requireIptables skips the test, saying why, when this machine cannot
+// make partitions.
 func requireIptables(t *testing.T) {
 	t.Helper()
-	why := ""
-	if _, err := exec.LookPath("iptables"); err != nil {
-		why = "no iptables on this machine"
-	} else if os.Geteuid() != 0 {
-		why = "partitions need root (iptables)"
+	if err := PartitionsAvailable(context.Background()); err != nil {
+		t.Skip(err)
 	}
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 // TestDockerPartitionLeader: the leader of 3 FEs cut off from the other

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,8 +42,8 @@ func TestDrills(t *testing.T) {
 }
 
 // needDocker skips a drill on the docker backend without a Docker engine
-// (failing it when CI=true), and one with partitions when this program
-// may not change the firewall (iptables, root).
+// (failing it when CI=true), and one with partitions when this machine
+// cannot make them (harness.PartitionsAvailable).
 func needDocker(t *testing.T, d *Drill) {
 	t.Helper()
 	if err := harness.DockerAvailable(context.Background()); err != nil {
@@ -54,9 +53,9 @@ func needDocker(t *testing.T, d *Drill) {
 		t.Skip(err)
 	}
 	for _, s := range d.Steps {
-		if s.Fault != nil && s.Fault.Kind == "partition" {
-			if _, err := exec.LookPath("iptables"); err != nil || os.Geteuid() != 0 {
-				t.Skip("partitions need iptables and root")
+		if s.Fault != nil && (s.Fault.Kind == "partition" || s.Fault.Kind == "partition_storage") {
+			if err := harness.PartitionsAvailable(context.Background()); err != nil {
+				t.Skip(err)
 			}
 		}
 	}
