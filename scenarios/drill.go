@@ -179,6 +179,11 @@ var faultKinds = []string{"kill", "stop", "pause", "resume", "restart", "wipe_me
 	"corrupt_snapshot", "delete_snapshot", "copy_volume", "storage_fail", "storage_slow", "storage_clear", "partition", "partition_storage"}
 var faultTargets = []string{"leader", "follower", "cn", "all"}
 
+// drillName is what a drill's and a workload's names may be: they become
+// a cluster name, folder names and load labels (StarRocks labels take
+// letters, digits, - and _).
+var drillName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
 // DefaultDrillTimeout bounds a drill whose file sets no timeout.
 const DefaultDrillTimeout = 10 * time.Minute
 
@@ -325,6 +330,9 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 	if d.Name == "" {
 		return nil, fail(1, "name", "is required")
 	}
+	if !drillName.MatchString(d.Name) {
+		return nil, fail(1, "name", "%q: use lower-case letters, digits, - and _ (it names the cluster, its folder and the loads' labels)", d.Name)
+	}
 	if b := d.Cluster.Backend; b != "" && b != "process" && b != "docker" {
 		return nil, fail(clusterFieldLine(&root, "backend"), "cluster.backend", "%q is not one of process, docker", b)
 	}
@@ -341,6 +349,9 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 	for i, w := range d.Workloads {
 		if w.Name == "" || w.Table == "" || w.Clients < 1 {
 			return nil, fail(1, fmt.Sprintf("workloads[%d]", i), "needs name, table and clients >= 1")
+		}
+		if !drillName.MatchString(w.Name) {
+			return nil, fail(1, fmt.Sprintf("workloads[%d].name", i), "%q: use lower-case letters, digits, - and _ (it is part of the loads' labels)", w.Name)
 		}
 		workloads[w.Name] = true
 	}

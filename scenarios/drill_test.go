@@ -69,6 +69,8 @@ func TestParseDrill(t *testing.T) {
 		{"unknown field", "name: d\nstep:\n  - sql: SELECT 1\n", "f.yaml: line 2: field step not found in type scenarios.Drill"},
 		{"no name", "steps:\n  - sql: SELECT 1\n", "f.yaml:1: name: is required"},
 		{"no steps", "name: d\n", "f.yaml:1: steps: a drill needs at least one step"},
+		{"name with a quote", "name: \"it's\"\nsteps:\n  - sql: SELECT 1\n", "f.yaml:1: name: \"it's\": use lower-case letters, digits, - and _"},
+		{"workload name with a space", "name: d\nworkloads:\n  - {name: my load, table: db.t, clients: 1}\nsteps:\n  - sql: SELECT 1\n", "f.yaml:1: workloads[0].name: \"my load\": use lower-case letters"},
 		{"two kinds in one step", head + "  - sql: SELECT 1\n    start_workload: w\n", "f.yaml:5: steps[0]: a step is exactly one of"},
 		{"unknown workload", head + "  - start_workload: nope\n", "f.yaml:5: steps[0]: unknown workload \"nope\""},
 		{"check of an unknown workload", head + "  - check: {workload: nope}\n", "f.yaml:5: steps[0].check.workload: unknown workload \"nope\""},

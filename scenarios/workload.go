@@ -152,7 +152,8 @@ func checkTable(ctx context.Context, db *sql.DB, table string, history []Write, 
 	if cut != 0 && len(history) > 0 {
 		// A load the snapshot holds as committed but not yet visible is
 		// published again by the restored cluster: wait for that first.
-		prefix := strings.TrimSuffix(history[0].Label, "_0")
+		// Labels are <prefix>_<n>.
+		prefix := history[0].Label[:max(0, strings.LastIndexByte(history[0].Label, '_'))]
 		_ = harness.WaitFor(ctx, publishWait, func() error {
 			var n int
 			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.loads WHERE LABEL LIKE '"+prefix+"_%' AND STATE IN ('PREPARED', 'COMMITED')").Scan(&n); err != nil {
