@@ -154,19 +154,27 @@ func TestDockerClusterSQLAndFECrash(t *testing.T) {
 	}
 }
 
-func TestDockerLeaderKilled(t *testing.T) {
-	b := DockerForTest(t)
-	ctx := context.Background()
-	c, err := Launch(ctx, WithBackend(b), WithName("dockerha"), WithBinary(dockerBinary(t)), WithFollowers(2), WithComputeNodes(0), WithLogger(t.Logf))
+// launchDockerFEs launches a cluster of three FEs and no compute node on
+// b, closed when the test ends (with its logs when it failed).
+func launchDockerFEs(t *testing.T, b *DockerBackend, name string) *Cluster {
+	t.Helper()
+	c, err := Launch(context.Background(), WithBackend(b), WithName(name), WithBinary(dockerBinary(t)), WithFollowers(2), WithComputeNodes(0), WithLogger(t.Logf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	defer func() {
+	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(c.Logs(40))
 		}
-	}()
+		c.Close()
+	})
+	return c
+}
+
+func TestDockerLeaderKilled(t *testing.T) {
+	b := DockerForTest(t)
+	ctx := context.Background()
+	c := launchDockerFEs(t, b, "dockerha")
 	old, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -26,16 +26,7 @@ func TestDockerPartitionLeader(t *testing.T) {
 	b := DockerForTest(t)
 	requireIptables(t)
 	ctx := context.Background()
-	c, err := Launch(ctx, WithBackend(b), WithName("dockerpart"), WithBinary(dockerBinary(t)), WithFollowers(2), WithComputeNodes(0), WithLogger(t.Logf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	defer func() {
-		if t.Failed() {
-			t.Log(c.Logs(40))
-		}
-	}()
+	c := launchDockerFEs(t, b, "dockerpart")
 	old, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
