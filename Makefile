@@ -12,7 +12,7 @@ TEST_TIMEOUT  ?= 25m
 export MINIROCKS_BIN   := $(BIN)
 export MINIROCKS_MINIO := $(MINIO)
 
-.PHONY: all setup build test demo bench fuzz vet fmt clean
+.PHONY: all setup build image test demo bench fuzz vet fmt clean
 
 all: build
 
@@ -36,6 +36,13 @@ $(MINIO):
 ## build: compile bin/minirocks
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/minirocks
+
+## image: the minirocks image for deploy/compose (FROM scratch, the static binary only; never pulled)
+IMAGE ?= minirocks/minirocks:dev
+image: build
+	@ctx=$$(mktemp -d) && trap 'rm -rf "$$ctx"' EXIT && \
+		cp $(BIN) deploy/compose/Dockerfile "$$ctx"/ && \
+		docker build -q -t $(IMAGE) "$$ctx"
 
 ## test: unit and in-process tests with the race detector, then end-to-end tests against real
 ## processes (and containers where a Docker engine runs) and a real MinIO

@@ -46,9 +46,10 @@ var metaLine = regexp.MustCompile(`^Benchmark(ImageAfterLoads|CheckpointLatency)
 
 // snapLine is one phase of BenchmarkSnapshot (a job at one table size
 // next to a full copy of the data, or load throughput with and without
-// snapshots), BenchmarkRestore or BenchmarkDrill (one table size); its
-// metrics follow as "value unit" pairs.
-var snapLine = regexp.MustCompile(`^Benchmark(?:Snapshot|Restore|Drill)/(\w+?)(-\d+)?\s+\d+\s+(.*)$`)
+// snapshots), BenchmarkRestore or BenchmarkDrill (one table size), or
+// BenchmarkDrillBackend (one backend and size, "backend=docker/drill_1MB");
+// its metrics follow as "value unit" pairs.
+var snapLine = regexp.MustCompile(`^Benchmark(?:Snapshot|Restore|DrillBackend|Drill)/([\w=/]+?)(-\d+)?\s+\d+\s+(.*)$`)
 
 // snapTarget is the issue's target for a snapshot phase.
 func snapTarget(phase string) string {
@@ -63,6 +64,8 @@ func snapTarget(phase string) string {
 		return "< 10 s for the demo's data"
 	case strings.HasPrefix(phase, "drill_") && phase != "drill_1MB" && phase != "drill_100MB":
 		return "RTO (all_serving) grows < 20% from 1 MB"
+	case strings.HasPrefix(phase, "backend=docker/"):
+		return "docker next to process at the same size"
 	}
 	return ""
 }

@@ -140,3 +140,14 @@ type MinIOBackend interface {
 	// NodeEndpoint how the cluster's nodes do.
 	NewMinIO(ctx context.Context, spec NodeSpec) (*MinIO, error)
 }
+
+// HostAddresser is a backend whose nodes reach this program at an
+// address of their own network rather than at loopback (the docker
+// backend: the bridge's gateway). A listener the nodes must reach, such
+// as the storage fault proxy, binds there.
+type HostAddresser interface {
+	// HostAddr is this machine's address as the nodes of cluster reach
+	// it. The backend keeps what makes it valid (the cluster's network)
+	// until release is called.
+	HostAddr(ctx context.Context, cluster string) (addr string, release func() error, err error)
+}

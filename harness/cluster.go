@@ -51,7 +51,10 @@ type Cluster struct {
 	minio   *MinIO
 	storage ObjectStorage
 	proxy   *s3proxy.Proxy // WithStorageFaults: between the nodes and storage
-	netName string         // go-sql-driver network that dials the leader
+	// releaseHost gives back what keeps the proxy's address valid
+	// (HostAddresser); nil on the process backend.
+	releaseHost func() error
+	netName     string // go-sql-driver network that dials the leader
 
 	mu     sync.Mutex
 	fes    []*FE
@@ -176,11 +179,14 @@ func newCluster(ctx context.Context, cfg config) (_ *Cluster, err error) {
 		}
 		c.cfg.logf("harness: %s: MinIO on %s", cfg.name, c.minio.Endpoint)
 	}
-	if cfg.storageFaults && c.storage.NodeEndpoint != "" {
-		return nil, fmt.Errorf("harness: storage faults need nodes that reach this program's loopback; not on the %s backend", cfg.backend.Name())
-	}
 	if cfg.storageFaults {
-		if c.proxy, err = s3proxy.Start("127.0.0.1:0", c.storage.Endpoint); err != nil {
+		host := "127.0.0.1"
+		if ha, ok := cfg.backend.(HostAddresser); ok {
+			if host, c.releaseHost, err = ha.HostAddr(ctx, cfg.name); err != nil {
+				return nil, fmt.Errorf("harness: storage faults: the address the nodes reach this program at: %w", err)
+			}
+		}
+		if c.proxy, err = s3proxy.Start(net.JoinHostPort(host, "0"), c.storage.Endpoint); err != nil {
 			return nil, fmt.Errorf("harness: storage faults: %w", err)
 		}
 		c.cfg.logf("harness: %s: storage fault proxy on %s in front of %s", cfg.name, c.proxy.Addr(), c.storage.Endpoint)
@@ -518,6 +524,9 @@ func (c *Cluster) Close() error {
 	}
 	if c.minio != nil {
 		c.minio.Close()
+	}
+	if c.releaseHost != nil {
+		errs = append(errs, c.releaseHost())
 	}
 	if c.netName != "" {
 		mysql.DeregisterDialContext(c.netName)

@@ -347,11 +347,48 @@ func copyFile(src, dst string, mode os.FileMode) error {
 func (b *DockerBackend) network(ctx context.Context, cluster string) (*dockerNetwork, netip.Addr, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	n, err := b.holdNetwork(ctx, cluster)
+	if err != nil {
+		return nil, netip.Addr{}, err
+	}
+	return n, n.nextAddr(), nil
+}
+
+// HostAddr implements HostAddresser: this machine's address on the
+// cluster's network, the bridge's gateway, which the containers reach
+// and this program can listen on. The network is made if it does not
+// exist yet, and kept until release.
+func (b *DockerBackend) HostAddr(ctx context.Context, cluster string) (string, func() error, error) {
+	b.mu.Lock()
+	n, err := b.holdNetwork(ctx, cluster)
+	b.mu.Unlock()
+	if err != nil {
+		return "", nil, err
+	}
+	var once sync.Once
+	var rerr error
+	release := func() error {
+		once.Do(func() { rerr = b.release(context.Background(), cluster) })
+		return rerr
+	}
+	return n.gateway().String(), release, nil
+}
+
+// gateway is the bridge's own address on the network: this machine.
+func (n *dockerNetwork) gateway() netip.Addr {
+	a := n.prefix.Addr().As4()
+	a[3] = 1
+	return netip.AddrFrom4(a)
+}
+
+// holdNetwork returns the cluster's network, creating it when it does
+// not exist, and counts one more use of it. b.mu is held.
+func (b *DockerBackend) holdNetwork(ctx context.Context, cluster string) (*dockerNetwork, error) {
 	n := b.networks[cluster]
 	if n == nil {
 		var err error
 		if n, err = b.createNetwork(ctx, cluster); err != nil {
-			return nil, netip.Addr{}, err
+			return nil, err
 		}
 		b.networks[cluster] = n
 		for m := range b.minios {
@@ -361,12 +398,12 @@ func (b *DockerBackend) network(ctx context.Context, cluster string) (*dockerNet
 			addr := n.nextAddr()
 			if _, err := b.cli.NetworkConnect(ctx, n.id, client.NetworkConnectOptions{Container: m.container,
 				EndpointConfig: &network.EndpointSettings{IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: addr}}}); err != nil {
-				return nil, netip.Addr{}, fmt.Errorf("docker backend: connect MinIO %s to the network of %s: %w", m.container, cluster, err)
+				return nil, fmt.Errorf("docker backend: connect MinIO %s to the network of %s: %w", m.container, cluster, err)
 			}
 		}
 	}
 	n.users++
-	return n, n.nextAddr(), nil
+	return n, nil
 }
 
 func (n *dockerNetwork) nextAddr() netip.Addr {
@@ -386,11 +423,10 @@ func (b *DockerBackend) createNetwork(ctx context.Context, cluster string) (*doc
 		if routed(prefix) {
 			continue
 		}
-		gw := prefix.Addr().As4()
-		gw[3] = 1
+		gw := (&dockerNetwork{prefix: prefix}).gateway()
 		nw, err := tcnetwork.New(ctx,
 			tcnetwork.WithLabels(b.labels(cluster)),
-			tcnetwork.WithIPAM(&network.IPAM{Config: []network.IPAMConfig{{Subnet: prefix, Gateway: netip.AddrFrom4(gw)}}}))
+			tcnetwork.WithIPAM(&network.IPAM{Config: []network.IPAMConfig{{Subnet: prefix, Gateway: gw}}}))
 		if err != nil {
 			last = err
 			continue
@@ -521,6 +557,18 @@ type ContainerSummary struct {
 	Name, Image, State, Status string
 	// Addresses are the container's addresses on its networks.
 	Addresses []string
+	// The rest is from `docker inspect`: the hostname, the command
+	// (program and flags, which hold no secret), when it started and
+	// ended, its exit code, whether the kernel killed it for memory, how
+	// often the engine restarted it, and its bind mounts (host path ->
+	// container path).
+	Hostname              string
+	Command               []string
+	StartedAt, FinishedAt string
+	ExitCode              int
+	OOMKilled             bool
+	RestartCount          int
+	Mounts                []string
 }
 
 // Containers summarizes the containers of cluster this backend made, in
@@ -544,6 +592,20 @@ func (b *DockerBackend) Containers(ctx context.Context, cluster string) ([]Conta
 				}
 			}
 			slices.Sort(s.Addresses)
+		}
+		if ins, err := b.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil {
+			ic := ins.Container
+			s.RestartCount = ic.RestartCount
+			s.Command = append([]string{ic.Path}, ic.Args...)
+			if ic.Config != nil {
+				s.Hostname = ic.Config.Hostname
+			}
+			if st := ic.State; st != nil {
+				s.StartedAt, s.FinishedAt, s.ExitCode, s.OOMKilled = st.StartedAt, st.FinishedAt, st.ExitCode, st.OOMKilled
+			}
+			for _, m := range ic.Mounts {
+				s.Mounts = append(s.Mounts, m.Source+" -> "+m.Destination)
+			}
 		}
 		out = append(out, s)
 	}

@@ -42,25 +42,7 @@ func BenchmarkDrill(b *testing.B) {
 	var base map[string]float64 // the 1 MB drill's means
 	for _, mb := range []int64{1, 100, snapshotBenchMB()} {
 		b.Run(fmt.Sprintf("drill_%dMB", mb), func(b *testing.B) {
-			b.StopTimer()
-			csv := filepath.Join(b.TempDir(), "drill.csv")
-			rows, err := writeBenchCSV(csv, mb<<20)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer os.Remove(csv)
-			sums := map[string]float64{}
-			units := []string{"drill_s", "launch_s", "load_s", "snapshot_s", "first_query_s", "nodes_serving_s", "all_serving_s", "download_s", "verify_s", "rebuild_s"}
-			for i := 0; i < b.N; i++ {
-				for unit, v := range benchDrillOnce(b, mb, i, csv, rows) {
-					sums[unit] += v
-				}
-			}
-			means := map[string]float64{}
-			for _, u := range units {
-				means[u] = sums[u] / float64(b.N)
-				b.ReportMetric(means[u], u)
-			}
+			means := benchDrillSize(b, mb)
 			if base == nil {
 				base = means
 			} else {
@@ -74,14 +56,81 @@ func BenchmarkDrill(b *testing.B) {
 // benchDrillOnce runs one drill with the CSV at csv (rows rows) and returns
 // its figures by unit. The timer runs from the launch until the data is
 // read back; closing the clusters is not timed.
-func benchDrillOnce(b *testing.B, mb int64, i int, csv string, rows int64) map[string]float64 {
+// BenchmarkDrillBackend runs the drill of BenchmarkDrill with 1 MB and
+// 100 MB on both backends side by side, in one run: backend=process
+// (child processes) and backend=docker (a container per node and MinIO,
+// the restore onto new containers; skipped without a Docker engine, one
+// untimed start first builds the images). It reports the same figures
+// as BenchmarkDrill and, for docker, %_drill_vs_process and
+// %_rto_vs_process: its drill wall time and its RTO (all_serving_s) as a
+// percentage of the process backend's at the same size.
+//
+// Run it with -benchtime 1x (make bench does).
+func BenchmarkDrillBackend(b *testing.B) {
+	process := map[int64]map[string]float64{}
+	for _, mb := range []int64{1, 100} {
+		b.Run(fmt.Sprintf("backend=process/drill_%dMB", mb), func(b *testing.B) {
+			process[mb] = benchDrillSize(b, mb)
+		})
+	}
+	d, err := NewDockerBackend(context.Background())
+	if err != nil {
+		b.Logf("backend=docker skipped: %v", err)
+		return
+	}
+	defer d.Close()
+	bin := dockerBinary(b)
+	warm, err := Launch(context.Background(), WithName("drill-warm"), WithDir(b.TempDir()), WithBackend(d), WithBinary(bin), WithComputeNodes(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm.Close()
+	for _, mb := range []int64{1, 100} {
+		b.Run(fmt.Sprintf("backend=docker/drill_%dMB", mb), func(b *testing.B) {
+			m := benchDrillSize(b, mb, WithBackend(d), WithBinary(bin))
+			if p := process[mb]; p != nil {
+				b.ReportMetric(100*m["drill_s"]/p["drill_s"], "%_drill_vs_process")
+				b.ReportMetric(100*m["all_serving_s"]/p["all_serving_s"], "%_rto_vs_process")
+			}
+		})
+	}
+}
+
+// benchDrillSize runs the drill b.N times with mb of CSV on a cluster
+// launched with opts, reports the means and returns them.
+func benchDrillSize(b *testing.B, mb int64, opts ...Option) map[string]float64 {
+	b.StopTimer()
+	csv := filepath.Join(b.TempDir(), "drill.csv")
+	rows, err := writeBenchCSV(csv, mb<<20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.Remove(csv)
+	sums := map[string]float64{}
+	for i := 0; i < b.N; i++ {
+		for unit, v := range benchDrillOnce(b, mb, i, csv, rows, opts...) {
+			sums[unit] += v
+		}
+	}
+	means := map[string]float64{}
+	for _, u := range drillUnits {
+		means[u] = sums[u] / float64(b.N)
+		b.ReportMetric(means[u], u)
+	}
+	return means
+}
+
+// drillUnits are the figures a drill benchmark reports.
+var drillUnits = []string{"drill_s", "launch_s", "load_s", "snapshot_s", "first_query_s", "nodes_serving_s", "all_serving_s", "download_s", "verify_s", "rebuild_s"}
+
+func benchDrillOnce(b *testing.B, mb int64, i int, csv string, rows int64, opts ...Option) map[string]float64 {
 	ctx := context.Background()
 	out := map[string]float64{}
 	name := fmt.Sprintf("drill-%d-%d", mb, i)
 	b.StartTimer()
 	start := time.Now()
-	src, err := Launch(ctx, WithName(name), WithDir(b.TempDir()), WithFollowers(2), WithComputeNodes(3),
-		WithFEConf("automated_cluster_snapshot_interval_seconds = 86400\n"))
+	src, err := Launch(ctx, append([]Option{WithName(name), WithDir(b.TempDir()), WithFollowers(2), WithComputeNodes(3),
+		WithFEConf("automated_cluster_snapshot_interval_seconds = 86400\n")}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -86,7 +86,11 @@ func (c *Cluster) PartitionFromStorage(ctx context.Context, side ...Addressed) (
 	if len(a) == 0 {
 		return nil, errors.New("partition: no node to cut off")
 	}
-	return p.Cut(ctx, a, []string{host})
+	b := []string{host}
+	if c.proxy != nil { // the nodes reach the storage through the fault proxy
+		b = append(b, c.proxy.Addr())
+	}
+	return p.Cut(ctx, a, b)
 }
 
 // PartitionsAvailable tells why partitions cannot be made on this
@@ -116,22 +120,41 @@ func (b *DockerBackend) iptablesComment() string {
 	return "minirocks:" + b.run + ":" + strconv.Itoa(os.Getpid())
 }
 
+// cutChains are the iptables chains Cut puts rules in: DOCKER-USER for
+// traffic between containers, INPUT for a container's connections to a
+// listener of this machine.
+var cutChains = []string{"DOCKER-USER", "INPUT"}
+
 // Cut implements Partitioner with DROP rules in the DOCKER-USER chain,
 // which the engine consults first for traffic between containers (with
-// the bridge's netfilter on, as Docker sets it). It needs root and
-// iptables on this machine.
+// the bridge's netfilter on, as Docker sets it). An entry of c that
+// names a port ("host:port") is a listener of this machine, such as the
+// storage fault proxy on the bridge's gateway: the nodes' packets to
+// that port are dropped in the INPUT chain (this program's own traffic
+// to the nodes stays). It needs root and iptables on this machine.
 func (b *DockerBackend) Cut(ctx context.Context, a, c []string) (func() error, error) {
-	var rules [][]string
+	type rule struct {
+		chain string
+		spec  []string
+	}
+	var rules []rule
 	for _, x := range a {
 		for _, y := range c {
-			rules = append(rules, []string{"-s", x, "-d", y}, []string{"-s", y, "-d", x})
+			if host, port, err := net.SplitHostPort(y); err == nil {
+				rules = append(rules, rule{"INPUT", []string{"-s", x, "-d", host, "-p", "tcp", "--dport", port}})
+				continue
+			}
+			rules = append(rules, rule{"DOCKER-USER", []string{"-s", x, "-d", y}}, rule{"DOCKER-USER", []string{"-s", y, "-d", x}})
 		}
 	}
-	var added [][]string
+	args := func(op string, r rule) []string {
+		return append(append([]string{op, r.chain}, r.spec...), "-j", "DROP", "-m", "comment", "--comment", b.iptablesComment())
+	}
+	var added []rule
 	del := func() error {
 		var errs []error
 		for _, r := range added {
-			if err := iptables(ctx, append(append([]string{"-D", "DOCKER-USER"}, r...), "-j", "DROP", "-m", "comment", "--comment", b.iptablesComment())...); err != nil {
+			if err := iptables(ctx, args("-D", r)...); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -139,7 +162,7 @@ func (b *DockerBackend) Cut(ctx context.Context, a, c []string) (func() error, e
 		return errors.Join(errs...)
 	}
 	for _, r := range rules {
-		if err := iptables(ctx, append(append([]string{"-I", "DOCKER-USER"}, r...), "-j", "DROP", "-m", "comment", "--comment", b.iptablesComment())...); err != nil {
+		if err := iptables(ctx, args("-I", r)...); err != nil {
 			_ = del()
 			return nil, fmt.Errorf("partition: %w", err)
 		}
@@ -167,21 +190,29 @@ func iptables(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// removeCuts deletes the DOCKER-USER rules of this backend (all) or, with
+// removeCuts deletes the partition rules of this backend (all) or, with
 // leftoversOnly, those of ended programs. Without iptables there is
 // nothing to remove.
 func (b *DockerBackend) removeCuts(ctx context.Context, leftoversOnly bool) error {
 	if _, err := exec.LookPath("iptables"); err != nil {
 		return nil
 	}
-	out, err := exec.CommandContext(ctx, "iptables", "-w", "-S", "DOCKER-USER").Output()
-	if err != nil {
-		return nil // no chain, or no permission: no rule of ours either
+	var lines []string
+	for _, chain := range cutChains {
+		out, err := exec.CommandContext(ctx, "iptables", "-w", "-S", chain).Output()
+		if err != nil {
+			continue // no chain, or no permission: no rule of ours either
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "-A "+chain+" ") {
+				lines = append(lines, line)
+			}
+		}
 	}
 	var errs []error
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range lines {
 		i := strings.Index(line, `--comment minirocks:`)
-		if !strings.HasPrefix(line, "-A DOCKER-USER ") || i < 0 {
+		if i < 0 {
 			continue
 		}
 		parts := strings.Split(strings.Fields(line[i+len("--comment "):])[0], ":")

@@ -12,8 +12,7 @@ import (
 
 // dockerDrills are the drill files of drills/ that TestDrills runs on
 // processes and TestDrillsOnDocker runs again on containers: all of them
-// but those with storage faults (the fault proxy listens on this
-// machine's loopback) and those that name the docker backend themselves.
+// but those that name the docker backend themselves.
 func dockerDrills(t *testing.T) []string {
 	files, err := filepath.Glob("drills/*.yaml")
 	if err != nil {
@@ -25,7 +24,7 @@ func dockerDrills(t *testing.T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !d.Cluster.StorageFaults && d.Cluster.Backend == "" {
+		if d.Cluster.Backend == "" {
 			out = append(out, filepath.Base(f))
 		}
 	}
@@ -75,7 +74,7 @@ func TestDrillsOnDocker(t *testing.T) {
 				t.Fatal(err)
 			}
 			// (a long cluster name is cut in container names, so match the node's suffix)
-			for _, want := range []string{"# cluster " + d.Name + ": ", "-fe1 ", "-minio ", "minirocks/minio:"} {
+			for _, want := range []string{"# cluster " + d.Name + ": ", "-fe1 ", "-minio ", "minirocks/minio:", "(docker inspect)", "  command:    /minirocks fe --home ", "  mount:      "} {
 				if !strings.Contains(string(ps), want) {
 					t.Fatalf("containers.txt lacks %q:\n%s", want, ps)
 				}

@@ -336,9 +336,6 @@ func ParseDrill(path string, b []byte) (*Drill, error) {
 	if b := d.Cluster.Backend; b != "" && b != "process" && b != "docker" {
 		return nil, fail(clusterFieldLine(&root, "backend"), "cluster.backend", "%q is not one of process, docker", b)
 	}
-	if d.Cluster.Backend == "docker" && d.Cluster.StorageFaults {
-		return nil, fail(clusterFieldLine(&root, "backend"), "cluster.backend", "storage_faults needs the process backend (the fault proxy listens on this machine's loopback)")
-	}
 	if len(d.Steps) == 0 {
 		return nil, fail(1, "steps", "a drill needs at least one step")
 	}

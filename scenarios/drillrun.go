@@ -1241,7 +1241,7 @@ func (r *drillRun) writeReport() error {
 		fmt.Fprintf(&b, "| workload %s | %d sent, %d acknowledged, %d present; **RPO** %d acknowledged loads lost%s |\n", name, cc.Sent, cc.Acknowledged, cc.Present, cc.LostAcknowledged, rpo)
 	}
 	if r.containers {
-		fmt.Fprintf(&b, "\nContainers: `containers.txt` (name, state, status, addresses, image of every container); their output is `log/fe.out` or `log/cn.out` of each node.\n")
+		fmt.Fprintf(&b, "\nContainers: `containers.txt` (name, state, status, addresses and image of every container, then what `docker inspect` tells of each but its environment: hostname, command, start and end, exit code, restarts, mounts); their output is `log/fe.out` or `log/cn.out` of each node.\n")
 	}
 	if r.evidence {
 		fmt.Fprintf(&b, "\nEvidence: `bucket.txt` (every object of the volume), `meta.txt` (the FEs' meta dirs), the node logs under `cluster/` and `restored/`.\n")

@@ -84,6 +84,19 @@ func (r *drillRun) writeContainers(ctx context.Context) {
 		for _, s := range cs {
 			fmt.Fprintf(&b, "%-48s %-9s %-28s %-18s %s\n", s.Name, s.State, s.Status, strings.Join(s.Addresses, ","), s.Image)
 		}
+		for _, s := range cs {
+			fmt.Fprintf(&b, "\n## %s (docker inspect)\n", s.Name)
+			fmt.Fprintf(&b, "  hostname:   %s\n", s.Hostname)
+			fmt.Fprintf(&b, "  command:    %s\n", strings.Join(s.Command, " "))
+			fmt.Fprintf(&b, "  started:    %s\n", s.StartedAt)
+			if s.State != "running" && s.State != "paused" {
+				fmt.Fprintf(&b, "  finished:   %s (exit code %d, OOM killed %t)\n", s.FinishedAt, s.ExitCode, s.OOMKilled)
+			}
+			fmt.Fprintf(&b, "  restarts:   %d\n", s.RestartCount)
+			for _, m := range s.Mounts {
+				fmt.Fprintf(&b, "  mount:      %s\n", m)
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(&b, "# %v\n", err)
 		}

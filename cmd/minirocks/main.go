@@ -35,6 +35,9 @@ commands:
   snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
                       check that a cluster snapshot is restorable from the bucket alone
                       (secret key from AWS_SECRET_ACCESS_KEY; minirocks snapshot verify -h)
+  sql [-h HOST] [-P PORT] [-u USER] [--wait D] [--force] -e "STMT; ..."
+                      run statements on an FE, as mysql -e does (password from MYSQL_PWD);
+                      for images without a shell or a mysql client
   version             print the version
 `
 
@@ -70,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDrill(rest, stdout, stderr)
 	case "up":
 		return runUp(rest, stdout, stderr)
+	case "sql":
+		return runSQL(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "minirocks", fe.Version)
 		return nil
