@@ -41,6 +41,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // or header do not verify.
 var ErrCorruptImage = errors.New("journal: corrupt image")
 
+// ErrImageFormat is wrapped by errors about images of a format version this
+// build does not read (written by a newer minirocks). Such an image is not
+// corrupt: it is neither moved aside nor overwritten.
+var ErrImageFormat = errors.New("journal: unsupported image format")
+
 // ErrImageNotFound is wrapped by errors about an image that does not exist
 // (never taken, or already deleted by retention), and by Checkpoint's error
 // when nothing was ever applied, so that there is no image to return.
@@ -281,6 +286,10 @@ func readImageHeader(r io.Reader) (ImageHeader, int64, error) {
 	h, err := decodeHeaderJSON(js)
 	if err != nil {
 		return ImageHeader{}, 0, fmt.Errorf("%w: header: %v", ErrCorruptImage, err)
+	}
+	if h.FormatVersion < 1 || h.FormatVersion > ImageFormatVersion {
+		return ImageHeader{}, 0, fmt.Errorf("%w: image format version %d is not supported (this build reads 1..%d); an image written by a newer minirocks is read only by that version or a later one",
+			ErrImageFormat, h.FormatVersion, ImageFormatVersion)
 	}
 	return h, int64(headerPrefixLen) + int64(n), nil
 }
