@@ -257,3 +257,57 @@ func TestStreamLoadHostileInput(t *testing.T) {
 			queryStrings(t, db, "SELECT k, t, s FROM d.t ORDER BY k"))
 	})
 }
+
+// rowsOf is a CSV body generated as it is read: rows "<n>\t<text>" until
+// at least size bytes were produced (whole rows only).
+type rowsOf struct {
+	size, sent, rows int64
+	buf              []byte
+}
+
+func (g *rowsOf) Read(p []byte) (int, error) {
+	for len(g.buf) < len(p) && g.sent+int64(len(g.buf)) < g.size {
+		g.rows++
+		g.buf = fmt.Appendf(g.buf, "%d\tsome text of row %d that makes it longer, as rows are\n", g.rows, g.rows%1000)
+	}
+	if len(g.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	g.sent += int64(n)
+	return n, nil
+}
+
+// TestStreamLoadLargeBodyIsStreamed: a Stream Load of 640 MiB, sent
+// chunked (no Content-Length) from a generator, loads every row while the
+// compute node's peak RSS stays below half the body: the body is streamed
+// through, never held whole.
+func TestStreamLoadLargeBodyIsStreamed(t *testing.T) {
+	const size = 640 << 20
+	c := StartCluster(t)
+	fe, cn := c.FEs()[0], c.CNs()[0]
+	db := fe.DB(t)
+	mustExec(t, db, "CREATE DATABASE d")
+	mustExec(t, db, "CREATE TABLE d.t (k BIGINT, v VARCHAR(100)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4")
+	if err := ResetPeakRSS(cn.PID()); err != nil {
+		t.Skipf("the peak RSS cannot be measured here: %v", err)
+	}
+	before, err := PeakRSS(cn.PID())
+	require.NoError(t, err)
+	body := &rowsOf{size: size}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	res, _, err := fe.StreamLoadWith(ctx, StreamLoadRequest{DB: "d", Table: "t", Label: "large", Body: body, Size: -1})
+	require.NoError(t, err)
+	require.Equal(t, "Success", res["Status"], "%v", res)
+	peak, err := PeakRSS(cn.PID())
+	require.NoError(t, err)
+	t.Logf("%d MiB in %s; compute node RSS %d MiB before, peak %d MiB", body.sent>>20, time.Since(start).Round(time.Millisecond), before>>20, peak>>20)
+	require.GreaterOrEqual(t, body.sent, int64(size))
+	require.EqualValues(t, body.sent, res["LoadBytes"])
+	require.EqualValues(t, body.rows, res["NumberLoadedRows"])
+	require.Less(t, peak, int64(size/2), "the compute node's peak RSS (%d MiB) is not far below the body (%d MiB)", peak>>20, body.sent>>20)
+	require.Equal(t, [][]string{{fmt.Sprint(body.rows)}}, queryStrings(t, db, "SELECT COUNT(*) FROM d.t"))
+}
