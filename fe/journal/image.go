@@ -343,6 +343,11 @@ func readFooter(f *os.File) (imageFooter, error) {
 // bad; other errors are I/O errors.
 // The returned footer's bodyStart is set.
 func verifyImageFile(f *os.File) (imageFooter, ImageHeader, error) {
+	// The format version is read first: a newer format may frame the rest
+	// differently, and such an image is refused as newer, not as corrupt.
+	if _, _, err := readImageHeader(io.NewSectionReader(f, 0, 1<<62)); errors.Is(err, ErrImageFormat) {
+		return imageFooter{}, ImageHeader{}, err
+	}
 	ft, err := readFooter(f)
 	if err != nil {
 		return ft, ImageHeader{}, err
