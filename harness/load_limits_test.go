@@ -169,6 +169,24 @@ func TestStreamLoadHostileInput(t *testing.T) {
 		code, _ = getErrorLog(t, strings.Replace(url, "file=", "file=x", 1), "writer", "pw-writer")
 		require.Equal(t, http.StatusNotFound, code)
 
+		// Without credentials, neither port takes the load.
+		for _, url := range []string{fe.HTTPURL(), cn.HTTPURL()} {
+			req, err := http.NewRequest(http.MethodPut, url+"/api/d/t/_stream_load", strings.NewReader("2\t2\ttwo\n"))
+			require.NoError(t, err)
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if url == fe.HTTPURL() {
+				require.Equal(t, http.StatusUnauthorized, resp.StatusCode, string(b))
+				require.Contains(t, string(b), "Need auth information.")
+			} else {
+				require.Contains(t, string(b), `"Status": "Fail"`)
+				require.Contains(t, string(b), "no valid Basic authorization")
+			}
+		}
+
 		denied := "Access denied; you need (at least one of) the INSERT privilege(s) on TABLE t for this operation."
 		for _, u := range []struct{ user, password string }{{"plain", "pw-plain"}, {"reader", "pw-reader"}} {
 			res, _, err := fe.StreamLoadWith(ctx, load(u.user, u.password, "denied_"+u.user, "2\t2\ttwo\n", 0))
