@@ -293,11 +293,9 @@ func (n *Node) loadErrorLog(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = json.Unmarshal(b, &target)
 	}
-	if err != nil {
-		// Unknown or unreadable: the same answer as for a wrong guess.
-		http.NotFound(w, r)
-		return
-	}
+	// An unknown log is reported only to valid credentials: the
+	// credentials are checked first either way.
+	missing := err != nil
 	n.mu.RLock()
 	leader := n.leaderRPC
 	n.mu.RUnlock()
@@ -311,12 +309,15 @@ func (n *Node) loadErrorLog(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("check the credentials on the FE %s: %v", leader, err), http.StatusServiceUnavailable)
 		return
 	}
-	switch auth.Status {
-	case "OK":
-	case "Unauthorized":
+	switch {
+	case auth.Status == "Unauthorized":
 		w.Header().Set("WWW-Authenticate", `Basic realm=""`)
 		http.Error(w, auth.Message, http.StatusUnauthorized)
 		return
+	case missing:
+		http.NotFound(w, r)
+		return
+	case auth.Status == "OK":
 	default:
 		http.Error(w, auth.Message, http.StatusForbidden)
 		return

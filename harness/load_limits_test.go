@@ -168,6 +168,9 @@ func TestStreamLoadHostileInput(t *testing.T) {
 		require.Contains(t, body, "out of range")
 		code, _ = getErrorLog(t, strings.Replace(url, "file=", "file=x", 1), "writer", "pw-writer")
 		require.Equal(t, http.StatusNotFound, code)
+		// Whether a log exists is told only to valid credentials.
+		code, _ = getErrorLog(t, strings.Replace(url, "file=", "file=x", 1), "writer", "not-the-password")
+		require.Equal(t, http.StatusUnauthorized, code)
 
 		// Without credentials, neither port takes the load.
 		for _, url := range []string{fe.HTTPURL(), cn.HTTPURL()} {
