@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"golang.org/x/sync/errgroup"
@@ -205,7 +206,7 @@ func (ld *loader) split(ctx context.Context, body io.Reader, out chan<- string) 
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			eof = true
 		case err != nil:
-			return fmt.Errorf("read the load data: %v", err)
+			return fmt.Errorf("read the load data: %w", err)
 		}
 		end := len(buf)
 		if !eof {
@@ -414,6 +415,9 @@ func (p *parser) row(line string) error {
 					return nil
 				}
 				row[idx] = types.NullValue
+			} else if c.Type.IsString() && !utf8.ValidString(field) {
+				p.reject(line, "Value of column '%s' is not valid UTF-8 (%d bytes)", c.Name, len(field))
+				return nil
 			} else {
 				v, err := types.ParseValue(c.Type, field)
 				if err != nil {

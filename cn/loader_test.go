@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/minirocks/minirocks/lake"
+	"github.com/minirocks/minirocks/types"
 )
 
 // splitAll runs loader.split over body and returns the lines of the blocks
@@ -159,5 +162,40 @@ func TestLoadOptions(t *testing.T) {
 	} {
 		_, err := loadOptionsOf(tc.h)
 		require.EqualError(t, err, tc.want)
+	}
+}
+
+// TestParserRejects: a row whose field count differs from the columns, a
+// value out of its type's range, a string that is not UTF-8, too long or
+// NULL in a NOT NULL column is filtered (counted, with StarRocks' reason in
+// the error log), never loaded.
+func TestParserRejects(t *testing.T) {
+	schema := &lake.Schema{KeysType: lake.KeysDuplicate, Columns: []lake.Column{
+		{Name: "k", Type: types.TInt, IsKey: true},
+		{Name: "t", Type: types.TTinyInt, Nullable: true},
+		{Name: "s", Type: types.VarcharOf(5), Nullable: true},
+	}}
+	cases := []struct{ name, line, want string }{
+		{"too few fields", "1\t2", "Target column count: 3 doesn't match source value column count: 2. Column separator: '\\t', Row delimiter: '\\n'"},
+		{"too many fields", "1\t2\tab\tx", "Target column count: 3 doesn't match source value column count: 4"},
+		{"TINYINT out of range", "1\t300\tab", "The field (name = t, pos = 1) is out of range. Type: TINYINT(4), Value length: 3, Value: 300"},
+		{"INT out of range", "99999999999\t1\tab", "The field (name = k, pos = 0) is out of range. Type: INT(11)"},
+		{"not a number", "x\t1\tab", "The field (name = k, pos = 0) is out of range"},
+		{"invalid UTF-8", "1\t1\ta\xffb", "Value of column 's' is not valid UTF-8 (3 bytes)"},
+		{"truncated UTF-8 sequence", "1\t1\t\xe6\x97", "Value of column 's' is not valid UTF-8 (2 bytes)"},
+		{"string too long", "1\t1\tabcdef", "String 'abcdef'(length=6) is too long. The max length of 's' is 5"},
+		{"NULL in a NOT NULL column", "\\N\t1\tab", "NULL value in non-nullable column 'k'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ld := &loader{opts: loadOptions{sep: []byte("\t"), delim: []byte("\n")}, sep: "\t", schema: schema, srcCols: []int{0, 1, 2}}
+			p := ld.newParser()
+			require.NoError(t, p.row(tc.line))
+			require.Equal(t, int64(1), p.total)
+			require.Equal(t, int64(1), p.filtered)
+			require.Zero(t, p.loaded)
+			require.Len(t, p.errLines, 1)
+			require.Contains(t, p.errLines[0], "Error: "+tc.want)
+		})
 	}
 }

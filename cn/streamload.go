@@ -2,6 +2,7 @@ package cn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -191,8 +192,12 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ld.cancel()
 	t1 := time.Now()
-	// A chunked body has no Content-Length to check up front.
+	// A chunked body has no Content-Length to check up front: reading stops
+	// at the limit.
 	err = ld.read(http.MaxBytesReader(w, r.Body, n.cfg.Int(KeyLoadMaxMB)<<20))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		err = fmt.Errorf("body size exceed limit: %d, You can increase the limit by setting streaming_load_max_mb in be.conf.", tooLarge.Limit)
+	}
 	resp.ReadDataTimeMs = time.Since(t1).Milliseconds()
 	resp.LoadBytes = ld.bytes
 	resp.NumberTotalRows, resp.NumberLoadedRows, resp.NumberFilteredRows = ld.total, ld.loaded, ld.filtered
@@ -202,7 +207,7 @@ func (n *Node) streamLoad(w http.ResponseWriter, r *http.Request) {
 		resp.WriteDataTimeMs = time.Since(t2).Milliseconds() + resp.ReadDataTimeMs
 	}
 	if ld.filtered > 0 {
-		resp.ErrorURL = n.saveErrorLog(ld)
+		resp.ErrorURL = n.saveErrorLog(ld, r.PathValue("db"), r.PathValue("table"))
 	}
 	if err != nil {
 		ld.stop()
@@ -240,28 +245,84 @@ func displaySep(b []byte) string {
 	return strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(string(b))
 }
 
+// errorLogTarget is kept beside an error log (name + ".target"): the table
+// whose load rejected the rows, whose privileges guard reading them.
+type errorLogTarget struct {
+	DB    string `json:"db"`
+	Table string `json:"table"`
+}
+
 // saveErrorLog keeps the rejected rows under storage_root_path/error_log
 // and returns the URL that serves them (StarRocks' ErrorURL).
-func (n *Node) saveErrorLog(ld *loader) string {
+func (n *Node) saveErrorLog(ld *loader, db, table string) string {
 	dir := filepath.Join(n.root, "error_log")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		n.log.Warn("stream load: cannot keep the error log", "err", err)
 		return ""
 	}
 	name := fmt.Sprintf("error_log_%x_%x", ld.begin.TxnID, time.Now().UnixNano())
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(ld.errLines, "\n")+"\n"), 0o644); err != nil {
+	target, _ := json.Marshal(errorLogTarget{DB: db, Table: table})
+	if err := os.WriteFile(filepath.Join(dir, name+".target"), target, 0o600); err != nil {
+		n.log.Warn("stream load: cannot keep the error log", "err", err)
+		return ""
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(ld.errLines, "\n")+"\n"), 0o600); err != nil {
+		n.log.Warn("stream load: cannot keep the error log", "err", err)
 		return ""
 	}
 	return "http://" + net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyWebserverPort)))) + "/api/_load_error_log?file=" + name
 }
 
-// loadErrorLog serves a saved error log.
+// loadErrorLog serves a saved error log to a user with INSERT or SELECT on
+// the load's table (the leader FE checks the credentials): the rows in it
+// are table data.
 func (n *Node) loadErrorLog(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("file")
-	if name == "" || strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") {
+	if name == "" || strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") || strings.HasSuffix(name, ".target") {
 		http.Error(w, "bad file name", http.StatusBadRequest)
 		return
 	}
-	http.ServeFile(w, r, filepath.Join(n.root, "error_log", name))
+	if _, _, ok := r.BasicAuth(); !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm=""`)
+		http.Error(w, "Need auth information.", http.StatusUnauthorized)
+		return
+	}
+	dir := filepath.Join(n.root, "error_log")
+	b, err := os.ReadFile(filepath.Join(dir, name+".target"))
+	var target errorLogTarget
+	if err == nil {
+		err = json.Unmarshal(b, &target)
+	}
+	// An unknown log is reported only to valid credentials: the
+	// credentials are checked first either way.
+	missing := err != nil
+	n.mu.RLock()
+	leader := n.leaderRPC
+	n.mu.RUnlock()
+	if leader == "" {
+		http.Error(w, "compute node has not received a heartbeat from the FE yet", http.StatusServiceUnavailable)
+		return
+	}
+	var auth rpc.LoadAuthResponse
+	if err := rpc.Call(r.Context(), n.client, "http://"+leader+rpc.PathLoadAuth, rpc.LoadAuthRequest{
+		Authorization: r.Header.Get("Authorization"), RemoteAddr: r.RemoteAddr, DB: target.DB, Table: target.Table}, &auth); err != nil {
+		http.Error(w, fmt.Sprintf("check the credentials on the FE %s: %v", leader, err), http.StatusServiceUnavailable)
+		return
+	}
+	switch {
+	case auth.Status == "Unauthorized":
+		w.Header().Set("WWW-Authenticate", `Basic realm=""`)
+		http.Error(w, auth.Message, http.StatusUnauthorized)
+		return
+	case missing:
+		http.NotFound(w, r)
+		return
+	case auth.Status == "OK":
+	default:
+		http.Error(w, auth.Message, http.StatusForbidden)
+		return
+	}
+	http.ServeFile(w, r, filepath.Join(dir, name))
 }
 
 // leaderRetryInterval is how often a Stream Load that could not reach the

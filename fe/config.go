@@ -42,6 +42,7 @@ const (
 	KeyTabletRPCTimeout   = "tablet_rpc_timeout_second"
 	KeyLabelKeepMax       = "label_keep_max_second"
 	KeyLabelCleanInterval = "label_clean_interval_second"
+	KeyMaxRunningTxnPerDB = "max_running_txn_num_per_db"
 	// KeyEnablePprof is minirocks' own key (a StarRocks FE is a Java process
 	// with no Go profiler): serve /debug/pprof/ on http_port.
 	KeyEnablePprof = "enable_pprof"
@@ -87,6 +88,7 @@ func ConfigSpecs() []conf.Spec {
 		{Key: KeyCompactionMinScore, Kind: conf.Int, Default: "10", Min: 1, Max: 1 << 31, Mutable: true, Doc: "versions since the last compaction that trigger an automatic one"},
 		{Key: KeyLabelKeepMax, Kind: conf.Int, Default: "259200", Min: 1, Max: 1 << 40, Mutable: true, Doc: "seconds a finished transaction and its label are kept"},
 		{Key: KeyLabelCleanInterval, Kind: conf.Int, Default: "14400", Min: 1, Max: 1 << 31, Mutable: true, Doc: "seconds between removals of expired transactions"},
+		{Key: KeyMaxRunningTxnPerDB, Kind: conf.Int, Default: "1000", Min: 1, Max: 1 << 31, Mutable: true, Doc: "running (PREPARE or COMMITTED) load transactions one database may have; a begin beyond it is refused"},
 		{Key: KeyHeartbeatTimeout, Kind: conf.Int, Default: "5", Min: 1, Max: 3600, Mutable: true, Doc: "seconds without a heartbeat before a node is shown dead"},
 		{Key: KeyPublishTimeout, Kind: conf.Int, Default: "30", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of one transaction's publish on the compute nodes; a publish that misses it is retried"},
 		{Key: KeyTabletRPCTimeout, Kind: conf.Int, Default: "300", Min: 1, Max: 86400, Mutable: true, Doc: "deadline in seconds of every other FE-to-CN call: tablet writes, scans, compaction, vacuum, drop"},

@@ -494,8 +494,9 @@ func (n *Node) newServices() {
 	n.loads = loads.New(loads.Config{Catalog: cat, Proposer: n.writer, IDs: n.ids, Leader: n, Nodes: n.cns, Fence: n.fence.Err,
 		Logger: n.log.With("component", "loads"), Token: n.clusterToken,
 		PublishTimeout: seconds(KeyPublishTimeout), RPCTimeout: seconds(KeyTabletRPCTimeout),
-		LabelKeepMax:       seconds(KeyLabelKeepMax),
-		LabelCleanInterval: seconds(KeyLabelCleanInterval)})
+		LabelKeepMax:          seconds(KeyLabelKeepMax),
+		LabelCleanInterval:    seconds(KeyLabelCleanInterval),
+		MaxRunningTxnNumPerDB: func() int64 { return n.cfg.Int(KeyMaxRunningTxnPerDB) }})
 	n.scan = scan.New(scan.Config{Catalog: cat, Nodes: n.cns, Token: n.clusterToken, RPCTimeout: seconds(KeyTabletRPCTimeout)})
 	n.gc = lakegc.New(n.ctx, lakegc.Config{Catalog: cat, Proposer: n.writer, Leader: writer, Nodes: n.cns, Txns: n.loads,
 		Logger:             n.log.With("component", "lakegc"),

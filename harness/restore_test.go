@@ -1,8 +1,12 @@
 package harness
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
@@ -236,6 +240,17 @@ func refusedRestore(t *testing.T, c *Cluster, yaml string) string {
 	require.NotZero(t, code)
 	out := f.ReadLog() + f.LogTail(20)
 	require.NotContains(t, out, secretOf(c))
+	// Refused before anything was installed: no journal, image or restore
+	// marker in the meta dir, nothing downloaded left behind (only the
+	// lock file of the FE that ran).
+	var left []string
+	require.NoError(t, filepath.WalkDir(metaDir(t, f), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path != filepath.Join(metaDir(t, f), "lock") {
+			left = append(left, strings.TrimPrefix(path, metaDir(t, f)))
+		}
+		return err
+	}))
+	require.Empty(t, left, "a refused restore leaves files in the meta dir")
 	return out
 }
 
@@ -258,14 +273,19 @@ func TestRestoreRefusals(t *testing.T) {
 		{"missing yaml", "-", "cluster_snapshot.yaml does not exist: a restore from a cluster snapshot (--cluster_snapshot, RESTORE_CLUSTER_SNAPSHOT=true) reads it"},
 		{"unknown field", strings.Replace(good, "storage_volume_name:", "storage_volume:", 1), "field storage_volume not found"},
 		{"volume not in the yaml", strings.Replace(good, "storage_volume_name: builtin_storage_volume", "storage_volume_name: other", 1), "Storage volume other not found"},
-		{"volume not in the snapshot", strings.ReplaceAll(good, "builtin_storage_volume", "renamed_volume"), "storage_volumes: Storage volume 'renamed_volume' does not exist in the cluster snapshot"},
+		{"volume not in the snapshot", strings.ReplaceAll(good, "builtin_storage_volume", "renamed_volume"), "conf/cluster_snapshot.yaml:"},
 		{"no snapshot under the path", restoreYAML(st, location+"/no-such-service/meta", location, nil, nil), "No cluster snapshot found in path " + location + "/no-such-service/meta/image/automated_cluster_snapshot_*"},
 		{"named snapshot does not exist", restoreYAML(st, metaPath+"/image/automated_cluster_snapshot_1", location, nil, nil), "cluster snapshot automated_cluster_snapshot_1 is not complete or cannot be read"},
 		{"HDFS volume", good + "  - name: hdfs_vol\n    type: HDFS\n    location: hdfs://127.0.0.1:9000/sr\n", "restoring onto HDFS storage volumes is not supported"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Contains(t, refusedRestore(t, c, tc.yaml), tc.want)
+			out := refusedRestore(t, c, tc.yaml)
+			require.Contains(t, out, tc.want)
+			if tc.name == "volume not in the snapshot" {
+				// The file, the line and the key.
+				require.Regexp(t, `conf/cluster_snapshot\.yaml:\d+: storage_volumes: Storage volume 'renamed_volume' does not exist in the cluster snapshot`, out)
+			}
 		})
 	}
 
@@ -317,6 +337,86 @@ func TestRestoreRefusals(t *testing.T) {
 		out := refusedRestore(t, c, restoreYAML(st, loc+"/"+strings.TrimPrefix(serviceDir, src.c.Name()+"/")+"/meta", loc, nil, nil))
 		require.Contains(t, out, "refers to table data that is missing")
 		require.Contains(t, out, seg[strings.Index(seg, "/db"):])
+	})
+	// The snapshot's own files, damaged in a copy: each is refused, naming
+	// the file and the cause. rewrite replaces a file and its manifest
+	// entry, as a snapshot written that way would list it.
+	snapDir := serviceDir + "/meta/image/" + src.Snapshot + "/"
+	manifestKey := snapDir + "snapshot_meta.json"
+	relDir := strings.TrimPrefix(snapDir, src.c.Name()+"/") // keys in messages are relative to the location
+	snapPath := func(loc string) string {
+		return loc + "/" + strings.TrimPrefix(serviceDir, src.c.Name()+"/") + "/meta/image/" + src.Snapshot
+	}
+	get := func(t *testing.T, bucket, key string) []byte {
+		o, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+		require.NoError(t, err)
+		defer o.Close()
+		b, err := io.ReadAll(o)
+		require.NoError(t, err)
+		return b
+	}
+	put := func(t *testing.T, bucket, key string, b []byte) {
+		_, err := client.PutObject(ctx, bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{})
+		require.NoError(t, err)
+	}
+	manifest := func(t *testing.T, bucket string) map[string]any {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(get(t, bucket, manifestKey), &m))
+		return m
+	}
+	putManifest := func(t *testing.T, bucket string, m map[string]any) {
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		put(t, bucket, manifestKey, b)
+	}
+	rewrite := func(t *testing.T, bucket, name string, b []byte) {
+		put(t, bucket, snapDir+name, b)
+		m := manifest(t, bucket)
+		sum := sha256.Sum256(b)
+		for _, f := range m["files"].([]any) {
+			if f := f.(map[string]any); f["name"] == name {
+				f["size"], f["sha256"] = len(b), hex.EncodeToString(sum[:])
+			}
+		}
+		putManifest(t, bucket, m)
+	}
+	image := func(t *testing.T, bucket string) (string, []byte) {
+		name := manifest(t, bucket)["image"].(string)
+		return name, get(t, bucket, snapDir+name)
+	}
+	t.Run("image truncated", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		name, b := image(t, bucket)
+		put(t, bucket, snapDir+name, b[:len(b)/2])
+		out := refusedRestore(t, c, restoreYAML(st, snapPath(loc), loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete: "+relDir+name+": "+
+			fmt.Sprintf("%s is %d bytes, the manifest says %d", name, len(b)/2, len(b)))
+	})
+	t.Run("image truncated and listed so", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		name, b := image(t, bucket)
+		rewrite(t, bucket, name, b[:len(b)/2])
+		out := refusedRestore(t, c, restoreYAML(st, snapPath(loc), loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete: "+relDir+name+": image cannot be loaded")
+		require.Contains(t, out, "journal: corrupt image: bad trailer magic (torn or truncated file)")
+	})
+	t.Run("image of a newer format version", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		name, b := image(t, bucket)
+		require.Contains(t, string(b), `"format_version":1,`)
+		rewrite(t, bucket, name, bytes.Replace(b, []byte(`"format_version":1,`), []byte(`"format_version":2,`), 1))
+		out := refusedRestore(t, c, restoreYAML(st, snapPath(loc), loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete: "+relDir+name+": image cannot be loaded")
+		require.Contains(t, out, "image format version 2 is not supported (this build reads 1..1)")
+	})
+	t.Run("manifest of a newer format version", func(t *testing.T) {
+		bucket, loc := copyTo(t)
+		m := manifest(t, bucket)
+		m["format_version"] = 99
+		putManifest(t, bucket, m)
+		out := refusedRestore(t, c, restoreYAML(st, snapPath(loc), loc, nil, nil))
+		require.Contains(t, out, "cluster snapshot "+src.Snapshot+" is not complete or cannot be read: snapshot "+src.Snapshot+
+			": manifest format version 99 is not supported (this build reads 1..1)")
 	})
 	t.Run("meta dir of another cluster", func(t *testing.T) {
 		f := src.c.FEs()[1]

@@ -26,6 +26,7 @@ const (
 	PathLoadBegin  = "/load/begin"
 	PathLoadCommit = "/load/commit"
 	PathLoadAbort  = "/load/abort"
+	PathLoadAuth   = "/load/auth"
 )
 
 // Volume is what a CN needs to open a storage volume: it learns volumes
@@ -268,6 +269,23 @@ type LoadCommitResponse struct {
 type LoadAbortRequest struct {
 	TxnID  int64  `json:"txn_id"`
 	Reason string `json:"reason"`
+}
+
+// LoadAuthRequest asks the leader FE whether a request to a compute node's
+// webserver_port may read the data of a load into DB.Table: Authorization
+// is the client's HTTP Authorization header.
+type LoadAuthRequest struct {
+	Authorization string `json:"authorization"`
+	RemoteAddr    string `json:"remote_addr"`
+	DB            string `json:"db"`
+	Table         string `json:"table"`
+}
+
+// LoadAuthResponse is "OK", or "Unauthorized" (no such user or a wrong
+// password) or "Forbidden" (no privilege on the table) with Message.
+type LoadAuthResponse struct {
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
 }
 
 // Codes of refusals that callers recognise.

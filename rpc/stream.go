@@ -97,16 +97,14 @@ func (s *StreamReader) Next() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("row stream from %s ended early: %w", s.name, err)
 	}
-	if n > 1<<30 {
-		return nil, fmt.Errorf("row stream from %s has a %d-byte frame", s.name, n)
+	if n > MaxFrameBytes {
+		return nil, fmt.Errorf("row stream from %s has a %d-byte frame (at most %d)", s.name, n, MaxFrameBytes)
 	}
-	if cap(s.buf) < int(n) {
-		s.buf = make([]byte, n)
-	}
-	b := s.buf[:n]
-	if _, err := io.ReadFull(s.r, b); err != nil {
+	b, err := readExactly(s.r, s.buf, n)
+	if err != nil {
 		return nil, fmt.Errorf("row stream from %s ended early: %w", s.name, err)
 	}
+	s.buf = b
 	if t == frameError {
 		var e Error
 		if err := json.Unmarshal(b, &e); err != nil {

@@ -72,14 +72,17 @@ func unframe(r *bufio.Reader, v any) error {
 	if err != nil {
 		return fmt.Errorf("read rpc header: %w", err)
 	}
-	if n > 256<<20 {
-		return fmt.Errorf("rpc header of %d bytes is too large", n)
+	if n > MaxHeaderBytes {
+		return fmt.Errorf("rpc header of %d bytes is too large (at most %d)", n, MaxHeaderBytes)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return fmt.Errorf("read rpc header: %w", err)
+	b, err := readExactly(r, nil, n)
+	if err != nil {
+		return fmt.Errorf("read rpc header of %d bytes: %w", n, err)
 	}
-	return json.Unmarshal(b, v)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode rpc header: %w", err)
+	}
+	return nil
 }
 
 // post sends a framed request (header, then body if any) and returns the
@@ -127,11 +130,15 @@ func CallWithBody(ctx context.Context, c *http.Client, url string, req any, body
 		return err
 	}
 	defer rc.Close()
+	capped := &cappedReader{r: rc, left: MaxResponseBytes, max: MaxResponseBytes, what: "rpc response from " + url}
 	if resp == nil {
-		_, err = io.Copy(io.Discard, rc)
+		_, err = io.Copy(io.Discard, capped)
 		return err
 	}
-	return json.NewDecoder(rc).Decode(resp)
+	if err := json.NewDecoder(capped).Decode(resp); err != nil {
+		return fmt.Errorf("decode rpc response from %s: %w", url, err)
+	}
+	return nil
 }
 
 // CallStream sends req and returns the response body (row blocks) for the

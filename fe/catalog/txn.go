@@ -197,6 +197,22 @@ func (c *Catalog) Txns(states ...TxnState) []*Transaction {
 	return out
 }
 
+// RunningTxns counts the transactions of database dbID that are running
+// (PREPARE or COMMITTED, not yet VISIBLE or ABORTED), leaving out those of
+// the kinds in except: StarRocks' runningTxnNums, which
+// max_running_txn_num_per_db bounds. It reads the live index.
+func (c *Catalog) RunningTxns(dbID int64, except ...string) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for id := range c.liveTxns {
+		if t := c.s.Txns[id]; t.DBID == dbID && !slices.Contains(except, t.Kind) {
+			n++
+		}
+	}
+	return n
+}
+
 // ExpiredTxns returns the ids of the finished (VISIBLE or ABORTED)
 // transactions whose finish time is before expireBefore (ms), in id order,
 // at most limit of them (all when limit <= 0): what a ForgetTxnsOp with

@@ -41,6 +41,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // or header do not verify.
 var ErrCorruptImage = errors.New("journal: corrupt image")
 
+// ErrImageFormat is wrapped by errors about images of a format version this
+// build does not read (written by a newer minirocks). Such an image is not
+// corrupt: it is neither moved aside nor overwritten.
+var ErrImageFormat = errors.New("journal: unsupported image format")
+
 // ErrImageNotFound is wrapped by errors about an image that does not exist
 // (never taken, or already deleted by retention), and by Checkpoint's error
 // when nothing was ever applied, so that there is no image to return.
@@ -282,6 +287,10 @@ func readImageHeader(r io.Reader) (ImageHeader, int64, error) {
 	if err != nil {
 		return ImageHeader{}, 0, fmt.Errorf("%w: header: %v", ErrCorruptImage, err)
 	}
+	if h.FormatVersion < 1 || h.FormatVersion > ImageFormatVersion {
+		return ImageHeader{}, 0, fmt.Errorf("%w: image format version %d is not supported (this build reads 1..%d); an image written by a newer minirocks is read only by that version or a later one",
+			ErrImageFormat, h.FormatVersion, ImageFormatVersion)
+	}
 	return h, int64(headerPrefixLen) + int64(n), nil
 }
 
@@ -334,6 +343,11 @@ func readFooter(f *os.File) (imageFooter, error) {
 // bad; other errors are I/O errors.
 // The returned footer's bodyStart is set.
 func verifyImageFile(f *os.File) (imageFooter, ImageHeader, error) {
+	// The format version is read first: a newer format may frame the rest
+	// differently, and such an image is refused as newer, not as corrupt.
+	if _, _, err := readImageHeader(io.NewSectionReader(f, 0, 1<<62)); errors.Is(err, ErrImageFormat) {
+		return imageFooter{}, ImageHeader{}, err
+	}
 	ft, err := readFooter(f)
 	if err != nil {
 		return ft, ImageHeader{}, err

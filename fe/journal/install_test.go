@@ -1,8 +1,11 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -77,4 +80,75 @@ func TestInstallImageRefusesDamage(t *testing.T) {
 	_, err = InstallImage(dir, bad, "n", "127.0.0.1:1")
 	require.ErrorIs(t, err, ErrCorruptImage)
 	require.Empty(t, imageIDsOnDisk(t, dir))
+}
+
+// resealed returns image bytes with their checksum recomputed, as a writer
+// of that content would have sealed them.
+func resealed(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	// The trailer ends with the CRC32-C of everything before it and the magic.
+	at := len(out) - 4 - len(trailerMagic)
+	binary.BigEndian.PutUint32(out[at:], crc32.Checksum(out[:at], castagnoli))
+	return out
+}
+
+// TestImagesThatCannotBeRead: a truncated image and one of a newer format
+// version are refused by OpenImage and by InstallImage (what a restore
+// from a cluster snapshot does), with a message naming the file and the
+// cause, and nothing is installed. A newer image is not called corrupt.
+func TestImagesThatCannotBeRead(t *testing.T) {
+	src := newNode(t, "old", t.TempDir(), nil)
+	src.start()
+	src.waitReady()
+	proposeN(t, src.j, 5, 1, "a")
+	info, err := src.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	src.stop()
+	good, err := os.ReadFile(info.Path)
+	require.NoError(t, err)
+	cur := fmt.Sprintf(`"format_version":%d`, ImageFormatVersion)
+	require.Contains(t, string(good), cur)
+	unsealed := bytes.Replace(good, []byte(cur), []byte(fmt.Sprintf(`"format_version":%d`, ImageFormatVersion+1)), 1)
+	newer := resealed(unsealed)
+
+	cases := []struct {
+		name string
+		b    []byte
+		is   error
+		want string
+	}{
+		{"empty", nil, ErrCorruptImage, "truncated (0 bytes)"},
+		{"header only", good[:headerPrefixLen+4], ErrCorruptImage, "truncated"},
+		{"cut in half", good[:len(good)/2], ErrCorruptImage, "bad trailer magic (torn or truncated file)"},
+		{"last byte missing", good[:len(good)-1], ErrCorruptImage, "bad trailer magic (torn or truncated file)"},
+		{"newer format version", newer, ErrImageFormat, fmt.Sprintf("image format version %d is not supported (this build reads 1..%d)", ImageFormatVersion+1, ImageFormatVersion)},
+		// Read before the checksum: a newer format may seal differently.
+		{"newer format version, sealed otherwise", unsealed, ErrImageFormat, fmt.Sprintf("image format version %d is not supported", ImageFormatVersion+1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), fmt.Sprintf("image.%d", info.JournalID))
+			require.NoError(t, os.WriteFile(path, tc.b, 0o644))
+			_, body, err := OpenImage(path)
+			require.ErrorIs(t, err, tc.is)
+			require.Nil(t, body)
+			require.ErrorContains(t, err, tc.want)
+			require.ErrorContains(t, err, path)
+			if tc.is == ErrImageFormat {
+				require.NotErrorIs(t, err, ErrCorruptImage)
+			}
+			dir := t.TempDir()
+			_, err = InstallImage(dir, path, "n", "127.0.0.1:1")
+			require.ErrorIs(t, err, tc.is)
+			require.ErrorContains(t, err, tc.want)
+			require.Empty(t, imageIDsOnDisk(t, dir), "nothing is installed")
+			left, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(tc.b, left), "the source is untouched")
+		})
+	}
+	// The untouched image still opens.
+	_, body, err := OpenImage(info.Path)
+	require.NoError(t, err)
+	require.NoError(t, body.Close())
 }

@@ -90,7 +90,15 @@ type Config struct {
 	LabelCleanInterval func() time.Duration
 	// Token returns the cluster token the calls to compute nodes carry.
 	Token func() string
+	// MaxRunningTxnNumPerDB is max_running_txn_num_per_db: the most
+	// transactions of one database that may be running (PREPARE or
+	// COMMITTED) at once; a load beyond it is refused. Compaction is not
+	// counted. Mutable, so read at every begin; nil: 1000.
+	MaxRunningTxnNumPerDB func() int64
 }
+
+// defaultMaxRunningTxnNumPerDB is StarRocks' max_running_txn_num_per_db.
+const defaultMaxRunningTxnNumPerDB = 1000
 
 // forgetBatch bounds the transactions one ForgetTxnsOp removes, so an
 // entry stays small however long the history is.
@@ -122,6 +130,13 @@ type Coordinator struct {
 	publishing map[int64]bool // transactions being published now
 
 	lastClean time.Time // when Run last removed expired transactions
+
+	// beginMu guards beginning: begins of each database that passed the
+	// running-transaction limit and are being journaled, counted with the
+	// catalog's running transactions so that concurrent begins cannot
+	// together exceed the limit.
+	beginMu   sync.Mutex
+	beginning map[int64]int
 }
 
 // New returns a Coordinator; Run starts its publisher.
@@ -133,7 +148,8 @@ func New(cfg Config) *Coordinator {
 	var inc [1]byte
 	_, _ = rand.Read(inc[:]) // crypto/rand.Read never fails (it aborts the program instead)
 	return &Coordinator{cfg: cfg, cat: cfg.Catalog, log: log, client: rpc.WithToken(rpc.NewClient(), cfg.Token),
-		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}, incarnation: inc[0]}
+		wake: make(chan struct{}, 1), visible: make(chan struct{}), publishing: map[int64]bool{}, incarnation: inc[0],
+		beginning: map[int64]int{}}
 }
 
 // publishTimeout is publish_version_timeout_second.
@@ -241,6 +257,13 @@ func (l *Coordinator) Begin(ctx context.Context, db *catalog.Database, t *catalo
 			return nil, sqlerr.Generic("%s", err.Error())
 		}
 	}
+	if kind != catalog.TxnCompaction {
+		release, err := l.admit(db)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	id, err := l.cfg.IDs.Alloc(ctx, 1)
 	if err != nil {
 		return nil, err
@@ -251,6 +274,30 @@ func (l *Coordinator) Begin(ctx context.Context, db *catalog.Database, t *catalo
 		return nil, err
 	}
 	return &txn, nil
+}
+
+// admit applies max_running_txn_num_per_db to a begin in db: refused with
+// StarRocks' message when the database's running transactions (and the
+// begins of it in flight) reach the limit; else counted until release.
+func (l *Coordinator) admit(db *catalog.Database) (release func(), err error) {
+	limit := int64(defaultMaxRunningTxnNumPerDB)
+	if l.cfg.MaxRunningTxnNumPerDB != nil {
+		limit = l.cfg.MaxRunningTxnNumPerDB()
+	}
+	l.beginMu.Lock()
+	defer l.beginMu.Unlock()
+	running := int64(l.cat.RunningTxns(db.ID, catalog.TxnCompaction) + l.beginning[db.ID])
+	if running >= limit {
+		return nil, sqlerr.Generic("current running txns on db %d is %d, larger than limit %d", db.ID, running, limit)
+	}
+	l.beginning[db.ID]++
+	return func() {
+		l.beginMu.Lock()
+		defer l.beginMu.Unlock()
+		if l.beginning[db.ID]--; l.beginning[db.ID] <= 0 {
+			delete(l.beginning, db.ID)
+		}
+	}, nil
 }
 
 // Abort journals an abort; failures to do so are logged (the txn then

@@ -51,21 +51,18 @@ func authFailure(w http.ResponseWriter, msg string) {
 // node, as in StarRocks.
 func (l *Coordinator) StreamLoadRedirect(w http.ResponseWriter, req *http.Request) {
 	label := req.Header.Get("label")
-	user, password, ok := basicAuth(req.Header.Get("Authorization"))
-	if !ok {
+	if _, _, ok := basicAuth(req.Header.Get("Authorization")); !ok {
 		authFailure(w, "Need auth information.")
 		return
 	}
-	host, _, _ := net.SplitHostPort(req.RemoteAddr)
-	cat := l.cat
-	u := cat.MatchUser(user, host)
-	if u == nil || !catalog.PasswordMatches(u.Password, password) {
-		authFailure(w, fmt.Sprintf("Access denied for %s@%s", user, host))
+	u, denied := l.authenticate(req.Header.Get("Authorization"), req.RemoteAddr)
+	if u == nil {
+		authFailure(w, denied)
 		return
 	}
 	db, table := req.PathValue("db"), req.PathValue("table")
-	if cat.Table(db, table) != nil && !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(db, table, catalog.PrivInsert) {
-		writeLoadFailure(w, label, "FAILED", fmt.Sprintf("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", table))
+	if cat := l.cat; cat.Table(db, table) != nil && !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(db, table, catalog.PrivInsert) {
+		writeLoadFailure(w, label, "FAILED", insertDenied(table))
 		return
 	}
 	live := l.cfg.Nodes.Live()
@@ -76,6 +73,36 @@ func (l *Coordinator) StreamLoadRedirect(w http.ResponseWriter, req *http.Reques
 	wk := live.Nth(l.next.Add(1))
 	target := "http://" + wk.HTTP + req.URL.RequestURI()
 	http.Redirect(w, req, target, http.StatusTemporaryRedirect)
+}
+
+// noPasswordHash is hashed against when the user does not exist, so that
+// an unknown user costs the same as a wrong password.
+var noPasswordHash = catalog.HashPassword("no such user")
+
+// authenticate checks a Basic Authorization header sent from remoteAddr.
+// It returns the account, or nil and the refusal, which is the same for an
+// unknown user as for a wrong password (StarRocks' "Access denied for
+// user@host"), so the answer does not tell which accounts exist.
+func (l *Coordinator) authenticate(authorization, remoteAddr string) (*catalog.User, string) {
+	user, password, ok := basicAuth(authorization)
+	if !ok {
+		return nil, "no valid Basic authorization"
+	}
+	host, _, _ := net.SplitHostPort(remoteAddr)
+	u := l.cat.MatchUser(user, host)
+	stored := noPasswordHash
+	if u != nil {
+		stored = u.Password
+	}
+	if !catalog.PasswordMatches(stored, password) || u == nil {
+		return nil, fmt.Sprintf("Access denied for %s@%s", user, host)
+	}
+	return u, ""
+}
+
+// insertDenied is StarRocks' refusal of a load into table without INSERT.
+func insertDenied(table string) string {
+	return fmt.Sprintf("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE %s for this operation.", table)
 }
 
 // basicAuth parses an Authorization header.
@@ -99,6 +126,7 @@ func (l *Coordinator) RPCHandler() http.Handler {
 	mux.Handle(rpc.PathLoadBegin, rpc.Handle(l.loadBegin))
 	mux.Handle(rpc.PathLoadCommit, rpc.Handle(l.loadCommit))
 	mux.Handle(rpc.PathLoadAbort, rpc.Handle(l.loadAbort))
+	mux.Handle(rpc.PathLoadAuth, rpc.Handle(l.loadAuth))
 	return mux
 }
 
@@ -108,16 +136,11 @@ func (l *Coordinator) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	fail := func(status, format string, args ...any) (*rpc.LoadBeginResponse, error) {
 		return &rpc.LoadBeginResponse{Status: status, Label: req.Label, Message: fmt.Sprintf(format, args...)}, nil
 	}
-	user, password, ok := basicAuth(req.Authorization)
-	if !ok {
-		return fail("Fail", "no valid Basic authorization")
+	u, denied := l.authenticate(req.Authorization, req.RemoteAddr)
+	if u == nil {
+		return fail("Fail", "%s", denied)
 	}
 	cat := l.cat
-	host, _, _ := net.SplitHostPort(req.RemoteAddr)
-	u := cat.MatchUser(user, host)
-	if u == nil || !catalog.PasswordMatches(u.Password, password) {
-		return fail("Fail", "Access denied for %s@%s", user, host)
-	}
 	db := cat.DB(req.DB)
 	if db == nil {
 		return fail("Fail", "unknown database, database=%s", req.DB)
@@ -127,7 +150,7 @@ func (l *Coordinator) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 		return fail("Fail", "unknown table \"%s.%s\"", req.DB, req.Table)
 	}
 	if !cat.PrivilegesOf(u.Ident, u.DefaultRoles).Table(req.DB, t.Name, catalog.PrivInsert) {
-		return fail("Fail", "Access denied; you need (at least one of) the INSERT privilege(s) for this operation")
+		return fail("Fail", "%s", insertDenied(t.Name))
 	}
 	label := req.Label
 	if label == "" {
@@ -159,6 +182,22 @@ func (l *Coordinator) loadBegin(ctx context.Context, req *rpc.LoadBeginRequest) 
 	}
 	return &rpc.LoadBeginResponse{Status: "OK", TxnID: txn.ID, GTID: txn.GTID, Label: label, Schema: lakedesc.Schema(t),
 		PartitionColumn: pcol, DistColumns: dist, Partitions: targets}, nil
+}
+
+// loadAuth answers a compute node asking whether a request to its
+// webserver_port that reads a load's data (its error log) comes from a
+// user with INSERT or SELECT on the load's table.
+func (l *Coordinator) loadAuth(_ context.Context, req *rpc.LoadAuthRequest) (*rpc.LoadAuthResponse, error) {
+	u, denied := l.authenticate(req.Authorization, req.RemoteAddr)
+	if u == nil {
+		return &rpc.LoadAuthResponse{Status: "Unauthorized", Message: denied}, nil
+	}
+	privs := l.cat.PrivilegesOf(u.Ident, u.DefaultRoles)
+	if !privs.Table(req.DB, req.Table, catalog.PrivInsert) && !privs.Table(req.DB, req.Table, catalog.PrivSelect) {
+		return &rpc.LoadAuthResponse{Status: "Forbidden", Message: fmt.Sprintf(
+			"Access denied; you need (at least one of) the INSERT OR SELECT privilege(s) on TABLE %s for this operation.", req.Table)}, nil
+	}
+	return &rpc.LoadAuthResponse{Status: "OK"}, nil
 }
 
 // loadCommit commits a Stream Load and waits for it to become visible.

@@ -177,6 +177,9 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 		}
 	}
 	if err := checkImage(cfg, imagePath, plan); err != nil {
+		if cfg.ClusterSnapshot != nil {
+			os.RemoveAll(staging) // downloaded: a refused restore leaves nothing behind
+		}
 		return nil, err
 	}
 
