@@ -12,7 +12,7 @@ import (
 	"github.com/minirocks/minirocks/starmgr"
 )
 
-func apply(t *testing.T, m *State, ops ...any) any {
+func apply(t testing.TB, m *State, ops ...any) any {
 	t.Helper()
 	jops, err := EncodeOps(ops)
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func snapTable(db, first int64, name string) catalog.Table {
 // snapshotState is a state with a little of everything: a database with
 // tables (and their shard groups), a user, a compute node and worker, and
 // transactions in every state.
-func snapshotState(t *testing.T, tables int) *State {
+func snapshotState(t testing.TB, tables int) *State {
 	m := NewState()
 	const db = catalog.FirstID
 	require.Nil(t, apply(t, m, &catalog.BootstrapOp{ClusterID: "1", Frontend: catalog.Frontend{Name: "fe"},
