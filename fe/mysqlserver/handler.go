@@ -28,6 +28,8 @@ type handler struct {
 	// whose whole text was already checked: the next ComMultiQuery call
 	// with exactly that text continues it.
 	pending map[uint32]string
+	// conns counts the authenticated connections (qe_max_connection).
+	conns *connLimit
 }
 
 func (h *handler) session(c *mysql.Conn) Session {
@@ -68,7 +70,10 @@ func (h *handler) closeAll() {
 
 func (h *handler) NewConnection(*mysql.Conn) {}
 
-func (h *handler) ConnectionClosed(c *mysql.Conn) { h.drop(c.ConnectionID) }
+func (h *handler) ConnectionClosed(c *mysql.Conn) {
+	h.drop(c.ConnectionID)
+	h.conns.unregister(c.ConnectionID)
+}
 
 func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
 	if h.log != nil {

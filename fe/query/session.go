@@ -78,6 +78,9 @@ func (s *Session) Run(ctx context.Context, text string) (*Result, string, error)
 // refused before any of it runs, as MySQL refuses it from a client without
 // CLIENT_MULTI_STATEMENTS and in a prepared statement.
 func (s *Session) RunOne(ctx context.Context, text string) (*Result, error) {
+	if err := s.checkText(text); err != nil {
+		return nil, err
+	}
 	st, rest, err := sql.ParseFirst(text)
 	if err != nil {
 		return nil, sqlerr.Generic("%s", err.Error())
@@ -95,8 +98,12 @@ func (s *Session) RunOne(ctx context.Context, text string) (*Result, error) {
 }
 
 // Check parses the whole of a multi-statement text, so that a syntax error
-// in any statement stops the query before its first statement runs.
+// in any statement stops the query before its first statement runs. A text
+// longer than max_allowed_packet or not UTF-8 is refused the same way.
 func (s *Session) Check(text string) error {
+	if err := s.checkText(text); err != nil {
+		return err
+	}
 	if _, err := sql.Parse(text); err != nil {
 		return sqlerr.Generic("%s", err.Error())
 	}

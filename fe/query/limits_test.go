@@ -1,0 +1,61 @@
+package query
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/minirocks/minirocks/fe/sqlerr"
+)
+
+// TestStatementTextChecks: a statement longer than max_allowed_packet, or
+// with bytes that are not UTF-8, is refused with MySQL's error before it
+// is parsed, by RunOne and by Check (the first step of a multi-statement
+// query), and changes nothing.
+func TestStatementTextChecks(t *testing.T) {
+	e, _ := newEngine(t)
+	s := rootSession(e)
+	run(t, s, "SET max_allowed_packet = 2048")
+	require.Equal(t, 2048, s.MaxAllowedPacket())
+
+	long := "SELECT '" + strings.Repeat("y", 2100) + "'"
+	cases := []struct {
+		name, text string
+		number     uint16
+		msg        string
+	}{
+		{"longer than max_allowed_packet", long, 1153, "Got a packet bigger than 'max_allowed_packet' bytes"},
+		{"invalid UTF-8 in a string", "CREATE DATABASE d1 PROPERTIES ('a' = 'caf\xe9')", 1300, "Invalid utf8 character string: 'E92729'"},
+		{"invalid UTF-8 in a name", "CREATE DATABASE d\xff\xfe", 1300, "Invalid utf8 character string: 'FFFE'"},
+		{"a lone continuation byte", "CREATE DATABASE d2; CREATE DATABASE \x80x", 1300, "Invalid utf8 character string: '8078'"},
+		{"truncated sequence", "SELECT '\xe2\x82'", 1300, "Invalid utf8 character string: 'E28227'"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, f := range []func() error{
+				func() error { _, err := s.RunOne(context.Background(), c.text); return err },
+				func() error { return s.Check(c.text) },
+			} {
+				err := f()
+				require.Error(t, err)
+				e, ok := sqlerr.As(err)
+				require.True(t, ok, "%v", err)
+				require.Equal(t, c.number, e.Number)
+				require.Equal(t, c.msg, e.Message)
+			}
+		})
+	}
+	require.Equal(t, [][]string{{"information_schema"}}, rowsOf(run(t, s, "SHOW DATABASES")), "nothing was created")
+
+	// Valid UTF-8 beyond ASCII is fine, and the limit follows the variable.
+	_, err := s.RunOne(context.Background(), "SELECT 'caf\u00e9 \u65e5\u672c'")
+	require.NoError(t, err)
+	run(t, s, "SET max_allowed_packet = 1")
+	require.Equal(t, MinMaxAllowedPacket, s.MaxAllowedPacket(), "below the minimum")
+	run(t, s, "SET max_allowed_packet = 99999999999")
+	require.Equal(t, MaxMaxAllowedPacket, s.MaxAllowedPacket(), "above the maximum")
+	_, err = s.RunOne(context.Background(), long)
+	require.NoError(t, err)
+}
