@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,4 +59,22 @@ func TestStatementTextChecks(t *testing.T) {
 	require.Equal(t, MaxMaxAllowedPacket, s.MaxAllowedPacket(), "above the maximum")
 	_, err = s.RunOne(context.Background(), long)
 	require.NoError(t, err)
+}
+
+// TestLongInList: a long IN list of literals is hashed once per statement
+// and answers as comparing with each item does, NULL items included.
+func TestLongInList(t *testing.T) {
+	e, _ := newEngine(t)
+	s := rootSession(e)
+	var ints, strs []string
+	for i := 1; i <= 200000; i++ {
+		ints = append(ints, strconv.Itoa(i))
+		if i <= 100 {
+			strs = append(strs, "'s"+strconv.Itoa(i)+"'")
+		}
+	}
+	il, sl := strings.Join(ints, ","), strings.Join(strs, ",")
+	require.Equal(t, [][]string{{"1", "0", "NULL", "1", "1", "1", "0", "NULL", "1"}}, rowsOf(run(t, s,
+		"SELECT 5 IN ("+il+"), 0 IN ("+il+"), 0 IN ("+il+", NULL), 0 NOT IN ("+il+"), '7' IN ("+il+"), 7.0 IN ("+il+"), "+
+			"'s0' IN ("+sl+"), 's0' IN ("+sl+", NULL), 's100' IN ("+sl+")")))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/sql"
 	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // Session is one client connection's state: current database, active
@@ -26,6 +27,8 @@ type Session struct {
 	userVar map[string]string
 	// forwarded: the session runs a statement another FE forwarded here.
 	forwarded bool
+	// inSets are the hashed IN lists of the running statement.
+	inSets map[*sql.InExpr]*types.ValueSet
 }
 
 // ConnectionID is the session's connection id (CONNECTION_ID()).
@@ -131,6 +134,7 @@ func (s *Session) run(ctx context.Context, st sql.Stmt, stmtText string) (*Resul
 
 // Exec executes one parsed statement.
 func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
+	s.inSets = nil
 	if s.eng.cat.User(s.ident) == nil {
 		// The account was dropped while this session was open.
 		return nil, sqlerr.New(sqlerr.ErAccessDenied, sqlerr.StateAccessDenied, "Access denied for user '%s' (using password: YES)", s.user)
