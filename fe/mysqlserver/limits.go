@@ -36,7 +36,10 @@ const (
 const maxChunk = 1<<24 - 1
 
 // packetListener wraps every accepted connection in a packetConn.
-type packetListener struct{ net.Listener }
+type packetListener struct {
+	net.Listener
+	handshake time.Duration
+}
 
 // Accept returns the next connection, with its packet limits and its
 // handshake deadline.
@@ -45,7 +48,7 @@ func (l packetListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.SetReadDeadline(time.Now().Add(HandshakeTimeout)); err != nil {
+	if err := c.SetReadDeadline(time.Now().Add(l.handshake)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("set handshake deadline: %w", err)
 	}
@@ -73,9 +76,26 @@ type packetConn struct {
 	// maxChunk bytes continue a packet).
 	total int
 	cont  bool
+	// longData is, per prepared statement id, the bytes of its parameters
+	// sent with COM_STMT_SEND_LONG_DATA since its last execution, reset
+	// or close: the protocol library keeps them all in memory, so they
+	// are bounded like a packet.
+	longData map[uint32]int
+	// inLong: the current packet is COM_STMT_SEND_LONG_DATA for longID.
+	inLong bool
+	longID uint32
+	peek   [7]byte
 	// closed is set once a packet was refused: reads answer EOF.
 	closed bool
 }
+
+// Commands whose prepared statement id packetConn follows.
+const (
+	comStmtExecute      = 0x17
+	comStmtSendLongData = 0x18
+	comStmtClose        = 0x19
+	comStmtReset        = 0x1a
+)
 
 // authenticated switches the connection to its session's limit and lifts
 // the handshake deadline.
@@ -121,41 +141,108 @@ func (c *packetConn) Read(p []byte) (int, error) {
 	} else {
 		c.total = n
 	}
-	if c.total > c.maxPacket() {
-		c.refuse(n, c.hdr[3])
+	limit := c.maxPacket()
+	if c.total > limit {
+		c.refuse(n, n == maxChunk, c.hdr[3], c.cont && c.inLong)
 		return 0, io.EOF
 	}
+	first := !c.cont
 	c.cont = n == maxChunk
 	c.remaining = n
 	c.pending = c.hdr[:]
+	if first {
+		c.inLong = false
+	} else if c.inLong {
+		c.longData[c.longID] += n
+		if c.longData[c.longID] > limit {
+			c.refuse(n, c.cont, c.hdr[3], true)
+			return 0, io.EOF
+		}
+	}
+	if first && c.hdr[3] == 0 && c.limit != nil {
+		// A command: look at its first bytes (command and statement id).
+		k := min(n, len(c.peek))
+		if _, err := io.ReadFull(c.Conn, c.peek[:k]); err != nil {
+			return 0, err
+		}
+		c.remaining -= k
+		c.pending = append(c.hdr[:], c.peek[:k]...)
+		if k >= 5 {
+			id := binary.LittleEndian.Uint32(c.peek[1:5])
+			switch c.peek[0] {
+			case comStmtSendLongData:
+				if c.longData == nil {
+					c.longData = map[uint32]int{}
+				}
+				c.inLong, c.longID = true, id
+				c.longData[id] += n - k
+				if c.longData[id] > limit {
+					c.refuse(c.remaining, c.cont, c.hdr[3], true)
+					return 0, io.EOF
+				}
+			case comStmtExecute, comStmtClose, comStmtReset:
+				delete(c.longData, id)
+			}
+		}
+	}
 	m := copy(p, c.pending)
 	c.pending = c.pending[m:]
 	return m, nil
 }
 
-// refuse discards the rest of an oversized packet whose current chunk has
-// n bytes and sequence number seq (without keeping any of it, and for at
-// most drainTimeout), then answers MySQL's 1153 error packet. The caller
-// closes the connection.
-func (c *packetConn) refuse(n int, seq byte) {
+// refuse discards the rest of an oversized packet: rest more bytes of the
+// current chunk (with sequence number seq), and the chunks continuing it
+// when more (without keeping any of it, and for at most drainTimeout), so
+// that the client, still sending, reads the answer: MySQL's 1153 error
+// packet. COM_STMT_SEND_LONG_DATA has no answer: when longData, the long
+// data packets after it are discarded too, and the error answers the
+// command that follows them (the execution). The caller closes the
+// connection.
+func (c *packetConn) refuse(rest int, more bool, seq byte, longData bool) {
 	c.closed = true
 	if err := c.Conn.SetReadDeadline(time.Now().Add(drainTimeout)); err != nil {
 		return
 	}
-	for {
-		if _, err := io.CopyN(io.Discard, c.Conn, int64(n)); err != nil {
+	seq, err := c.discard(rest, more, seq)
+	for err == nil && longData {
+		if _, err = io.ReadFull(c.Conn, c.hdr[:]); err != nil {
 			return
 		}
-		if n != maxChunk {
+		n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
+		seq = c.hdr[3]
+		if n == 0 {
 			break
 		}
-		if _, err := io.ReadFull(c.Conn, c.hdr[:]); err != nil {
+		if _, err = io.ReadFull(c.Conn, c.peek[:1]); err != nil {
 			return
 		}
-		n, seq = int(c.hdr[0])|int(c.hdr[1])<<8|int(c.hdr[2])<<16, c.hdr[3]
+		longData = c.peek[0] == comStmtSendLongData
+		seq, err = c.discard(n-1, n == maxChunk, seq)
+	}
+	if err != nil {
+		return
 	}
 	e := query.ErrPacketTooLarge
 	_, _ = c.Conn.Write(errorPacket(seq+1, e.Number, e.State, e.Message))
+}
+
+// discard reads and drops rest bytes of a chunk with sequence number seq
+// and, when more, the chunks continuing it; it returns the sequence
+// number of the last chunk.
+func (c *packetConn) discard(rest int, more bool, seq byte) (byte, error) {
+	for {
+		if _, err := io.CopyN(io.Discard, c.Conn, int64(rest)); err != nil {
+			return 0, fmt.Errorf("discard a refused packet: %w", err)
+		}
+		if !more {
+			return seq, nil
+		}
+		if _, err := io.ReadFull(c.Conn, c.hdr[:]); err != nil {
+			return 0, fmt.Errorf("discard a refused packet: %w", err)
+		}
+		rest, seq = int(c.hdr[0])|int(c.hdr[1])<<8|int(c.hdr[2])<<16, c.hdr[3]
+		more = rest == maxChunk
+	}
 }
 
 // errorPacket encodes a MySQL ERR packet (protocol 4.1) with its header.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -82,22 +83,26 @@ func (s *fakeSession) Close()                {}
 func startFake(t *testing.T, maxConns uint64, limit int) (*Server, *fakeEngine) {
 	t.Helper()
 	e := &fakeEngine{limit: limit, users: map[string]string{"root": "pw"}}
-	srv, err := Start(Config{Addr: "127.0.0.1:0", Engine: e, MaxConns: maxConns, Node: "fe-test"})
+	srv, err := Start(Config{Addr: "127.0.0.1:0", Engine: e, MaxConns: maxConns, Node: "fe-test", MaxPreparedStmts: 5,
+		HandshakeTimeout: 2 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 	return srv, e
 }
 
-func dsn(srv *Server, user, password string) string {
+func dsn(srv *Server, user, password string, opts ...func(*gomysql.Config)) string {
 	c := gomysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr = user, password, "tcp", srv.Addr().String()
 	c.Timeout = 5 * time.Second
+	for _, o := range opts {
+		o(c)
+	}
 	return c.FormatDSN()
 }
 
-func conn(t *testing.T, srv *Server, user, password string) (*sql.Conn, error) {
+func conn(t *testing.T, srv *Server, user, password string, opts ...func(*gomysql.Config)) (*sql.Conn, error) {
 	t.Helper()
-	db, err := sql.Open("mysql", dsn(srv, user, password))
+	db, err := sql.Open("mysql", dsn(srv, user, password, opts...))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxIdleConns(0)
@@ -247,4 +252,74 @@ func TestLoginFailureDoesNotRevealUsers(t *testing.T) {
 
 	_, errNoPw := conn(t, srv, "alice", "")
 	require.Equal(t, "Access denied for user 'alice' (using password: NO)", mysqlErr(t, errNoPw).Message)
+}
+
+// TestLongDataIsBounded: the parameters a client sends in pieces with
+// COM_STMT_SEND_LONG_DATA are bounded by max_allowed_packet like a packet
+// (the protocol library keeps them in memory until the execution).
+func TestLongDataIsBounded(t *testing.T) {
+	const limit = 1 << 20
+	srv, e := startFake(t, 0, limit)
+	// With the client's max_allowed_packet at 1 MiB, go-sql-driver sends
+	// a parameter of more than 512 KiB as long data, in pieces of < 1 MiB.
+	small := func(c *gomysql.Config) { c.MaxAllowedPacket = limit }
+	c, err := conn(t, srv, "root", "pw", small)
+	require.NoError(t, err)
+	_, err = c.ExecContext(context.Background(), "SELECT ?", strings.Repeat("a", 700<<10))
+	require.NoError(t, err, "long data below the limit")
+	require.Len(t, e.ran(), 1)
+	require.Len(t, e.ran()[0], len("SELECT ''")+700<<10)
+	// The next execution starts from zero.
+	_, err = c.ExecContext(context.Background(), "SELECT ?", strings.Repeat("b", 900<<10))
+	require.NoError(t, err)
+	c.Close()
+
+	c, err = conn(t, srv, "root", "pw", small)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.ExecContext(context.Background(), "SELECT ?", strings.Repeat("c", 3<<20))
+	me := mysqlErr(t, err)
+	require.Equal(t, uint16(1153), me.Number)
+	require.Len(t, e.ran(), 2, "the statement did not run")
+}
+
+// TestPreparedStatementsAreBounded: a connection holds at most
+// MaxPreparedStmts prepared statements; closing one makes room.
+func TestPreparedStatementsAreBounded(t *testing.T) {
+	srv, _ := startFake(t, 0, 1<<20)
+	c, err := conn(t, srv, "root", "pw")
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := context.Background()
+	var stmts []*sql.Stmt
+	for i := 0; i < 5; i++ {
+		st, err := c.PrepareContext(ctx, "SELECT "+strconv.Itoa(i)+", ?")
+		require.NoError(t, err)
+		stmts = append(stmts, st)
+	}
+	_, err = c.PrepareContext(ctx, "SELECT 6, ?")
+	me := mysqlErr(t, err)
+	require.Equal(t, uint16(1461), me.Number)
+	require.Equal(t, "Can't create more than max_prepared_stmt_count statements (current value: 5)", me.Message)
+	require.NoError(t, stmts[0].Close())
+	st, err := c.PrepareContext(ctx, "SELECT 7, ?")
+	require.NoError(t, err)
+	_, err = st.ExecContext(ctx, 1)
+	require.NoError(t, err)
+}
+
+// TestSilentConnectionIsClosed: a connection that never answers the
+// greeting is closed after the handshake timeout; an authenticated one
+// may stay idle longer.
+func TestSilentConnectionIsClosed(t *testing.T) {
+	srv, _ := startFake(t, 0, 1<<20)
+	c, err := conn(t, srv, "root", "pw")
+	require.NoError(t, err)
+	defer c.Close()
+	nc := rawHandshake(t, srv)
+	start := time.Now()
+	_, err = nc.Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF)
+	require.Less(t, time.Since(start), 15*time.Second)
+	require.NoError(t, c.PingContext(context.Background()), "the authenticated connection, idle as long, is open")
 }

@@ -6,6 +6,7 @@
 package mysqlserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"crypto/subtle"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
@@ -71,7 +73,16 @@ type Config struct {
 	MaxConns uint64
 	// Node names this FE in that error.
 	Node string
+	// MaxPreparedStmts bounds the prepared statements one connection holds
+	// (0: MySQL's default max_prepared_stmt_count, 16382).
+	MaxPreparedStmts int
+	// HandshakeTimeout is how long a new connection may take to
+	// authenticate (0: HandshakeTimeout).
+	HandshakeTimeout time.Duration
 }
+
+// DefaultMaxPreparedStmts is MySQL's default max_prepared_stmt_count.
+const DefaultMaxPreparedStmts = 16382
 
 // Server is a running MySQL front.
 type Server struct {
@@ -88,9 +99,12 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on query_port %s: %w", cfg.Addr, err)
 	}
 	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}, pending: map[uint32]string{},
-		conns: &connLimit{max: int(cfg.MaxConns), node: cfg.Node, open: map[uint32]bool{}}}
+		conns: &connLimit{max: int(cfg.MaxConns), node: cfg.Node, open: map[uint32]bool{}}, maxPrepared: cfg.MaxPreparedStmts}
+	if h.maxPrepared <= 0 {
+		h.maxPrepared = DefaultMaxPreparedStmts
+	}
 	l, err := mysql.NewListenerWithConfig(mysql.ListenerConfig{
-		Listener:   packetListener{ln},
+		Listener:   packetListener{Listener: ln, handshake: cmp.Or(cfg.HandshakeTimeout, HandshakeTimeout)},
 		AuthServer: &authServer{engine: cfg.Engine, h: h},
 		Handler:    h,
 	})

@@ -86,6 +86,8 @@ const (
 	ErNetPacketTooLarge = 1153 // Got a packet bigger than 'max_allowed_packet' bytes
 	// ErInvalidCharString is MySQL's 1300: bytes that are not UTF-8.
 	ErInvalidCharString = 1300 // Invalid utf8 character string: '%s'
+	// ErMaxPreparedStmtCount is MySQL's 1461: too many prepared statements.
+	ErMaxPreparedStmtCount = 1461 // Can't create more than max_prepared_stmt_count statements ...
 )
 
 // SQLSTATE values used with the numbers above.
