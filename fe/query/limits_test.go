@@ -78,3 +78,26 @@ func TestLongInList(t *testing.T) {
 		"SELECT 5 IN ("+il+"), 0 IN ("+il+"), 0 IN ("+il+", NULL), 0 NOT IN ("+il+"), '7' IN ("+il+"), 7.0 IN ("+il+"), "+
 			"'s0' IN ("+sl+"), 's0' IN ("+sl+", NULL), 's100' IN ("+sl+")")))
 }
+
+// TestStringResultsAreBounded: functions whose result grows with their
+// arguments refuse, before building it, a result longer than
+// MaxStringResult, however they are nested.
+func TestStringResultsAreBounded(t *testing.T) {
+	e, _ := newEngine(t)
+	s := rootSession(e)
+	nest := func(open, arg, close string, n int) string {
+		return strings.Repeat(open, n) + arg + strings.Repeat(close, n)
+	}
+	for q, fn := range map[string]string{
+		"SELECT " + nest("HEX(", "'abc'", ")", 40):                                                    "hex",
+		"SELECT " + nest("REPLACE(", "'aa'", ", 'a', 'aaaa')", 40):                                    "replace",
+		"SELECT CONCAT('" + strings.Repeat("x", 600000) + "', '" + strings.Repeat("y", 600000) + "')": "concat",
+		"SELECT CONCAT_WS('" + strings.Repeat("-", 600000) + "', 'a', 'b')":                           "concat_ws",
+	} {
+		err := runErr(s, q)
+		require.Error(t, err, fn)
+		require.Contains(t, err.Error(), "The result of "+fn+" is longer than 1048576 bytes, the maximum length of a VARCHAR", fn)
+	}
+	require.Equal(t, [][]string{{"262144"}}, rowsOf(run(t, s, "SELECT LENGTH("+nest("REPLACE(", "'a'", ", 'a', 'aaaa')", 9)+")")))
+	require.Equal(t, [][]string{{"786432"}}, rowsOf(run(t, s, "SELECT LENGTH("+nest("HEX(", "'abc'", ")", 18)+")")))
+}
