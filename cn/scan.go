@@ -16,6 +16,9 @@ type predicate struct {
 	col  int
 	op   string
 	vals []types.Value
+	// in is the hashed list of an IN predicate: a long list costs a row
+	// one lookup, not one comparison per item.
+	in *types.ValueSet
 }
 
 func compilePredicates(s *lake.Schema, ps []rpc.Predicate) ([]predicate, error) {
@@ -31,6 +34,9 @@ func compilePredicates(s *lake.Schema, ps []rpc.Predicate) ([]predicate, error) 
 				return nil, rpc.Errorf("invalid", "predicate value %q: %v", v, err)
 			}
 			out[i].vals = append(out[i].vals, tv)
+		}
+		if p.Op == "IN" {
+			out[i].in = types.NewValueSet(out[i].vals)
 		}
 	}
 	return out, nil
@@ -58,14 +64,7 @@ func match(row lake.Row, ps []predicate) bool {
 		}
 		switch p.op {
 		case "IN":
-			hit := false
-			for _, x := range p.vals {
-				if types.Compare(v, x) == 0 {
-					hit = true
-					break
-				}
-			}
-			if !hit {
+			if !p.in.Contains(v) {
 				return false
 			}
 			continue

@@ -541,6 +541,7 @@ func (n *Node) startServers() error {
 		ServerVersion: n.cfg.Get(KeyServerVersion),
 		Engine:        mysqlEngine{n.eng},
 		MaxConns:      uint64(n.cfg.Int(KeyMaxConnections)),
+		Node:          net.JoinHostPort(n.host, strconv.Itoa(int(n.cfg.Int(KeyEditLogPort)))),
 		Logger:        n.log.With("component", "mysql"),
 	})
 	if err != nil {

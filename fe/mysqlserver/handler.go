@@ -28,6 +28,10 @@ type handler struct {
 	// whose whole text was already checked: the next ComMultiQuery call
 	// with exactly that text continues it.
 	pending map[uint32]string
+	// conns counts the authenticated connections (qe_max_connection).
+	conns *connLimit
+	// maxPrepared bounds the prepared statements of a connection.
+	maxPrepared int
 }
 
 func (h *handler) session(c *mysql.Conn) Session {
@@ -68,7 +72,10 @@ func (h *handler) closeAll() {
 
 func (h *handler) NewConnection(*mysql.Conn) {}
 
-func (h *handler) ConnectionClosed(c *mysql.Conn) { h.drop(c.ConnectionID) }
+func (h *handler) ConnectionClosed(c *mysql.Conn) {
+	h.drop(c.ConnectionID)
+	h.conns.unregister(c.ConnectionID)
+}
 
 func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
 	if h.log != nil {
@@ -122,8 +129,16 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, q string, cb
 	return rest, cb(toSQLResult(res), more)
 }
 
-// ComPrepare accepts the statement; it is parsed and checked when executed.
-func (h *handler) ComPrepare(context.Context, *mysql.Conn, string, *mysql.PrepareData) ([]*querypb.Field, error) {
+// ComPrepare accepts the statement; it is parsed and checked when
+// executed. A connection holds at most maxPrepared statements (MySQL's
+// max_prepared_stmt_count, per connection): each keeps its text and its
+// bound values in memory.
+func (h *handler) ComPrepare(_ context.Context, c *mysql.Conn, _ string, p *mysql.PrepareData) ([]*querypb.Field, error) {
+	if len(c.PrepareData) > h.maxPrepared {
+		delete(c.PrepareData, p.StatementID)
+		return nil, mysql.NewSQLError(sqlerr.ErMaxPreparedStmtCount, sqlerr.StateSyntax,
+			"Can't create more than max_prepared_stmt_count statements (current value: %d)", h.maxPrepared)
+	}
 	return nil, nil
 }
 

@@ -6,6 +6,7 @@
 package mysqlserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"crypto/subtle"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
@@ -48,6 +50,9 @@ type Session interface {
 	Check(text string) error
 	// UseDB changes the current database (COM_INIT_DB).
 	UseDB(name string) error
+	// MaxAllowedPacket is the session's max_allowed_packet: the largest
+	// packet its connection accepts.
+	MaxAllowedPacket() int
 	// Close releases the session.
 	Close()
 }
@@ -58,11 +63,26 @@ type Config struct {
 	Addr string
 	// ServerVersion is the version sent in the handshake.
 	ServerVersion string
-	Engine        Engine
-	Logger        *slog.Logger
-	// MaxConns bounds open connections (qe_max_connection); 0 means no bound.
+	// Engine runs the statements.
+	Engine Engine
+	// Logger receives the front's diagnostics.
+	Logger *slog.Logger
+	// MaxConns bounds the authenticated connections (qe_max_connection);
+	// 0 means no bound. One more is refused after authentication with
+	// StarRocks' "Reach cluster-wide connection limit" error.
 	MaxConns uint64
+	// Node names this FE in that error.
+	Node string
+	// MaxPreparedStmts bounds the prepared statements one connection holds
+	// (0: MySQL's default max_prepared_stmt_count, 16382).
+	MaxPreparedStmts int
+	// HandshakeTimeout is how long a new connection may take to
+	// authenticate (0: HandshakeTimeout).
+	HandshakeTimeout time.Duration
 }
+
+// DefaultMaxPreparedStmts is MySQL's default max_prepared_stmt_count.
+const DefaultMaxPreparedStmts = 16382
 
 // Server is a running MySQL front.
 type Server struct {
@@ -78,12 +98,15 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on query_port %s: %w", cfg.Addr, err)
 	}
-	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}, pending: map[uint32]string{}}
+	h := &handler{engine: cfg.Engine, log: cfg.Logger, sessions: map[uint32]Session{}, pending: map[uint32]string{},
+		conns: &connLimit{max: int(cfg.MaxConns), node: cfg.Node, open: map[uint32]bool{}}, maxPrepared: cfg.MaxPreparedStmts}
+	if h.maxPrepared <= 0 {
+		h.maxPrepared = DefaultMaxPreparedStmts
+	}
 	l, err := mysql.NewListenerWithConfig(mysql.ListenerConfig{
-		Listener:   ln,
-		AuthServer: &authServer{engine: cfg.Engine},
+		Listener:   packetListener{Listener: ln, handshake: cmp.Or(cfg.HandshakeTimeout, HandshakeTimeout)},
+		AuthServer: &authServer{engine: cfg.Engine, h: h},
 		Handler:    h,
-		MaxConns:   cfg.MaxConns,
 	})
 	if err != nil {
 		ln.Close()
@@ -119,10 +142,13 @@ func (a *account) Get() *querypb.VTGateCallerID {
 	return &querypb.VTGateCallerID{Username: a.user, Groups: []string{a.account}}
 }
 
-type authServer struct{ engine Engine }
+type authServer struct {
+	engine Engine
+	h      *handler
+}
 
 func (a *authServer) AuthMethods() []mysql.AuthMethod {
-	return []mysql.AuthMethod{mysql.NewMysqlNativeAuthMethod(a, a)}
+	return []mysql.AuthMethod{limitedAuth{AuthMethod: mysql.NewMysqlNativeAuthMethod(a, a), h: a.h}}
 }
 
 func (a *authServer) DefaultAuthMethodDescription() mysql.AuthMethodDescription {
@@ -133,20 +159,26 @@ func (a *authServer) DefaultAuthMethodDescription() mysql.AuthMethodDescription 
 func (a *authServer) HandleUser(string, net.Addr) bool { return true }
 
 // UserEntryWithHash checks a mysql_native_password scramble against the
-// stored SHA1(SHA1(password)).
+// stored SHA1(SHA1(password)). An unknown user and a wrong password get
+// the same error, byte for byte, after the same work (the scramble is
+// checked against a hash no password has), so a login attempt does not
+// tell whether a user exists.
 func (a *authServer) UserEntryWithHash(_ []*x509.Certificate, salt []byte, user string, resp []byte, remote net.Addr) (mysql.Getter, error) {
 	host := hostOf(remote)
 	acct, hash, ok := a.engine.Account(user, host)
-	denied := mysql.NewSQLError(mysql.ERAccessDeniedError, mysql.SSAccessDeniedError,
-		"Access denied for user '%s' (using password: %s)", user, yesNo(len(resp) > 0))
 	if !ok {
-		return nil, denied
+		hash = unknownUserHash[:]
 	}
-	if !CheckScramble(salt, hash, resp) {
-		return nil, denied
+	if !CheckScramble(salt, hash, resp) || !ok {
+		return nil, mysql.NewSQLError(mysql.ERAccessDeniedError, mysql.SSAccessDeniedError,
+			"Access denied for user '%s' (using password: %s)", user, yesNo(len(resp) > 0))
 	}
 	return &account{user: user, account: acct}, nil
 }
+
+// unknownUserHash stands for the password hash of a user that does not
+// exist: a scramble is checked against it as against a real one.
+var unknownUserHash = sha1.Sum([]byte("minirocks: no such user"))
 
 // CheckScramble verifies a mysql_native_password response: the client sends
 // SHA1(pw) XOR SHA1(salt + SHA1(SHA1(pw))); the server holds SHA1(SHA1(pw)).

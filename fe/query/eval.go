@@ -154,6 +154,17 @@ func (s *Session) eval(e sql.Expr, en *env) (types.Value, error) {
 		if v.IsNull() {
 			return types.NullValue, nil
 		}
+		if set, err := s.inSet(x); err != nil {
+			return types.Value{}, err
+		} else if set != nil {
+			switch {
+			case set.Contains(v):
+				return boolVal(!x.Not), nil
+			case set.HasNull():
+				return types.NullValue, nil
+			}
+			return boolVal(x.Not), nil
+		}
 		sawNull := false
 		for _, item := range x.List {
 			iv, err := s.eval(item, en)
@@ -643,4 +654,33 @@ func likeMatch(s, pattern string, fold bool) bool {
 	}
 	b.WriteString("$")
 	return regexp.MustCompile(b.String()).MatchString(s)
+}
+
+// inSet is the hashed list of an IN whose items are all literals (nil for
+// a short list or one with other expressions), built once per statement:
+// a long list over many rows costs each row one lookup.
+func (s *Session) inSet(x *sql.InExpr) (*types.ValueSet, error) {
+	if len(x.List) < 8 {
+		return nil, nil
+	}
+	if set, ok := s.inSets[x]; ok {
+		return set, nil
+	}
+	vals := make([]types.Value, len(x.List))
+	for i, item := range x.List {
+		if _, ok := item.(*sql.Literal); !ok {
+			return nil, nil
+		}
+		v, err := s.eval(item, nil)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	if s.inSets == nil {
+		s.inSets = map[*sql.InExpr]*types.ValueSet{}
+	}
+	set := types.NewValueSet(vals)
+	s.inSets[x] = set
+	return set, nil
 }

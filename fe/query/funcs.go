@@ -86,6 +86,13 @@ func (s *Session) callFunc(f *sql.FuncCall, en *env) (types.Value, error) {
 		if anyNull() {
 			return types.NullValue, nil
 		}
+		n := 0
+		for _, a := range args {
+			n += len(a.String())
+		}
+		if err := checkResultLen(f, n); err != nil {
+			return types.Value{}, err
+		}
 		var b strings.Builder
 		for _, a := range args {
 			b.WriteString(a.String())
@@ -99,10 +106,15 @@ func (s *Session) callFunc(f *sql.FuncCall, en *env) (types.Value, error) {
 			return types.NullValue, nil
 		}
 		var parts []string
+		n := 0
 		for _, a := range args[1:] {
 			if !a.IsNull() {
 				parts = append(parts, a.String())
+				n += len(a.String()) + len(args[0].String())
 			}
+		}
+		if err := checkResultLen(f, n); err != nil {
+			return types.Value{}, err
 		}
 		return types.StringValue(strings.Join(parts, args[0].String())), nil
 	case "LENGTH", "OCTET_LENGTH":
@@ -162,7 +174,13 @@ func (s *Session) callFunc(f *sql.FuncCall, en *env) (types.Value, error) {
 		if err := nargs(3, 3); err != nil || anyNull() {
 			return types.NullValue, err
 		}
-		return types.StringValue(strings.ReplaceAll(args[0].String(), args[1].String(), args[2].String())), nil
+		str, from, to := args[0].String(), args[1].String(), args[2].String()
+		if from != "" && len(to) > len(from) {
+			if err := checkResultLen(f, len(str)+strings.Count(str, from)*(len(to)-len(from))); err != nil {
+				return types.Value{}, err
+			}
+		}
+		return types.StringValue(strings.ReplaceAll(str, from, to)), nil
 	case "IFNULL", "NVL":
 		if err := nargs(2, 2); err != nil {
 			return types.Value{}, err
@@ -305,6 +323,9 @@ func (s *Session) callFunc(f *sql.FuncCall, en *env) (types.Value, error) {
 		if isIntKind(args[0].Kind) {
 			return types.StringValue(strings.ToUpper(strconv.FormatInt(args[0].Int, 16))), nil
 		}
+		if err := checkResultLen(f, 2*len(args[0].String())); err != nil {
+			return types.Value{}, err
+		}
 		return types.StringValue(strings.ToUpper(hex.EncodeToString([]byte(args[0].String())))), nil
 	}
 	return types.Value{}, at(f.At, "No matching function with signature: %s", strings.ToLower(f.Name))
@@ -326,4 +347,19 @@ func funcType(name string) types.Type {
 		return types.TDouble
 	}
 	return types.VarcharOf(256)
+}
+
+// MaxStringResult bounds the strings functions build (StarRocks' longest
+// VARCHAR, 1048576 bytes): functions whose result grows with their
+// arguments (CONCAT, CONCAT_WS, REPLACE, HEX), nested, would otherwise
+// grow without bound from a short statement. The length is checked before
+// the result is built.
+const MaxStringResult = 1048576
+
+func checkResultLen(f *sql.FuncCall, n int) error {
+	if n > MaxStringResult {
+		return at(f.At, "The result of %s is longer than %d bytes, the maximum length of a VARCHAR",
+			strings.ToLower(f.Name), MaxStringResult)
+	}
+	return nil
 }

@@ -201,6 +201,11 @@ func convertValue(c catalog.Column, v types.Value, pos sql.Pos) (types.Value, er
 	if v.Kind == c.Type.Kind && !c.Type.IsString() && c.Type.Kind != types.Decimal {
 		return v, nil
 	}
+	if c.Type.IsString() {
+		if err := checkUTF8(v.String()); err != nil {
+			return types.Value{}, err
+		}
+	}
 	out, err := types.ParseValue(c.Type, v.String())
 	if err != nil {
 		if c.Type.IsString() {

@@ -63,7 +63,10 @@ func (s *Session) loadJobs(dbName string) []*catalog.Transaction {
 		if db == nil || (dbName != "" && db.Name != dbName) {
 			continue
 		}
-		if tbl != nil && !p.AnyOnTable(db.Name, tbl.Name) {
+		// A load whose table was dropped is shown only to those who may
+		// see every table of its database (root, ALL on the database, a
+		// grant on db.*): its label and user must not leak to others.
+		if tbl != nil && !p.AnyOnTable(db.Name, tbl.Name) || tbl == nil && !p.AnyOnTable(db.Name, "*") {
 			continue
 		}
 		out = append(out, t)

@@ -8,6 +8,7 @@ import (
 	"github.com/minirocks/minirocks/fe/catalog"
 	"github.com/minirocks/minirocks/fe/sql"
 	"github.com/minirocks/minirocks/fe/sqlerr"
+	"github.com/minirocks/minirocks/types"
 )
 
 // Session is one client connection's state: current database, active
@@ -26,6 +27,8 @@ type Session struct {
 	userVar map[string]string
 	// forwarded: the session runs a statement another FE forwarded here.
 	forwarded bool
+	// inSets are the hashed IN lists of the running statement.
+	inSets map[*sql.InExpr]*types.ValueSet
 }
 
 // ConnectionID is the session's connection id (CONNECTION_ID()).
@@ -78,6 +81,9 @@ func (s *Session) Run(ctx context.Context, text string) (*Result, string, error)
 // refused before any of it runs, as MySQL refuses it from a client without
 // CLIENT_MULTI_STATEMENTS and in a prepared statement.
 func (s *Session) RunOne(ctx context.Context, text string) (*Result, error) {
+	if err := s.checkText(text); err != nil {
+		return nil, err
+	}
 	st, rest, err := sql.ParseFirst(text)
 	if err != nil {
 		return nil, sqlerr.Generic("%s", err.Error())
@@ -95,8 +101,12 @@ func (s *Session) RunOne(ctx context.Context, text string) (*Result, error) {
 }
 
 // Check parses the whole of a multi-statement text, so that a syntax error
-// in any statement stops the query before its first statement runs.
+// in any statement stops the query before its first statement runs. A text
+// longer than max_allowed_packet or not UTF-8 is refused the same way.
 func (s *Session) Check(text string) error {
+	if err := s.checkText(text); err != nil {
+		return err
+	}
 	if _, err := sql.Parse(text); err != nil {
 		return sqlerr.Generic("%s", err.Error())
 	}
@@ -124,6 +134,7 @@ func (s *Session) run(ctx context.Context, st sql.Stmt, stmtText string) (*Resul
 
 // Exec executes one parsed statement.
 func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
+	s.inSets = nil
 	if s.eng.cat.User(s.ident) == nil {
 		// The account was dropped while this session was open.
 		return nil, sqlerr.New(sqlerr.ErAccessDenied, sqlerr.StateAccessDenied, "Access denied for user '%s' (using password: YES)", s.user)

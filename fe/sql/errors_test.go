@@ -110,12 +110,36 @@ func TestDepthLimit(t *testing.T) {
 	deep := "SELECT " + strings.Repeat("(", 10000) + "1" + strings.Repeat(")", 10000)
 	_, err := Parse(deep)
 	require.Error(t, err)
-	require.Contains(t, err.Error(), "Input '(' is not valid at this position.")
+	require.Contains(t, err.Error(), "Input '(' is not valid at this position. The statement nests expressions more than 500 levels deep.")
 
 	_, err = Parse("SELECT " + strings.Repeat("NOT ", 10000) + "1")
 	require.Error(t, err)
 	_, err = Parse("SELECT " + strings.Repeat("- ", 10000) + "1")
 	require.Error(t, err)
+
+	// Every way of nesting is bounded, however deep (100000 levels), and
+	// refused quickly: parentheses, functions, CASE, CAST, IN, in WHERE and
+	// in VALUES, unclosed.
+	const n = 100000
+	for name, q := range map[string]string{
+		"parentheses": "SELECT " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n),
+		"unclosed":    "SELECT " + strings.Repeat("(", n),
+		"functions":   "SELECT " + strings.Repeat("abs(", n) + "1" + strings.Repeat(")", n),
+		"case":        "SELECT " + strings.Repeat("CASE WHEN 1 THEN ", n) + "1" + strings.Repeat(" END", n),
+		"cast":        "SELECT " + strings.Repeat("CAST(", n) + "1" + strings.Repeat(" AS INT)", n),
+		"in":          "SELECT 1 IN (" + strings.Repeat("1 IN (", n) + "1" + strings.Repeat(")", n) + ")",
+		"where":       "SELECT * FROM t WHERE " + strings.Repeat("(", n) + "a=1" + strings.Repeat(")", n),
+		"values":      "INSERT INTO t VALUES (" + strings.Repeat("(", n) + "1" + strings.Repeat(")", n) + ")",
+		"date_add":    "SELECT " + strings.Repeat("DATE_ADD(", n) + "'2020-01-01'" + strings.Repeat(", INTERVAL 1 DAY)", n),
+	} {
+		_, err := Parse(q)
+		require.ErrorContains(t, err, "The statement nests expressions more than 500 levels deep.", name)
+	}
+
+	// A long IN list is no nesting: 200000 items parse.
+	st, err := ParseOne("SELECT 1 IN (" + strings.Repeat("1,", 200000) + "2)")
+	require.NoError(t, err)
+	require.Len(t, st.(*SelectStmt).Items[0].Expr.(*InExpr).List, 200001)
 
 	ok := "SELECT " + strings.Repeat("(", 100) + "1" + strings.Repeat(")", 100)
 	_, err = Parse(ok)

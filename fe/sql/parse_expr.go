@@ -32,7 +32,9 @@ var niladicKeywords = map[string]bool{
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
-		p.failInvalid(p.peek())
+		t := p.peek()
+		panic(bailout{&SyntaxError{Line: t.pos.Line, Col: t.pos.Col,
+			Msg: notValidMsg(p.display(t)) + fmt.Sprintf(" The statement nests expressions more than %d levels deep.", maxDepth)}})
 	}
 }
 

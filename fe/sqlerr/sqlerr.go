@@ -81,6 +81,13 @@ const (
 	ErVolumeName         = 5063 // Incorrect storage volume name '%s'
 	ErInsertColumnCount  = 5604 // Inserted target column count ... doesn't match ...
 	ErPartitionList      = 1507 // Error in list of partitions to [%s]
+	// ErNetPacketTooLarge is MySQL's 1153: a packet or statement longer
+	// than max_allowed_packet.
+	ErNetPacketTooLarge = 1153 // Got a packet bigger than 'max_allowed_packet' bytes
+	// ErInvalidCharString is MySQL's 1300: bytes that are not UTF-8.
+	ErInvalidCharString = 1300 // Invalid utf8 character string: '%s'
+	// ErMaxPreparedStmtCount is MySQL's 1461: too many prepared statements.
+	ErMaxPreparedStmtCount = 1461 // Can't create more than max_prepared_stmt_count statements ...
 )
 
 // SQLSTATE values used with the numbers above.
@@ -96,6 +103,7 @@ const (
 	StateBadTable          = "42602"
 	StateNoVolume          = "55000"
 	StateInsertColumnCount = "42601"
+	StateNetError          = "08S01"
 )
 
 // Generic returns a StarRocks error without a specific code: 1064/HY000.
