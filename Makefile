@@ -61,7 +61,7 @@ demo: setup build
 FUZZTIME ?= 60s
 FUZZ_TARGETS := lake:FuzzReadSegment lake:FuzzDecodeBlock lake:FuzzDecodeMeta lake:FuzzDecodeTxnLog \
 	fe/sql:FuzzParse fe/restore:FuzzParseConfig scenarios:FuzzParseDrill fe/journal:FuzzDecodeEntry \
-	fe/journal:FuzzReadImageHeader conf:FuzzLoad fe/catalog:FuzzDecodeOp
+	fe/journal:FuzzReadImageHeader fe/meta:FuzzRestoreImage conf:FuzzLoad fe/catalog:FuzzDecodeOp
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
