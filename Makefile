@@ -57,7 +57,8 @@ test: setup build
 demo: setup build
 	$(BIN) demo
 
-## fuzz: every fuzz target for FUZZTIME each (default 60s); `make test` runs their seed corpora
+## fuzz: every fuzz target for FUZZTIME each (default 60s); `make test` runs their seed corpora.
+## A new input's minimization is cut at 5 s so that a large seed does not take the whole run.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := lake:FuzzReadSegment lake:FuzzDecodeBlock lake:FuzzDecodeMeta lake:FuzzDecodeTxnLog \
 	fe/sql:FuzzParse fe/restore:FuzzParseConfig scenarios:FuzzParseDrill fe/journal:FuzzDecodeEntry \
@@ -66,7 +67,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo ">> $$fn ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./$$pkg/; \
 	done
 
 ## bench: journal, MySQL-protocol, failover, join, cluster start, lake, snapshot, restore and drill benchmarks side by side; method in docs/benchmarks.md
