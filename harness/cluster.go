@@ -52,6 +52,10 @@ type Cluster struct {
 	storage ObjectStorage
 	proxy   *s3proxy.Proxy // WithStorageFaults: between the nodes and storage
 	netName string         // go-sql-driver network that dials the leader
+	// location is the storage volume's location when it is not
+	// s3://<bucket>/<name>: a restored cluster's is the one its
+	// cluster_snapshot.yaml gave (the lost cluster's data stays where it is).
+	location string
 
 	mu     sync.Mutex
 	fes    []*FE
