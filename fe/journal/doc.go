@@ -54,8 +54,9 @@
 // write as a failed fsync would: the appended entries are removed again
 // and raft fails the proposals in them (the leader steps down and is
 // elected again), or the checkpoint fails and the image is not counted.
-// An FE leaves Config.Sync nil; tests use it as a disk that refuses to
-// flush (sync_test.go).
+// InstallImage (a restore) takes the same function for its image. An FE
+// leaves both nil; tests use it as a disk that refuses to flush
+// (sync_test.go).
 //
 // # Checkpoints and log trimming
 //

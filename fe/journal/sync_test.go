@@ -287,3 +287,38 @@ func listedImage(t *testing.T, listed []string) uint64 {
 	require.True(t, ok, listed[2])
 	return id
 }
+
+// TestUnsyncedInstalledImageIsRefused: installing a snapshot's image (a
+// restore) fails when the flush of the written image fails, leaving no
+// image; it succeeds on a disk that flushes, with both sync points passed
+// in order.
+func TestUnsyncedInstalledImageIsRefused(t *testing.T) {
+	src := newNode(t, "old", t.TempDir(), nil)
+	src.start()
+	src.waitReady()
+	proposeN(t, src.j, 5, 1, "a")
+	info, err := src.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	src.stop()
+
+	d := newDisk()
+	d.set(func(d *disk) { d.failAt[SyncImage] = 1 })
+	dir := t.TempDir()
+	_, err = InstallImage(dir, info.Path, "n", "127.0.0.1:1", d.sync)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "sync image")
+	require.Contains(t, err.Error(), errFlush.Error())
+	ents, err := os.ReadDir(filepath.Join(dir, imageDirName))
+	require.NoError(t, err)
+	require.Empty(t, ents, "neither the image nor its temp file is left")
+
+	h, err := InstallImage(dir, info.Path, "n", "127.0.0.1:1", d.sync)
+	require.NoError(t, err)
+	require.Equal(t, info.JournalID, h.FEJournalID)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	require.Len(t, d.seen, 3)
+	require.True(t, strings.HasPrefix(d.seen[1], "image "+filepath.Join(dir, imageDirName, imageName(info.JournalID))+"."), d.seen[1])
+	require.True(t, strings.HasSuffix(d.seen[1], tmpSuffix), d.seen[1])
+	require.Equal(t, "image-dir "+filepath.Join(dir, imageDirName), d.seen[2])
+}

@@ -191,7 +191,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := journal.InstallImage(o.MetaDir, imagePath, name, o.Advertise)
+	h, err := journal.InstallImage(o.MetaDir, imagePath, name, o.Advertise, nil)
 	if err != nil {
 		return nil, err
 	}
