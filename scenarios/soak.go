@@ -164,6 +164,10 @@ func Soak(ctx context.Context, opts SoakOptions) (*SoakResult, error) {
 	for round := 1; !r.done(); round++ {
 		seed := opts.Seed + uint64(round) - 1
 		failures, err := r.round(ctx, round, seed)
+		if ctx.Err() != nil {
+			r.logf("soak: interrupted in round %d (seed %d); %d crash points survived before it", round, seed, r.res.CrashPoints)
+			return r.res, fmt.Errorf("soak: interrupted in round %d: %w", round, ctx.Err())
+		}
 		if err != nil {
 			failures = append(failures, err.Error())
 		}
@@ -225,11 +229,25 @@ func (r *soakRun) clusterOpts(name string) []harness.Option {
 	return []harness.Option{harness.WithName(name), harness.WithDir(filepath.Join(r.opts.Dir, name)), harness.WithStorageFaults()}
 }
 
+// soakFEConf is the soak clusters' fe.conf: a snapshot every second;
+// compaction, vacuum (with no grace period: only the snapshots' pins keep
+// their files) and recycle-bin erasing every 5 seconds with dropped
+// tables erased at once; finished loads forgotten after 10 minutes,
+// so that the catalog (and with it every image, snapshot and restore)
+// stays the same size however long the soak runs.
+const soakFEConf = `automated_cluster_snapshot_interval_seconds = 1
+lake_autovacuum_partition_naptime_seconds = 5
+lake_autovacuum_grace_period_minutes = 0
+catalog_trash_expire_second = 0
+label_keep_max_second = 600
+label_clean_interval_second = 60
+`
+
 // launch starts the first cluster.
 func (r *soakRun) launch(ctx context.Context) error {
 	r.gen = 1
 	opts := append(r.clusterOpts("soak"), harness.WithObjectStorage(r.storage), harness.WithFollowers(2), harness.WithComputeNodes(2),
-		harness.WithFEConf("automated_cluster_snapshot_interval_seconds = 1\n"))
+		harness.WithFEConf(soakFEConf))
 	if r.opts.Binary != "" {
 		opts = append(opts, harness.WithBinary(r.opts.Binary))
 	}
@@ -322,6 +340,14 @@ func (r *soakRun) round(ctx context.Context, round int, seed uint64) ([]string, 
 		if err != nil || len(failures) > 0 {
 			return failures, err
 		}
+	}
+	// The round's table is checked: dropped (and erased) to keep the
+	// catalog small.
+	if err := harness.WaitFor(ctx, time.Minute, func() error {
+		_, err := r.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+table)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("drop %s after its check: %w", table, err)
 	}
 	hist := w.History()
 	acked := 0
@@ -421,8 +447,9 @@ func (r *soakRun) restoreRound(ctx context.Context, round int, seed uint64, w *W
 		how = "half-way"
 	}
 	got := times.Restored(snaps, snap)
-	r.logf("round %d (seed %d) crash point %d: restoring leader killed %s, started again; %s restored (fe_journal_id %d), all serving in %v",
-		round, seed, r.res.CrashPoints, how, got.Name, got.FEJournalID, time.Since(t0).Round(10*time.Millisecond))
+	r.logf("round %d (seed %d) crash point %d: restoring leader killed %s, started again; %s restored (fe_journal_id %d; download %v, verify %v, rebuild %v), all serving in %v",
+		round, seed, r.res.CrashPoints, how, got.Name, got.FEJournalID, times.Download.Round(time.Millisecond), times.Verify.Round(time.Millisecond),
+		times.Rebuild.Round(time.Millisecond), time.Since(t0).Round(10*time.Millisecond))
 	cc, err := CheckRestored(ctx, r.db, table, history, got, disaster)
 	if err != nil {
 		return nil, fmt.Errorf("check the restored %s: %w", table, err)
