@@ -84,6 +84,7 @@ type SoakOptions struct {
 
 // SoakResult is what a soak survived.
 type SoakResult struct {
+	// Seed is the first round's seed (SoakOptions.Seed).
 	Seed uint64
 	// Rounds and CrashPoints are the rounds finished and the crash points
 	// survived (each kill, a whole-cluster loss and a restore killed
@@ -97,7 +98,8 @@ type SoakResult struct {
 	// Loads and Acknowledged count the workloads' loads; DDL the DDL
 	// statements sent.
 	Loads, Acknowledged, DDL int
-	Duration                 time.Duration
+	// Duration is how long the soak ran.
+	Duration time.Duration
 	// FailedRound and FailedSeed name the round that failed (0 when none)
 	// and the seed that runs it again; Failures say what differed.
 	FailedRound int
