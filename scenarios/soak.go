@@ -274,7 +274,6 @@ type soakPlan struct {
 	kills   []CrashKind
 	picks   []int // for each kill, which node among the candidates (modulo their number)
 	restore bool
-	ddlSeed uint64
 }
 
 // planRound makes round's plan from its seed: every kind of roundKinds
@@ -291,7 +290,6 @@ func planRound(seed uint64, kills, restoreEvery int) soakPlan {
 		p.picks = append(p.picks, rng.IntN(1<<16))
 	}
 	p.restore = rng.IntN(restoreEvery) == 0
-	p.ddlSeed = rng.Uint64()
 	return p
 }
 
