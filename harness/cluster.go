@@ -55,6 +55,10 @@ type Cluster struct {
 	// (HostAddresser); nil on the process backend.
 	releaseHost func() error
 	netName     string // go-sql-driver network that dials the leader
+	// location is the storage volume's location when it is not
+	// s3://<bucket>/<name>: a restored cluster's is the one its
+	// cluster_snapshot.yaml gave (the lost cluster's data stays where it is).
+	location string
 
 	mu     sync.Mutex
 	fes    []*FE

@@ -41,8 +41,15 @@ func splitLocation(loc string) (bucket, prefix string, err error) {
 	return bucket, strings.Trim(prefix, "/"), nil
 }
 
-// Location is the cluster's storage volume location, s3://bucket/<name>.
-func (c *Cluster) Location() string { return "s3://" + c.storage.Bucket + "/" + c.cfg.name }
+// Location is the cluster's storage volume location: s3://bucket/<name>,
+// or for a cluster made by Restore the location its cluster_snapshot.yaml
+// gave the volume.
+func (c *Cluster) Location() string {
+	if c.location != "" {
+		return c.location
+	}
+	return "s3://" + c.storage.Bucket + "/" + c.cfg.name
+}
 
 // SnapshotObjects lists the keys (relative to the bucket) of the objects
 // in snapshot s's own directory: its image, VERSION and ROLE.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,12 @@ type RestoreSpec struct {
 	// Volume is the storage volume the snapshot is read with
 	// (builtin_storage_volume when empty).
 	Volume string
+	// KillHalfWay kills the restoring leader (SIGKILL) as soon as its
+	// restore is under way (meta/cluster_snapshot_restore.json exists),
+	// then starts it again with --cluster_snapshot, as an operator does
+	// after a crash cut a restore off. RestoreTimes.KilledHalfWay tells
+	// whether the kill came before the restore had finished.
+	KillHalfWay bool
 }
 
 // RestoreTimes are the phases of a restore as the new leader logged them,
@@ -188,6 +195,10 @@ type RestoreTimes struct {
 	Snapshot string
 	// FEJournalID and StarMgrJournalID are the journal ids it restored.
 	FEJournalID, StarMgrJournalID uint64
+	// KilledHalfWay: with RestoreSpec.KillHalfWay, the leader was killed
+	// before its log said the restore had finished. The phases above are
+	// then those of the restore started again.
+	KilledHalfWay bool
 }
 
 // Restored is the snapshot the leader restored: requested when the log
@@ -315,12 +326,23 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 		cns = append(cns, n)
 		cnAddrs = append(cnAddrs, n.HeartbeatAddr())
 	}
-	srcLocation := "s3://" + src.Bucket() + "/" + src.Name()
+	srcLocation := src.Location()
+	c.location = spec.Location
+	if c.location == "" {
+		c.location = srcLocation
+	}
 	// The storage as the new nodes reach it: directly, or through the
 	// new cluster's own proxy when opts asked for storage faults.
 	yaml := spec.YAML(c.nodeStorage(), srcLocation, feAddrs, cnAddrs)
 	start := time.Now()
 	times.Started = start
+	logFrom := 0
+	if spec.KillHalfWay {
+		if logFrom, times.KilledHalfWay, err = killRestoreHalfWay(ctx, leader, yaml); err != nil {
+			return fail(err)
+		}
+		yaml = "" // written already; the restore starts again from it
+	}
 	if err := leader.StartRestore(ctx, yaml, false); err != nil {
 		return fail(err)
 	}
@@ -339,8 +361,43 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 		return fail(err)
 	}
 	times.AllServing = time.Since(start)
-	times.fromLog(leader.ReadLog())
+	log := leader.ReadLog()
+	times.fromLog(log[min(logFrom, len(log)):])
 	return c, times, nil
+}
+
+// restoreFinishedLine is what a restoring leader logs once its restore is
+// done.
+const restoreFinishedLine = "FE finished to restore from a cluster snapshot"
+
+// killRestoreHalfWay starts leader restoring with yaml, kills it as soon as
+// its restore marker is in its meta dir, and returns how long its log was
+// then (the restarted run's lines follow) and whether the restore had not
+// finished yet at the kill.
+func killRestoreHalfWay(ctx context.Context, leader *FE, yaml string) (logLen int, halfWay bool, err error) {
+	if err := leader.WriteFile("conf/cluster_snapshot.yaml", []byte(yaml)); err != nil {
+		return 0, false, err
+	}
+	if err := leader.StartWith(ctx, StartOptions{ClusterSnapshot: true}); err != nil {
+		return 0, false, err
+	}
+	if err := WaitFor(ctx, time.Minute, func() error {
+		names, err := leader.Node().ListDir("meta")
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, "cluster_snapshot_restore.json") {
+			return fmt.Errorf("the restoring leader %s wrote no restore marker yet (meta: %v)", leader.Name(), names)
+		}
+		return nil
+	}); err != nil {
+		return 0, false, fmt.Errorf("kill the restore half-way: %w", err)
+	}
+	if err := leader.Kill(); err != nil {
+		return 0, false, fmt.Errorf("kill the restoring leader %s: %w", leader.Name(), err)
+	}
+	log := leader.ReadLog()
+	return len(log), !strings.Contains(log, restoreFinishedLine), nil
 }
 
 // fromLog fills the phases the restoring leader logged: download and
@@ -349,7 +406,7 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 func (t *RestoreTimes) fromLog(log string) {
 	t.Download = logSeconds(log, "cluster snapshot downloaded and checked", "download_seconds")
 	t.Verify = logSeconds(log, "cluster snapshot downloaded and checked", "verify_seconds")
-	if a, b := logLineTime(log, "cluster snapshot downloaded and checked"), logLineTime(log, "FE finished to restore from a cluster snapshot"); !a.IsZero() && !b.IsZero() {
+	if a, b := logLineTime(log, "cluster snapshot downloaded and checked"), logLineTime(log, restoreFinishedLine); !a.IsZero() && !b.IsZero() {
 		t.Rebuild = b.Sub(a)
 	}
 	if m := regexp.MustCompile(`cluster snapshot downloaded and checked.* snapshot=(\S+)`).FindStringSubmatch(log); m != nil {

@@ -277,6 +277,8 @@ func TestRestoreRefusals(t *testing.T) {
 		{"no snapshot under the path", restoreYAML(st, location+"/no-such-service/meta", location, nil, nil), "No cluster snapshot found in path " + location + "/no-such-service/meta/image/automated_cluster_snapshot_*"},
 		{"named snapshot does not exist", restoreYAML(st, metaPath+"/image/automated_cluster_snapshot_1", location, nil, nil), "cluster snapshot automated_cluster_snapshot_1 is not complete or cannot be read"},
 		{"HDFS volume", good + "  - name: hdfs_vol\n    type: HDFS\n    location: hdfs://127.0.0.1:9000/sr\n", "restoring onto HDFS storage volumes is not supported"},
+		{"volume away from the snapshot", restoreYAML(st, src.StoragePath, location+"-elsewhere", nil, nil),
+			"storage volume builtin_storage_volume is given location " + location + "-elsewhere, but cluster_snapshot_path is under " + location + ", where the snapshot's table data is"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -933,4 +935,59 @@ func TestRestoreGoAPI(t *testing.T) {
 	require.Equal(t, [][]string{{"1"}, {"2"}}, queryStrings(t, rdb, "SELECT id FROM shop.orders ORDER BY id"))
 	require.Len(t, restored.FEs(), 2)
 	require.Len(t, restored.CNs(), 1)
+}
+
+// TestRestoreOfARestoredCluster: a restored cluster keeps its data where
+// the lost one wrote it; lost in turn, it is restored again (its volume's
+// location is the one its own restore gave), and the second restore, its
+// leader killed half-way, serves every row of both generations.
+func TestRestoreOfARestoredCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := StartCluster(t, WithComputeNodes(1), WithFEConf("automated_cluster_snapshot_interval_seconds = 1\n"))
+	db := src.DB(t)
+	mustExec(t, db, "CREATE DATABASE d")
+	mustExec(t, db, "CREATE TABLE d.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+	mustExec(t, db, "INSERT INTO d.t VALUES (1), (2)")
+	mustExec(t, db, "ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
+	snap := snapshotAfter(t, src, time.Now())
+	require.NoError(t, src.KillAll())
+
+	first, _, err := Restore(ctx, src, src.Name()+"-r1", RestoreSpec{Snapshot: snap, ComputeNodes: 1}, WithDir(t.TempDir()))
+	if first != nil {
+		defer first.Close()
+	}
+	require.NoError(t, err)
+	require.Equal(t, src.Location(), first.Location(), "the data stays where the lost cluster wrote it")
+	mustExec(t, first.DB(t), "INSERT INTO d.t VALUES (3)")
+	snap2 := snapshotAfter(t, first, time.Now())
+	require.True(t, strings.HasPrefix(snap2.StoragePath, src.Location()+"/"), snap2.StoragePath)
+	require.NoError(t, first.KillAll())
+
+	second, times, err := Restore(ctx, first, src.Name()+"-r2", RestoreSpec{Snapshot: snap2, ComputeNodes: 1, KillHalfWay: true}, WithDir(t.TempDir()))
+	if second != nil {
+		defer second.Close()
+	}
+	require.NoError(t, err)
+	require.Equal(t, snap2.Name, times.Restored(nil, snap2).Name)
+	require.Equal(t, snap2.FEJournalID, times.FEJournalID)
+	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}}, queryStrings(t, second.DB(t), "SELECT k FROM d.t ORDER BY k"))
+}
+
+// snapshotAfter waits for a snapshot of c whose job began after since.
+func snapshotAfter(t *testing.T, c *Cluster, since time.Time) Snapshot {
+	t.Helper()
+	var s Snapshot
+	waitFor(t, time.Minute, func() error {
+		snaps, err := c.Snapshots(context.Background())
+		if err != nil {
+			return err
+		}
+		if len(snaps) == 0 || !snaps[len(snaps)-1].Created().After(since) {
+			return fmt.Errorf("no snapshot begun after %v yet: %v", since, snaps)
+		}
+		s = snaps[len(snaps)-1]
+		return nil
+	})
+	return s
 }

@@ -32,6 +32,9 @@ commands:
                       start a cluster that stays up (prints the mysql command); Ctrl-C stops it
   drill [--seed N] [--dir D] [--backend process|docker] FILE.yaml...
                       run scenario files (docs/scenarios.md); exit 0 PASS, 1 FAIL, 2 UNKNOWN
+  soak [--seed N] [--crash-points N] [--rounds N] [--time D]
+                      kill -9 FEs, compute nodes, snapshot uploads and restores in seeded rounds
+                      under load, checking that no acknowledged write is lost (make soak)
   snapshot verify --location s3://B/P --endpoint H:P --access-key AK [--service-id ID] [--snapshot NAME]
                       check that a cluster snapshot is restorable from the bucket alone
                       (secret key from AWS_SECRET_ACCESS_KEY; minirocks snapshot verify -h)
@@ -75,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runUp(rest, stdout, stderr)
 	case "sql":
 		return runSQL(rest, stdout, stderr)
+	case "soak":
+		return runSoak(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "minirocks", fe.Version)
 		return nil

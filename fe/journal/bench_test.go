@@ -72,7 +72,7 @@ func (f *countFSM) Restore(io.ReadCloser) error         { return nil }
 // cache, the same TCP transport, a trivial FSM and the same entry bytes.
 func BenchmarkRawRaftApply(b *testing.B) {
 	dir := b.TempDir()
-	bolt, logs, err := openBolt(filepath.Join(dir, "bdb"))
+	bolt, logs, err := openBolt(filepath.Join(dir, "bdb"), nil)
 	require.NoError(b, err)
 	defer bolt.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -133,7 +133,7 @@ type rawRaft struct {
 }
 
 func newRawRaft(b testing.TB, id, dir string, mod func(*raft.Config)) *rawRaft {
-	bolt, logs, err := openBolt(filepath.Join(dir, "bdb"))
+	bolt, logs, err := openBolt(filepath.Join(dir, "bdb"), nil)
 	require.NoError(b, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)

@@ -43,6 +43,21 @@
 // before any other checkpoint can run, for a caller that reads the image
 // afterwards (a cluster snapshot uploading it, for instance).
 //
+// # Durability: sync points
+//
+// Nothing is acknowledged before it is on disk. A log append counts as
+// stored only once raft-boltdb committed it with fdatasync, and a leader
+// acknowledges a proposal only once a majority stored it; an image counts
+// as taken only once its temp file was fsynced, renamed and the image
+// directory fsynced. Config.Sync is called at each of these points
+// (SyncLog, SyncImage, SyncImageDir) after the fsync; its error fails the
+// write as a failed fsync would: the appended entries are removed again
+// and raft fails the proposals in them (the leader steps down and is
+// elected again), or the checkpoint fails and the image is not counted.
+// InstallImage (a restore) takes the same function for its image. An FE
+// leaves both nil; tests use it as a disk that refuses to flush
+// (sync_test.go).
+//
 // # Checkpoints and log trimming
 //
 // raft's automatic snapshots are disabled; a loop on every node (leader,

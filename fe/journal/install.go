@@ -17,9 +17,11 @@ import (
 // that are gone, and the journal goes on numbering after the image's
 // journal id. It is how a cluster is restored from a snapshot: metaDir must
 // hold no journal (no bdb/ log) and no other image; the caller checks.
-// The written file is verified, fsynced and renamed into place; the
-// header is returned.
-func InstallImage(metaDir, src, nodeID, advertise string) (ImageHeader, error) {
+// The written file is verified, fsynced and renamed into place, and the
+// directory fsynced; sync, when not nil, is called at SyncImage and
+// SyncImageDir as Config.Sync is (an FE passes nil). The header is
+// returned.
+func InstallImage(metaDir, src, nodeID, advertise string, sync SyncFunc) (ImageHeader, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return ImageHeader{}, fmt.Errorf("journal: install image: %w", err)
@@ -60,6 +62,9 @@ func InstallImage(metaDir, src, nodeID, advertise string) (ImageHeader, error) {
 	if err == nil {
 		err = f.Sync()
 	}
+	if err == nil {
+		err = syncPoint(sync, SyncImage, tmp)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -79,6 +84,9 @@ func InstallImage(metaDir, src, nodeID, advertise string) (ImageHeader, error) {
 		return ImageHeader{}, fmt.Errorf("journal: install image: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
+		return ImageHeader{}, fmt.Errorf("journal: install image: %w", err)
+	}
+	if err := syncPoint(sync, SyncImageDir, dir); err != nil {
 		return ImageHeader{}, fmt.Errorf("journal: install image: %w", err)
 	}
 	return out, nil

@@ -32,14 +32,14 @@ func TestInstallImage(t *testing.T) {
 	src.stop()
 
 	dir := t.TempDir()
-	h, err := InstallImage(dir, info.Path, "new-leader", "127.0.0.1:1")
+	h, err := InstallImage(dir, info.Path, "new-leader", "127.0.0.1:1", nil)
 	require.NoError(t, err)
 	require.Equal(t, info.JournalID, h.FEJournalID)
 	require.Equal(t, info.Header.JournalIDs, h.JournalIDs)
 	require.Equal(t, uint64(1), h.Term)
 	require.Equal(t, []Server{{ID: "new-leader", Addr: "127.0.0.1:1", Voter: true}}, h.Servers)
 
-	_, err = InstallImage(dir, info.Path, "new-leader", "127.0.0.1:1")
+	_, err = InstallImage(dir, info.Path, "new-leader", "127.0.0.1:1", nil)
 	require.ErrorContains(t, err, "already holds image.")
 
 	n := newNode(t, "new-leader", dir, func(c *Config) { c.Bootstrap = false })
@@ -77,7 +77,7 @@ func TestInstallImageRefusesDamage(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), fmt.Sprintf("image.%d", info.JournalID))
 	require.NoError(t, os.WriteFile(bad, b, 0o644))
 	dir := t.TempDir()
-	_, err = InstallImage(dir, bad, "n", "127.0.0.1:1")
+	_, err = InstallImage(dir, bad, "n", "127.0.0.1:1", nil)
 	require.ErrorIs(t, err, ErrCorruptImage)
 	require.Empty(t, imageIDsOnDisk(t, dir))
 }
@@ -138,7 +138,7 @@ func TestImagesThatCannotBeRead(t *testing.T) {
 				require.NotErrorIs(t, err, ErrCorruptImage)
 			}
 			dir := t.TempDir()
-			_, err = InstallImage(dir, path, "n", "127.0.0.1:1")
+			_, err = InstallImage(dir, path, "n", "127.0.0.1:1", nil)
 			require.ErrorIs(t, err, tc.is)
 			require.ErrorContains(t, err, tc.want)
 			require.Empty(t, imageIDsOnDisk(t, dir), "nothing is installed")

@@ -86,6 +86,12 @@ type Config struct {
 	// Logger receives the journal's own messages and raft's, the latter at
 	// WARN and above only. Nil means slog.Default().
 	Logger *slog.Logger
+	// Sync, when set, is called at every SyncPoint: after a log append or
+	// an image was fsynced and before it counts as done; its error fails
+	// that write as a failed fsync would. An FE leaves it nil. It is the
+	// one seam through which a test shows a disk that refuses to flush
+	// and that nothing unsynced is acknowledged.
+	Sync SyncFunc
 }
 
 // Journal is the FE edit log: a raft node whose committed entries are
@@ -182,8 +188,9 @@ func newRaftConfig(id string, logger hclog.Logger) *raft.Config {
 }
 
 // openBolt opens the raft-boltdb store (fsync on every write, bounded wait
-// for bolt's own file lock) wrapped in a log cache.
-func openBolt(dir string) (*raftboltdb.BoltStore, raft.LogStore, error) {
+// for bolt's own file lock) wrapped in a log cache; with sync, every
+// append passes the SyncLog point before the cache and raft see it stored.
+func openBolt(dir string, sync SyncFunc) (*raftboltdb.BoltStore, raft.LogStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
@@ -196,7 +203,11 @@ func openBolt(dir string) (*raftboltdb.BoltStore, raft.LogStore, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
-	logs, err := raft.NewLogCache(logCacheSize, store)
+	var ls raft.LogStore = store
+	if sync != nil {
+		ls = &syncedLogStore{LogStore: store, path: path, sync: sync}
+	}
+	logs, err := raft.NewLogCache(logCacheSize, ls)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
@@ -247,7 +258,7 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 		}
 	}()
 
-	j.bolt, j.logs, err = openBolt(filepath.Join(cfg.MetaDir, boltDirName))
+	j.bolt, j.logs, err = openBolt(filepath.Join(cfg.MetaDir, boltDirName), cfg.Sync)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +269,7 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j.images.onFinal = j.adjustTrailingLogs
+	j.images.sync = cfg.Sync
 
 	hasState, err := raft.HasExistingState(j.logs, j.bolt, j.images)
 	if err != nil {

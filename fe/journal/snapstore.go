@@ -36,6 +36,8 @@ type imageStore struct {
 	// onFinal is called after an image was finalised and retention ran,
 	// before raft compacts its log (see adjustTrailingLogs).
 	onFinal func()
+	// sync is Config.Sync: called at SyncImage and SyncImageDir.
+	sync SyncFunc
 }
 
 type fileStamp struct {
@@ -475,6 +477,9 @@ func (k *imageSink) Close() error {
 	if err := k.f.Sync(); err != nil {
 		return fail(err)
 	}
+	if err := syncPoint(k.s.sync, SyncImage, tmp); err != nil {
+		return fail(err)
+	}
 	if err := k.f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("journal: writing image %s: %w", k.s.path(k.index), err)
@@ -486,6 +491,9 @@ func (k *imageSink) Close() error {
 	}
 	if err := syncDir(k.s.dir); err != nil {
 		return fmt.Errorf("journal: fsync %s: %w", k.s.dir, err)
+	}
+	if err := syncPoint(k.s.sync, SyncImageDir, k.s.dir); err != nil {
+		return err
 	}
 	fi, err := os.Stat(final)
 	if err != nil {

@@ -194,7 +194,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := journal.InstallImage(o.MetaDir, imagePath, name, o.Advertise)
+	h, err := journal.InstallImage(o.MetaDir, imagePath, name, o.Advertise, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +227,13 @@ func download(ctx context.Context, cfg *Config, dir string, log *slog.Logger) (*
 		return nil, err
 	}
 	v := cfg.Volume(cfg.ClusterSnapshot.StorageVolumeName)
+	// The snapshot's table data is under the same location as the
+	// snapshot, and that is where it is checked; the restored cluster
+	// reads it from the volume's location the yaml gives.
+	if v.Location != strings.TrimRight(location, "/") {
+		return nil, fmt.Errorf("%s:%d: storage_volumes: storage volume %s is given location %s, but cluster_snapshot_path is under %s, where the snapshot's table data is; the restored cluster would read its tables from %s, where they are not",
+			cfg.Path, v.Line, v.Name, v.Location, strings.TrimRight(location, "/"), v.Location)
+	}
 	st, err := volume.Open(ctx, location, v.Properties)
 	if err != nil {
 		return nil, fmt.Errorf("open %s with storage volume %s of %s: %w", location, v.Name, cfg.Path, err)
