@@ -73,21 +73,14 @@ func BenchmarkDrillBackend(b *testing.B) {
 			process[mb] = benchDrillSize(b, mb)
 		})
 	}
-	d, err := NewDockerBackend(context.Background())
+	docker, err := warmDocker(b)
 	if err != nil {
 		b.Logf("backend=docker skipped: %v", err)
 		return
 	}
-	defer d.Close()
-	bin := dockerBinary(b)
-	warm, err := Launch(context.Background(), WithName("drill-warm"), WithDir(b.TempDir()), WithBackend(d), WithBinary(bin), WithComputeNodes(1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	warm.Close()
 	for _, mb := range []int64{1, 100} {
 		b.Run(fmt.Sprintf("backend=docker/drill_%dMB", mb), func(b *testing.B) {
-			m := benchDrillSize(b, mb, WithBackend(d), WithBinary(bin))
+			m := benchDrillSize(b, mb, docker...)
 			if p := process[mb]; p != nil {
 				b.ReportMetric(100*m["drill_s"]/p["drill_s"], "%_drill_vs_process")
 				b.ReportMetric(100*m["all_serving_s"]/p["all_serving_s"], "%_rto_vs_process")

@@ -34,19 +34,30 @@ import (
 func BenchmarkClusterStart(b *testing.B) {
 	b.Run("backend=process", func(b *testing.B) { benchClusterStart(b) })
 	b.Run("backend=docker", func(b *testing.B) {
-		d, err := NewDockerBackend(context.Background())
+		opts, err := warmDocker(b)
 		if err != nil {
 			b.Skip(err)
 		}
-		defer d.Close()
-		bin := dockerBinary(b)
-		warm, err := Launch(context.Background(), WithName("start-warm"), WithDir(b.TempDir()), WithBackend(d), WithBinary(bin), WithComputeNodes(1))
-		if err != nil {
-			b.Fatal(err)
-		}
-		warm.Close()
-		benchClusterStart(b, WithBackend(d), WithBinary(bin))
+		benchClusterStart(b, opts...)
 	})
+}
+
+// warmDocker returns the options that run a benchmark's clusters on a
+// docker backend, closed when the benchmark ends, after one untimed start
+// that builds the images; an error when no engine answers.
+func warmDocker(b *testing.B) ([]Option, error) {
+	d, err := NewDockerBackend(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	b.Cleanup(func() { d.Close() })
+	bin := dockerBinary(b)
+	warm, err := Launch(context.Background(), WithName("docker-warm"), WithDir(b.TempDir()), WithBackend(d), WithBinary(bin), WithComputeNodes(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm.Close()
+	return []Option{WithBackend(d), WithBinary(bin)}, nil
 }
 
 func benchClusterStart(b *testing.B, opts ...Option) {

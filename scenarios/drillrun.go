@@ -612,17 +612,21 @@ func (r *drillRun) wait(ctx context.Context, w WaitStep) error {
 
 // allAlive checks that every FE and compute node of the current cluster
 // is alive as the leader sees it.
-func (r *drillRun) allAlive(ctx context.Context) error {
-	fes, err := queryColumn(ctx, r.db, "SHOW FRONTENDS", "Alive")
+func (r *drillRun) allAlive(ctx context.Context) error { return clusterAlive(ctx, r.db, r.cur) }
+
+// clusterAlive checks that every FE and compute node of c is alive as the
+// leader that db reaches sees it: each listed, none missing, all Alive.
+func clusterAlive(ctx context.Context, db *sql.DB, c *harness.Cluster) error {
+	fes, err := queryColumn(ctx, db, "SHOW FRONTENDS", "Alive")
 	if err != nil {
 		return err
 	}
-	cns, err := queryColumn(ctx, r.db, "SHOW COMPUTE NODES", "Alive")
+	cns, err := queryColumn(ctx, db, "SHOW COMPUTE NODES", "Alive")
 	if err != nil {
 		return err
 	}
-	if len(fes) != len(r.cur.FEs()) || len(cns) != len(r.cur.CNs()) {
-		return fmt.Errorf("%d FEs and %d CNs listed, the cluster has %d and %d", len(fes), len(cns), len(r.cur.FEs()), len(r.cur.CNs()))
+	if len(fes) != len(c.FEs()) || len(cns) != len(c.CNs()) {
+		return fmt.Errorf("%d FEs and %d CNs listed, the cluster has %d and %d", len(fes), len(cns), len(c.FEs()), len(c.CNs()))
 	}
 	for _, a := range append(fes, cns...) {
 		if a != "true" {

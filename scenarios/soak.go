@@ -679,25 +679,7 @@ func (r *soakRun) waitAcked(ctx context.Context, w *Workload, n int, what string
 
 // allAlive checks that every FE and compute node of the cluster is alive
 // as the leader sees it.
-func (r *soakRun) allAlive(ctx context.Context) error {
-	fes, err := queryColumn(ctx, r.db, "SHOW FRONTENDS", "Alive")
-	if err != nil {
-		return err
-	}
-	cns, err := queryColumn(ctx, r.db, "SHOW COMPUTE NODES", "Alive")
-	if err != nil {
-		return err
-	}
-	if len(fes) != len(r.c.FEs()) || len(cns) != len(r.c.CNs()) {
-		return fmt.Errorf("%d FEs and %d CNs listed, the cluster has %d and %d", len(fes), len(cns), len(r.c.FEs()), len(r.c.CNs()))
-	}
-	for _, a := range append(fes, cns...) {
-		if a != "true" {
-			return fmt.Errorf("not all alive: FEs %v, CNs %v", fes, cns)
-		}
-	}
-	return nil
-}
+func (r *soakRun) allAlive(ctx context.Context) error { return clusterAlive(ctx, r.db, r.c) }
 
 // ddlStatement is one DDL statement of the soak's DDL client and its
 // outcome.
