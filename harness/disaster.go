@@ -134,11 +134,12 @@ func (c *Cluster) DeleteObject(ctx context.Context, key string) error {
 }
 
 // CopyVolume copies every object of the cluster's volume location
-// (s3://bucket/<name>/...) into a new bucket named after base, under
-// prefix, as a cross-region replication would; with deleteOriginal the
-// originals and then the original bucket are deleted (the region is
-// lost). It returns the copy's location, s3://<new bucket>/<prefix>/<name>,
-// which a restore names in cluster_snapshot.yaml.
+// (Location: s3://bucket/<name>/..., or a restored cluster's) into a new
+// bucket named after base, under prefix, as a cross-region replication
+// would; with deleteOriginal the originals and then the original bucket
+// are deleted (the region is lost). It returns the copy's location,
+// s3://<new bucket>/<prefix>/<the location's prefix>, which a restore
+// names in cluster_snapshot.yaml.
 func (c *Cluster) CopyVolume(ctx context.Context, base, prefix string, deleteOriginal bool) (string, error) {
 	if c.minio == nil {
 		return "", errors.New("CopyVolume needs the cluster's own MinIO (a new bucket is made on it)")
@@ -155,12 +156,16 @@ func (c *Cluster) CopyVolume(ctx context.Context, base, prefix string, deleteOri
 	if dst != "" {
 		dst += "/"
 	}
+	srcBucket, srcPrefix, err := splitLocation(c.Location())
+	if err != nil {
+		return "", err
+	}
 	var keys []string
-	for o := range client.ListObjects(ctx, c.storage.Bucket, minio.ListObjectsOptions{Prefix: c.cfg.name + "/", Recursive: true}) {
+	for o := range client.ListObjects(ctx, srcBucket, minio.ListObjectsOptions{Prefix: srcPrefix + "/", Recursive: true}) {
 		if o.Err != nil {
 			return "", fmt.Errorf("list %s: %w", c.Location(), o.Err)
 		}
-		if _, err := client.CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: dst + o.Key}, minio.CopySrcOptions{Bucket: c.storage.Bucket, Object: o.Key}); err != nil {
+		if _, err := client.CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: dst + o.Key}, minio.CopySrcOptions{Bucket: srcBucket, Object: o.Key}); err != nil {
 			return "", fmt.Errorf("copy %s: %w", o.Key, err)
 		}
 		keys = append(keys, o.Key)
@@ -168,20 +173,20 @@ func (c *Cluster) CopyVolume(ctx context.Context, base, prefix string, deleteOri
 	if deleteOriginal {
 		// Everything in the bucket goes, not only this cluster's prefix:
 		// the region is lost.
-		for o := range client.ListObjects(ctx, c.storage.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+		for o := range client.ListObjects(ctx, srcBucket, minio.ListObjectsOptions{Recursive: true}) {
 			if o.Err != nil {
-				return "", fmt.Errorf("list %s: %w", c.storage.Bucket, o.Err)
+				return "", fmt.Errorf("list %s: %w", srcBucket, o.Err)
 			}
-			if err := client.RemoveObject(ctx, c.storage.Bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+			if err := client.RemoveObject(ctx, srcBucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
 				return "", fmt.Errorf("delete %s: %w", o.Key, err)
 			}
 		}
-		if err := client.RemoveBucket(ctx, c.storage.Bucket); err != nil {
-			return "", fmt.Errorf("delete bucket %s: %w", c.storage.Bucket, err)
+		if err := client.RemoveBucket(ctx, srcBucket); err != nil {
+			return "", fmt.Errorf("delete bucket %s: %w", srcBucket, err)
 		}
 	}
-	c.cfg.logf("harness: %s: copied %d objects of %s to s3://%s/%s%s", c.cfg.name, len(keys), c.Location(), bucket, dst, c.cfg.name)
-	return "s3://" + bucket + "/" + dst + c.cfg.name, nil
+	c.cfg.logf("harness: %s: copied %d objects of %s to s3://%s/%s%s", c.cfg.name, len(keys), c.Location(), bucket, dst, srcPrefix)
+	return "s3://" + bucket + "/" + dst + srcPrefix, nil
 }
 
 // RestoreInPlace restores c from a snapshot onto the machines it already
