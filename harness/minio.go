@@ -294,8 +294,30 @@ func (m *MinIO) waitLive(ctx context.Context, exited <-chan struct{}) error {
 		case resp.Header.Get("X-Minio-Server-Status") == "offline":
 			return errors.New("object layer not initialised yet")
 		}
-		return nil
+		return m.iamReady(ctx)
 	})
+}
+
+// iamReady tells whether MinIO's IAM subsystem answers: until it does, a
+// request signed with credentials other than the root's gets
+// XMinioIAMNotInitialized instead of an access denial, which a test or a
+// drill about wrong credentials would take for another failure. A probe
+// with a key no one has must be refused as unknown.
+func (m *MinIO) iamReady(ctx context.Context) error {
+	c, err := minio.New(m.Endpoint, &minio.Options{
+		Creds:        credentials.NewStaticV4("minirocks-iam-probe", "minirocks-iam-probe", ""),
+		Region:       MinIORegion,
+		BucketLookup: minio.BucketLookupPath,
+		MaxRetries:   1,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.BucketExists(ctx, "minirocks-iam-probe")
+	if code := minio.ToErrorResponse(err).Code; code == "XMinioIAMNotInitialized" || err == nil {
+		return fmt.Errorf("IAM not initialised yet (%v)", err)
+	}
+	return nil
 }
 
 func (m *MinIO) exitState() string {
