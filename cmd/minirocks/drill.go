@@ -61,9 +61,6 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return &exitError{2, err}
 		}
-		if *backend == "docker" && d.Cluster.StorageFaults {
-			return &exitError{2, fmt.Errorf("%s: storage_faults needs the process backend, not --backend docker", f)}
-		}
 		drills = append(drills, d)
 	}
 	if *dir == "" {

@@ -64,13 +64,7 @@ func TestInstallImage(t *testing.T) {
 
 // TestInstallImageRefusesDamage: a corrupt source image installs nothing.
 func TestInstallImageRefusesDamage(t *testing.T) {
-	src := newNode(t, "old", t.TempDir(), nil)
-	src.start()
-	src.waitReady()
-	proposeN(t, src.j, 5, 1, "a")
-	info, err := src.j.Checkpoint(context.Background())
-	require.NoError(t, err)
-	src.stop()
+	info := checkpointedImage(t)
 	b, err := os.ReadFile(info.Path)
 	require.NoError(t, err)
 	b[len(b)/2] ^= 0xff
@@ -80,6 +74,20 @@ func TestInstallImageRefusesDamage(t *testing.T) {
 	_, err = InstallImage(dir, bad, "n", "127.0.0.1:1", nil)
 	require.ErrorIs(t, err, ErrCorruptImage)
 	require.Empty(t, imageIDsOnDisk(t, dir))
+}
+
+// checkpointedImage is the image a stopped one-node journal wrote after
+// five entries: the source a test installs or damages.
+func checkpointedImage(t *testing.T) ImageInfo {
+	t.Helper()
+	src := newNode(t, "old", t.TempDir(), nil)
+	src.start()
+	src.waitReady()
+	proposeN(t, src.j, 5, 1, "a")
+	info, err := src.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	src.stop()
+	return info
 }
 
 // resealed returns image bytes with their checksum recomputed, as a writer
@@ -97,13 +105,7 @@ func resealed(b []byte) []byte {
 // from a cluster snapshot does), with a message naming the file and the
 // cause, and nothing is installed. A newer image is not called corrupt.
 func TestImagesThatCannotBeRead(t *testing.T) {
-	src := newNode(t, "old", t.TempDir(), nil)
-	src.start()
-	src.waitReady()
-	proposeN(t, src.j, 5, 1, "a")
-	info, err := src.j.Checkpoint(context.Background())
-	require.NoError(t, err)
-	src.stop()
+	info := checkpointedImage(t)
 	good, err := os.ReadFile(info.Path)
 	require.NoError(t, err)
 	cur := fmt.Sprintf(`"format_version":%d`, ImageFormatVersion)

@@ -293,18 +293,12 @@ func listedImage(t *testing.T, listed []string) uint64 {
 // image; it succeeds on a disk that flushes, with both sync points passed
 // in order.
 func TestUnsyncedInstalledImageIsRefused(t *testing.T) {
-	src := newNode(t, "old", t.TempDir(), nil)
-	src.start()
-	src.waitReady()
-	proposeN(t, src.j, 5, 1, "a")
-	info, err := src.j.Checkpoint(context.Background())
-	require.NoError(t, err)
-	src.stop()
+	info := checkpointedImage(t)
 
 	d := newDisk()
 	d.set(func(d *disk) { d.failAt[SyncImage] = 1 })
 	dir := t.TempDir()
-	_, err = InstallImage(dir, info.Path, "n", "127.0.0.1:1", d.sync)
+	_, err := InstallImage(dir, info.Path, "n", "127.0.0.1:1", d.sync)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "sync image")
 	require.Contains(t, err.Error(), errFlush.Error())
