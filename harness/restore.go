@@ -197,7 +197,8 @@ type RestoreTimes struct {
 	FEJournalID, StarMgrJournalID uint64
 	// KilledHalfWay: with RestoreSpec.KillHalfWay, the leader was killed
 	// before its log said the restore had finished. The phases above are
-	// then those of the restore started again.
+	// then those of the restore started again; when the kill came after
+	// the restore had finished, those of the killed run.
 	KilledHalfWay bool
 }
 
@@ -362,6 +363,9 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 	}
 	times.AllServing = time.Since(start)
 	log := leader.ReadLog()
+	if !times.KilledHalfWay {
+		logFrom = 0 // the killed run had finished: its lines are the restore's
+	}
 	times.fromLog(log[min(logFrom, len(log)):])
 	return c, times, nil
 }
