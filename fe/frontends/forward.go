@@ -45,6 +45,10 @@ func (n *Service) handleForward(ctx context.Context, req *forwardRequest) (*forw
 		return nil, rpc.Errorf(codeNoLeader, "this FE is not the leader (or is still taking over)")
 	}
 	res, err := n.cfg.Runner.RunForwarded(ctx, req.Session, req.SQL)
+	if errors.Is(err, sqlerr.ErrNotLeader) {
+		// Leadership left this FE before the statement journaled anything.
+		return nil, rpc.Errorf(codeNoLeader, "this FE is no longer the leader")
+	}
 	resp := &forwardResponse{Result: res, JournalID: n.jr.AppliedID()}
 	if err != nil {
 		resp.Result = nil
@@ -65,8 +69,14 @@ func (n *Service) Forward(ctx context.Context, st query.SessionState, text strin
 	deadline := time.Now().Add(leaderWait)
 	for {
 		if n.cfg.Leader.Leading() {
-			// Leadership came here while we waited.
-			return n.cfg.Runner.RunForwarded(ctx, st, text)
+			// Leadership came here while we waited, or this FE has not yet
+			// noticed that it lost it: a statement refused by the journal
+			// as not the leader journaled nothing and waits for the next
+			// leader like the others.
+			res, err := n.cfg.Runner.RunForwarded(ctx, st, text)
+			if err == nil || !errors.Is(err, sqlerr.ErrNotLeader) {
+				return res, err
+			}
 		}
 		_, addr := n.jr.Leader()
 		if addr != "" && !n.jr.IsLeader() {
