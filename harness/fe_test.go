@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -246,4 +248,47 @@ func TestFEBadConfig(t *testing.T) {
 			require.Contains(t, string(out), tc.want)
 		})
 	}
+}
+
+// TestFERefusesNewerImage: an FE whose meta dir holds an image written in a
+// newer format does not start (starting from the log alone would roll its
+// metadata back); it names the image and the version, leaves the file as it
+// was, and starts as before once the image is the one it wrote.
+func TestFERefusesNewerImage(t *testing.T) {
+	t.Parallel()
+	fe := StartFE(t, FEOptions{Conf: "edit_log_roll_num = 1\ncheckpoint_interval_second = 1\n"})
+	db := fe.DB(t)
+	mustExec(t, db, "CREATE DATABASE kept")
+	var newest Image
+	waitFor(t, 30*time.Second, func() error {
+		images, err := fe.Images()
+		if err != nil || len(images) == 0 {
+			return fmt.Errorf("no image yet (%v)", err)
+		}
+		newest = images[0]
+		return nil
+	})
+	require.NoError(t, db.Close())
+	require.NoError(t, fe.Stop())
+	path := filepath.Join(layout(t, fe.Node()).FEHome(), "meta", "image", newest.Name)
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(good), `"format_version":1,`)
+	newer := bytes.Replace(good, []byte(`"format_version":1,`), []byte(`"format_version":2,`), 1)
+	require.NoError(t, os.WriteFile(path, newer, 0o600))
+
+	require.NoError(t, fe.StartNoWait(context.Background()))
+	code, err := fe.ExitCode(30 * time.Second)
+	require.NoError(t, err)
+	require.NotEqual(t, 0, code)
+	out, _ := os.ReadFile(filepath.Join(layout(t, fe.Node()).FEHome(), "log", "fe.out"))
+	require.Contains(t, string(out), "journal: cannot start on image "+path+": ")
+	require.Contains(t, string(out), "image format version 2 is not supported (this build reads 1..1)")
+	left, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(newer, left), "the image is left as it was")
+
+	require.NoError(t, os.WriteFile(path, good, 0o600))
+	require.NoError(t, fe.Start(context.Background()))
+	require.Equal(t, [][]string{{"kept"}}, queryStrings(t, fe.DB(t), "SHOW DATABASES LIKE 'kept'"))
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -153,4 +156,44 @@ func TestImagesThatCannotBeRead(t *testing.T) {
 	_, body, err := OpenImage(info.Path)
 	require.NoError(t, err)
 	require.NoError(t, body.Close())
+}
+
+// TestOpenRefusesNewerImage: an FE whose meta dir holds an image of a newer
+// format version does not start (it would otherwise start from the log or
+// an older image and roll its metadata back); the error names the image,
+// the image is left as it was, and the same dir opens once it is gone.
+func TestOpenRefusesNewerImage(t *testing.T) {
+	n := newNode(t, "fe1", t.TempDir(), nil)
+	n.start()
+	n.waitReady()
+	proposeN(t, n.j, 5, 1, "a")
+	info, err := n.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	n.stop()
+
+	good, err := os.ReadFile(info.Path)
+	require.NoError(t, err)
+	cur := fmt.Sprintf(`"format_version":%d`, ImageFormatVersion)
+	newer := resealed(bytes.Replace(good, []byte(cur), []byte(fmt.Sprintf(`"format_version":%d`, ImageFormatVersion+1)), 1))
+	require.NoError(t, os.WriteFile(info.Path, newer, 0o600))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	mux := NewMux(ln)
+	defer mux.Close()
+	cfg := n.cfg
+	cfg.Stream = mux.Stream(TagRaft)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, err = Open(cfg, &testSM{})
+	require.ErrorIs(t, err, ErrImageFormat)
+	require.ErrorContains(t, err, info.Path)
+	require.ErrorContains(t, err, fmt.Sprintf("image format version %d is not supported", ImageFormatVersion+1))
+	left, err := os.ReadFile(info.Path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(newer, left), "the image is left as it was")
+
+	require.NoError(t, os.Remove(info.Path))
+	n.start()
+	defer n.stop()
+	n.waitReady()
 }

@@ -262,7 +262,8 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cleanup = append(cleanup, func() { j.bolt.Close() })
+	bolt := j.bolt // j itself is nil once an error is returned
+	cleanup = append(cleanup, func() { bolt.Close() })
 
 	j.images, err = newImageStore(filepath.Join(cfg.MetaDir, imageDirName), cfg.ImagesRetained, j.log)
 	if err != nil {
@@ -275,8 +276,12 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	// Verify the images now (cached for raft's own List calls) so that a
-	// corrupt newest image is reported and skipped before raft starts.
+	// An image of a newer format stops the start; verify the others now
+	// (cached for raft's own List calls) so that a corrupt newest image is
+	// reported and skipped before raft starts.
+	if err := j.images.refuseNewerFormat(); err != nil {
+		return nil, err
+	}
 	if _, err := j.images.List(); err != nil {
 		return nil, fmt.Errorf("journal: listing images: %w", err)
 	}
@@ -292,7 +297,8 @@ func Open(cfg Config, sm StateMachine) (j *Journal, err error) {
 	j.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: stream, MaxPool: 3, Timeout: 10 * time.Second, Logger: hl.Named("net"),
 	})
-	cleanup = append(cleanup, func() { j.trans.Close() })
+	trans := j.trans
+	cleanup = append(cleanup, func() { trans.Close() })
 
 	notify := make(chan bool, 16)
 	rc := newRaftConfig(cfg.NodeID, hl)

@@ -140,6 +140,24 @@ func (s *imageStore) List() ([]*raft.SnapshotMeta, error) {
 	return out, nil
 }
 
+// refuseNewerFormat returns an error naming the first image on disk of a
+// format version this build does not read. Such a meta dir was written by a
+// newer minirocks: starting from an older image or from the log alone would
+// roll the FE's metadata back without a word, so the FE refuses to start,
+// as a StarRocks FE refuses meta written by a newer version.
+func (s *imageStore) refuseNewerFormat() error {
+	ids, err := listImageIDs(s.dir)
+	if err != nil {
+		return fmt.Errorf("journal: listing images: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := s.check(id); errors.Is(err, ErrImageFormat) {
+			return fmt.Errorf("journal: cannot start on image %s: %w", s.path(id), err)
+		}
+	}
+	return nil
+}
+
 // check returns the metadata of image id, verifying its checksum unless it
 // was verified before and is unchanged.
 func (s *imageStore) check(id uint64) (*raft.SnapshotMeta, error) {
