@@ -66,6 +66,19 @@ func TestFEFollowersAndObserver(t *testing.T) {
 	for _, f := range fes {
 		require.Equal(t, "777", queryStrings(t, f.DB(t), "ADMIN SHOW FRONTEND CONFIG LIKE 'edit_log_roll_num'")[0][2], f.Host())
 	}
+	// SET GLOBAL sent to the observer is journaled: every FE answers it
+	// (the observer at once, having replayed it before answering).
+	mustExec(t, fes[3].DB(t), "SET GLOBAL query_timeout = 111")
+	require.Equal(t, [][]string{{"111"}}, queryStrings(t, fes[3].DB(t), "SELECT @@query_timeout"))
+	for _, f := range fes {
+		fdb := f.DB(t)
+		waitFor(t, 10*time.Second, func() error {
+			if got := queryStrings(t, fdb, "SELECT @@global.query_timeout"); got[0][0] != "111" {
+				return fmt.Errorf("query_timeout on %s is %v", f.Host(), got)
+			}
+			return nil
+		})
+	}
 	// Dropping: not the leader; an unknown node; then the observer.
 	_, err := fes[1].DB(t).Exec(`ALTER SYSTEM DROP FOLLOWER "` + leader.EditLogAddr() + `"`)
 	requireMySQLError(t, err, 1064, "can not drop current master node.")
@@ -73,6 +86,9 @@ func TestFEFollowersAndObserver(t *testing.T) {
 	requireMySQLError(t, err, 1064, "FOLLOWER does not exist["+fes[3].EditLogAddr()+"]")
 	mustExec(t, db, `ALTER SYSTEM DROP OBSERVER "`+fes[3].EditLogAddr()+`"`)
 	require.Len(t, queryStrings(t, db, "SHOW FRONTENDS"), 3)
+	// The leader restarted keeps the GLOBAL value.
+	require.NoError(t, leader.Restart(context.Background()))
+	require.Equal(t, [][]string{{"111"}}, queryStrings(t, leader.DB(t), "SELECT @@global.query_timeout"))
 }
 
 func mapsEqual(a, b map[string]string) bool {

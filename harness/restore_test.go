@@ -46,6 +46,7 @@ func startSnapshotSource(t *testing.T) *snapshotSource {
 		"INSERT INTO d.t VALUES (1, 'one'), (2, 'two'), (3, 'three')",
 		"CREATE USER u1 IDENTIFIED BY 'pw-u1'",
 		"GRANT SELECT ON ALL TABLES IN DATABASE d TO USER u1",
+		"SET GLOBAL query_timeout = 77",
 		"ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON",
 	} {
 		mustExec(t, db, q)
@@ -68,6 +69,17 @@ func startSnapshotSource(t *testing.T) *snapshotSource {
 		return nil
 	})
 	mustExec(t, db, "INSERT INTO d.t WITH LABEL after_snapshot VALUES (4, 'after the snapshot')")
+	// SET GLOBAL on the follower is journaled through the leader; the
+	// snapshot keeps the value before it.
+	var follower *FE
+	for _, f := range c.FEs() {
+		if f.Role() == RoleFollower {
+			follower = f
+		}
+	}
+	require.NotNil(t, follower)
+	mustExec(t, follower.DB(t), "SET GLOBAL query_timeout = 78")
+	require.Equal(t, [][]string{{"78"}}, queryStrings(t, db, "SELECT @@global.query_timeout"))
 	return s
 }
 
@@ -113,6 +125,7 @@ func checkRestored(t *testing.T, db *sql.DB, dsnU1 string, snapshot string) {
 	require.Equal(t, [][]string{{"3"}}, queryStrings(t, u1, "SELECT COUNT(*) FROM d.t"))
 	_, err := u1.Exec("CREATE DATABASE nope")
 	require.Error(t, err, "u1 keeps only its grants")
+	require.Equal(t, [][]string{{"77"}}, queryStrings(t, db, "SELECT @@global.query_timeout"), "SET GLOBAL as of the snapshot")
 	// The snapshot restored from is FINISHED, unless the restored
 	// cluster has since taken a newer one (its schedule goes on).
 	var restored *snapshotJob

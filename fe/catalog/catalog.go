@@ -79,6 +79,9 @@ type state struct {
 	// object storage over from an older one (fe/fence).
 	Generation int64 `json:"generation,omitempty"`
 	RestoredAt int64 `json:"restored_at,omitempty"`
+	// GlobalVars are the system variables changed with SET GLOBAL, by
+	// lower-case name; the others keep their built-in default.
+	GlobalVars map[string]string `json:"global_variables,omitempty"`
 }
 
 // initMaps makes every map of a state non-nil (an image may omit empty ones).
@@ -182,6 +185,15 @@ func (c *Catalog) ClusterToken() string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.s.Token
+}
+
+// GlobalVar returns the value SET GLOBAL gave the system variable name
+// (lower case), and false when it was never set.
+func (c *Catalog) GlobalVar(name string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.s.GlobalVars[name]
+	return v, ok
 }
 
 // ClusterID returns the cluster's id ("" before bootstrap).

@@ -171,3 +171,30 @@ func TestClusterToken(t *testing.T) {
 	require.NoError(t, c2.RestoreImage(img))
 	require.Equal(t, "tok-1", c2.ClusterToken())
 }
+
+// TestGlobalVars: SET GLOBAL values merge by name, are kept in the image,
+// and an op naming no variable is refused.
+func TestGlobalVars(t *testing.T) {
+	c := bootstrapped(t)
+	_, ok := c.GlobalVar("query_timeout")
+	require.False(t, ok)
+	require.NoError(t, c.Apply(&SetGlobalVarsOp{Vars: map[string]string{"query_timeout": "900", "sql_mode": "ANSI"}}))
+	snap := c.Snapshot()
+	require.NoError(t, c.Apply(&SetGlobalVarsOp{Vars: map[string]string{"query_timeout": "60"}}))
+	require.ErrorContains(t, c.Apply(&SetGlobalVarsOp{}), "SET GLOBAL names no variable")
+	for name, want := range map[string]string{"query_timeout": "60", "sql_mode": "ANSI"} {
+		v, ok := c.GlobalVar(name)
+		require.True(t, ok)
+		require.Equal(t, want, v)
+	}
+	old, err := snap.MarshalImage()
+	require.NoError(t, err)
+	require.Contains(t, string(old), `"global_variables":{"query_timeout":"900","sql_mode":"ANSI"}`, "a snapshot taken before is unchanged")
+	img, err := c.MarshalImage()
+	require.NoError(t, err)
+	c2 := New()
+	require.NoError(t, c2.RestoreImage(img))
+	v, ok := c2.GlobalVar("query_timeout")
+	require.True(t, ok)
+	require.Equal(t, "60", v)
+}

@@ -54,6 +54,7 @@ const (
 	OpRestoredSnapshot        OpType = 82
 	OpReplaceStorageVolume    OpType = 83
 	OpRenewClusterToken       OpType = 84
+	OpSetGlobalVars           OpType = 85
 )
 
 // Op is a catalog edit-log operation. Every op is a plain struct encoded as
@@ -85,6 +86,16 @@ type RenewClusterTokenOp struct {
 }
 
 func (*RenewClusterTokenOp) OpType() OpType { return OpRenewClusterToken }
+
+// SetGlobalVarsOp persists SET GLOBAL: the values become the GLOBAL values
+// of the named system variables on every FE, across restarts, failovers
+// and restores from a cluster snapshot, as StarRocks journals them. Names
+// are lower case; the statement checked the names and values.
+type SetGlobalVarsOp struct {
+	Vars map[string]string `json:"vars"`
+}
+
+func (*SetGlobalVarsOp) OpType() OpType { return OpSetGlobalVars }
 
 // SaveNextIDOp raises the id watermark; ids below it may be handed out by the leader.
 type SaveNextIDOp struct {
@@ -304,6 +315,8 @@ func DecodeOp(t OpType, data []byte) (Op, error) {
 		op = &ReplaceStorageVolumeOp{}
 	case OpRenewClusterToken:
 		op = &RenewClusterTokenOp{}
+	case OpSetGlobalVars:
+		op = &SetGlobalVarsOp{}
 	default:
 		return nil, fmt.Errorf("unknown catalog op type %d", t)
 	}
@@ -514,6 +527,10 @@ func (c *Catalog) check(op Op) error {
 		if o.Token == "" || o.Token == c.s.Token {
 			return ErrInvalid("a renewed cluster token must be new and not empty")
 		}
+	case *SetGlobalVarsOp:
+		if len(o.Vars) == 0 {
+			return ErrInvalid("SET GLOBAL names no variable")
+		}
 	default:
 		return fmt.Errorf("catalog cannot apply op %T", op)
 	}
@@ -647,6 +664,13 @@ func (c *Catalog) apply(op Op) {
 			c.s.Generation++
 			c.s.RestoredAt = o.Time
 		}
+	case *SetGlobalVarsOp:
+		vars := maps.Clone(c.s.GlobalVars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		maps.Copy(vars, o.Vars)
+		c.s.GlobalVars = vars
 	}
 }
 

@@ -92,7 +92,7 @@ func NewEngine(cfg Config) *Engine {
 		conf:           cfg.Conf,
 		now:            cfg.Now,
 		log:            log,
-		vars:           newVarTable(sysVars(cfg.VersionComment, cfg.ServerVersion)),
+		vars:           newVarTable(sysVars(cfg.VersionComment, cfg.ServerVersion), cfg.Catalog.GlobalVar),
 		versionComment: cfg.VersionComment,
 		sessions:       map[uint32]*Session{},
 	}

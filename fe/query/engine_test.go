@@ -599,3 +599,42 @@ func TestAdminShowConfigMasksSecrets(t *testing.T) {
 	desc := rowsOf(run(t, root, "DESC STORAGE VOLUME builtin_storage_volume"))
 	require.Contains(t, desc[0][4], `"aws.s3.secret_key":"******"`)
 }
+
+// TestSetGlobalIsJournaled: SET GLOBAL journals its values in the catalog
+// (so every FE, a restart and a restore see them); on a non-leader FE only
+// the GLOBAL assignments are forwarded, as literals that the leader runs
+// the same way, while the session's own assignments stay in the session.
+func TestSetGlobalIsJournaled(t *testing.T) {
+	e, m := newEngine(t)
+	s := rootSession(e)
+	run(t, s, "SET GLOBAL query_timeout = 900, SESSION wait_timeout = 5")
+	v, ok := m.cat.GlobalVar("query_timeout")
+	require.True(t, ok)
+	require.Equal(t, "900", v)
+	_, ok = m.cat.GlobalVar("wait_timeout")
+	require.False(t, ok, "a SESSION assignment is not journaled")
+	require.Equal(t, [][]string{{"900", "5", "28800"}}, rowsOf(run(t, s, "SELECT @@global.query_timeout, @@wait_timeout, @@global.wait_timeout")))
+
+	m.follower = true
+	run(t, s, "SET @@global.sql_mode = 'it''s', insert_timeout = 7, GLOBAL net_read_timeout = DEFAULT, GLOBAL names = 'x'")
+	require.Len(t, m.forwarded, 1)
+	text := m.forwarded[0].text
+	require.Equal(t, `SET @@GLOBAL.names = 'x', @@GLOBAL.net_read_timeout = '60', @@GLOBAL.sql_mode = 'it\'s'`, text)
+	require.Equal(t, [][]string{{"7"}}, rowsOf(run(t, s, "SELECT @@insert_timeout")), "the session assignment stays here")
+	_, err := e.RunForwarded(context.Background(), m.forwarded[0].state, text)
+	require.NoError(t, err)
+	for name, want := range map[string]string{"names": "x", "net_read_timeout": "60", "sql_mode": "it's", "query_timeout": "900"} {
+		v, ok := m.cat.GlobalVar(name)
+		require.True(t, ok, name)
+		require.Equal(t, want, v, name)
+	}
+	other := e.NewSession(ConnInfo{ConnectionID: 9, User: "root", Account: "'root'@'%'", Host: "h"})
+	require.Equal(t, [][]string{{"it's", "900"}}, rowsOf(run(t, other, "SELECT @@sql_mode, @@query_timeout")))
+	require.Len(t, m.forwarded, 1, "a forwarded statement never forwards again")
+
+	// A refused SET journals nothing.
+	m.follower = false
+	require.Error(t, runErr(s, "SET GLOBAL query_timeout = 1, GLOBAL no_such_var = 2"))
+	v, _ = m.cat.GlobalVar("query_timeout")
+	require.Equal(t, "900", v)
+}

@@ -165,7 +165,7 @@ func (s *Session) Exec(ctx context.Context, st sql.Stmt) (*Result, error) {
 		}
 		return OK(), nil
 	case *sql.SetStmt:
-		return s.execSet(st)
+		return s.execSet(ctx, st)
 	case *sql.SetRoleStmt:
 		return s.execSetRole(ctx, st)
 	case *sql.SetPasswordStmt:

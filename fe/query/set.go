@@ -1,6 +1,10 @@
 package query
 
 import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +75,7 @@ func similarity(a, b string) float64 {
 	return float64(p)*2 + float64(common)/float64(len(a)+len(b)+1)
 }
 
-func (s *Session) execSet(st *sql.SetStmt) (*Result, error) {
+func (s *Session) execSet(ctx context.Context, st *sql.SetStmt) (*Result, error) {
 	// Check every assignment before applying any.
 	type change struct {
 		global bool
@@ -148,17 +152,45 @@ func (s *Session) execSet(st *sql.SetStmt) (*Result, error) {
 			changes = append(changes, change{global: global, name: name, value: val})
 		}
 	}
+	globals := map[string]string{}
+	for _, c := range changes {
+		if c.global {
+			globals[c.name] = c.value
+		}
+	}
+	if len(globals) > 0 {
+		if err := s.setGlobals(ctx, globals); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range changes {
 		switch {
 		case c.user:
 			s.userVar[c.name] = c.value
-		case c.global:
-			s.eng.vars.setGlobal(c.name, c.value)
-		default:
+		case !c.global:
 			s.vars[c.name] = c.value
 		}
 	}
 	return OK(), nil
+}
+
+// setGlobals journals the GLOBAL values of a SET statement on the leader
+// FE. On any other FE only the GLOBAL assignments are forwarded, as
+// literals, so that the session's own assignments stay in this session.
+func (s *Session) setGlobals(ctx context.Context, globals map[string]string) error {
+	if s.forwarded || s.eng.fes.IsLeader() {
+		_, err := s.eng.writer.Propose(ctx, &catalog.SetGlobalVarsOp{Vars: globals})
+		if err == nil || s.forwarded || !errors.Is(err, sqlerr.ErrNotLeader) {
+			return err
+		}
+		// Leadership moved before anything was journaled.
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(globals)) {
+		parts = append(parts, "@@GLOBAL."+name+" = "+(&sql.Literal{Kind: sql.LitString, Val: globals[name]}).String())
+	}
+	_, err := s.eng.fes.Forward(ctx, s.State(), "SET "+strings.Join(parts, ", "))
+	return err
 }
 
 func parseInt(s string) (int64, bool) {

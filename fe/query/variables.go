@@ -3,7 +3,6 @@ package query
 import (
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/minirocks/minirocks/types"
 )
@@ -77,18 +76,19 @@ func sysVars(versionComment, version string) []sysVar {
 	}
 }
 
-// varTable holds the declared variables and the GLOBAL values set at run time.
+// varTable holds the declared variables. Their GLOBAL values are the
+// defaults declared here unless SET GLOBAL changed them; changed values are
+// journaled and kept in the catalog (persisted), so that every FE answers
+// the same and they survive restarts, failovers and restores.
 type varTable struct {
-	mu     sync.RWMutex
-	decl   map[string]sysVar
-	global map[string]string
+	decl      map[string]sysVar
+	persisted func(name string) (string, bool)
 }
 
-func newVarTable(vars []sysVar) *varTable {
-	t := &varTable{decl: map[string]sysVar{}, global: map[string]string{}}
+func newVarTable(vars []sysVar, persisted func(name string) (string, bool)) *varTable {
+	t := &varTable{decl: map[string]sysVar{}, persisted: persisted}
 	for _, v := range vars {
 		t.decl[v.name] = v
-		t.global[v.name] = v.def
 	}
 	return t
 }
@@ -98,16 +98,14 @@ func (t *varTable) lookup(name string) (sysVar, bool) {
 	return v, ok
 }
 
+// getGlobal returns the GLOBAL value of a declared variable ("" for an
+// unknown one).
 func (t *varTable) getGlobal(name string) string {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.global[strings.ToLower(name)]
-}
-
-func (t *varTable) setGlobal(name, value string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.global[strings.ToLower(name)] = value
+	name = strings.ToLower(name)
+	if v, ok := t.persisted(name); ok {
+		return v
+	}
+	return t.decl[name].def
 }
 
 // names returns the declared variable names, sorted.
