@@ -363,8 +363,10 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 	}
 	times.AllServing = time.Since(start)
 	log := leader.ReadLog()
-	if !times.KilledHalfWay {
-		logFrom = 0 // the killed run had finished: its lines are the restore's
+	if !times.KilledHalfWay || strings.Contains(log[min(logFrom, len(log)):], restoreDoneBeforeLine) {
+		// The killed run had finished (before its last line, in the
+		// second case): its lines are the restore's.
+		logFrom = 0
 	}
 	times.fromLog(log[min(logFrom, len(log)):])
 	return c, times, nil
@@ -373,6 +375,10 @@ func Restore(ctx context.Context, src *Cluster, name string, spec RestoreSpec, o
 // restoreFinishedLine is what a restoring leader logs once its restore is
 // done.
 const restoreFinishedLine = "FE finished to restore from a cluster snapshot"
+
+// restoreDoneBeforeLine is what a leader started with --cluster_snapshot
+// logs when its meta dir holds that restore, finished.
+const restoreDoneBeforeLine = "the restore from this cluster snapshot was done before"
 
 // killRestoreHalfWay starts leader restoring with yaml, kills it as soon as
 // its restore marker is in its meta dir, and returns how long its log was
@@ -416,7 +422,7 @@ func (t *RestoreTimes) fromLog(log string) {
 	if m := regexp.MustCompile(`cluster snapshot downloaded and checked.* snapshot=(\S+)`).FindStringSubmatch(log); m != nil {
 		t.Snapshot = m[1]
 	}
-	if m := regexp.MustCompile(`FE finished to restore from a cluster snapshot.* fe_journal_id=(\d+) starmgr_journal_id=(\d+)`).FindStringSubmatch(log); m != nil {
+	if m := regexp.MustCompile(`(?:` + restoreFinishedLine + `|` + restoreDoneBeforeLine + `).* fe_journal_id=(\d+) starmgr_journal_id=(\d+)`).FindStringSubmatch(log); m != nil {
 		t.FEJournalID, _ = strconv.ParseUint(m[1], 10, 64)
 		t.StarMgrJournalID, _ = strconv.ParseUint(m[2], 10, 64)
 	}

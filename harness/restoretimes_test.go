@@ -45,3 +45,18 @@ time=2026-12-05T21:28:46.712Z level=INFO msg="FE finished to restore from a clus
 		})
 	}
 }
+
+// TestRestoreTimesKilledBeforeItsLastLine: a restoring leader killed after
+// it had marked its restore finished but before it logged so; started
+// again it says the restore was done before, with the journal ids.
+func TestRestoreTimesKilledBeforeItsLastLine(t *testing.T) {
+	log := `time=2026-12-06T03:07:59.768Z level=INFO msg="cluster snapshot downloaded and checked" component=restore snapshot=automated_cluster_snapshot_3000 files=3 download_seconds=0.25 verify_seconds=0.5
+time=2026-12-06T03:08:01.100Z level=INFO msg="starting frontend" version=v
+time=2026-12-06T03:08:01.200Z level=INFO msg="the restore from this cluster snapshot was done before; starting normally" component=restore snapshot=automated_cluster_snapshot_3000 fe_journal_id=31 starmgr_journal_id=4 finished=2026-12-06T03:08:00Z reason=--cluster_snapshot
+`
+	var times RestoreTimes
+	times.fromLog(log)
+	require.Equal(t, "automated_cluster_snapshot_3000", times.Snapshot)
+	require.Equal(t, uint64(31), times.FEJournalID)
+	require.Equal(t, uint64(4), times.StarMgrJournalID)
+}

@@ -375,15 +375,24 @@ func (r *soakRun) checkRound(ctx context.Context, table string, history []Write,
 		return nil, fmt.Errorf("check %s: %w", table, err)
 	}
 	failures := cc.Failures
+	tables, err := r.soakTables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(failures, d.judge(tables)...), nil
+}
+
+// soakTables lists the tables of the soak's database.
+func (r *soakRun) soakTables(ctx context.Context) ([]string, error) {
 	var tables []string
 	if err := harness.WaitFor(ctx, time.Minute, func() error {
 		var err error
 		tables, err = queryColumn(ctx, r.db, "SHOW TABLES FROM soak", "")
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("check the DDL: %w", err)
+		return nil, fmt.Errorf("list the DDL client's tables: %w", err)
 	}
-	return append(failures, d.judge(tables)...), nil
+	return tables, nil
 }
 
 // restoreRound loses the whole cluster once a snapshot taken during the
@@ -406,6 +415,7 @@ func (r *soakRun) restoreRound(ctx context.Context, round int, seed uint64, w *W
 	}); err != nil {
 		return nil, fmt.Errorf("wait for a snapshot: %w", err)
 	}
+	// Every snapshot listed had finished by now.
 	disaster := time.Now()
 	if err := r.c.KillAll(); err != nil {
 		return nil, fmt.Errorf("lose the cluster: %w", err)
@@ -454,10 +464,14 @@ func (r *soakRun) restoreRound(ctx context.Context, round int, seed uint64, w *W
 	if err != nil {
 		return nil, fmt.Errorf("check the restored %s: %w", table, err)
 	}
-	if len(cc.Failures) > 0 {
-		return cc.Failures, nil
+	tables, err := r.soakTables(ctx)
+	if err != nil {
+		return nil, err
 	}
-	r.logf("round %d (seed %d) restored %s equals the history at the cut: %d loads present, %d acknowledged after it (absent, as they must be)",
+	if failures := append(cc.Failures, d.judgeAtCut(tables, got.Created(), disaster)...); len(failures) > 0 {
+		return failures, nil
+	}
+	r.logf("round %d (seed %d) restored %s equals the history at the cut: %d loads present, %d acknowledged after it (absent, as they must be); the DDL client's tables agree with the cut",
 		round, seed, table, cc.Present, cc.LostAcknowledged)
 	return nil, nil
 }
@@ -688,6 +702,10 @@ type ddlStatement struct {
 	table  string
 	acked  bool
 	err    string
+	// sentAt and ackedAt are when the statement was sent and when its
+	// acknowledgement came (zero when none came): a restored cluster is
+	// judged at its snapshot's cut by them.
+	sentAt, ackedAt time.Time
 }
 
 // ddlClient creates and drops tables <prefix>_<k> one statement after the
@@ -727,8 +745,12 @@ func startDDL(ctx context.Context, db *sql.DB, prefix string) *ddlClient {
 					q = "CREATE TABLE " + s.table + " (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1"
 				}
 				qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				s.sentAt = time.Now()
 				_, err := db.ExecContext(qctx, q)
 				cancel()
+				if err == nil {
+					s.ackedAt = time.Now()
+				}
 				if ctx.Err() != nil && err != nil {
 					err = fmt.Errorf("cut off by the end of the round: %w", err)
 				}
@@ -773,6 +795,33 @@ func (d *ddlClient) judge(tables []string) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return judgeDDL(d.stmts, tables, d.prefix)
+}
+
+// judgeAtCut is judge for a cluster restored from a snapshot whose job
+// began at began and which had finished by finished: a statement
+// acknowledged before began is in the snapshot, one sent after finished is
+// not, and one in between may or may not be.
+func (d *ddlClient) judgeAtCut(tables []string, began, finished time.Time) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return judgeDDL(ddlAtCut(d.stmts, began, finished), tables, d.prefix)
+}
+
+// ddlAtCut is the statements as a snapshot between began and finished
+// holds them: those sent after finished left out, those not acknowledged
+// before began of unknown outcome.
+func ddlAtCut(stmts []ddlStatement, began, finished time.Time) []ddlStatement {
+	var out []ddlStatement
+	for _, s := range stmts {
+		if !s.sentAt.Before(finished) {
+			continue
+		}
+		if s.acked && !s.ackedAt.Before(began) {
+			s.acked, s.err = false, "acknowledged after the snapshot began"
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // judgeDDL is the verdict on the DDL client's tables: stmts in the order

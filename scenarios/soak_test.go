@@ -48,6 +48,40 @@ func TestJudgeDDL(t *testing.T) {
 	}, judgeDDL(stmts, []string{"ddl_r1_0", "ddl_r1_7"}, "soak.ddl_r1"))
 }
 
+// TestJudgeDDLAtCut: on a restored cluster a statement acknowledged before
+// the snapshot began must be there, one sent after it finished must not,
+// and one in between may go either way.
+func TestJudgeDDLAtCut(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	began, finished := at(10), at(20)
+	stmts := []ddlStatement{
+		{create: true, table: "soak.ddl_r2_0", acked: true, sentAt: at(1), ackedAt: at(2)},
+		{create: true, table: "soak.ddl_r2_1", acked: true, sentAt: at(3), ackedAt: at(4)},
+		{table: "soak.ddl_r2_0", acked: true, sentAt: at(9), ackedAt: at(11)}, // across began
+		{create: true, table: "soak.ddl_r2_2", acked: true, sentAt: at(12), ackedAt: at(13)},
+		{table: "soak.ddl_r2_1", acked: true, sentAt: at(21), ackedAt: at(22)}, // after finished
+		{create: true, table: "soak.ddl_r2_3", acked: true, sentAt: at(23), ackedAt: at(24)},
+	}
+	prefix := "soak.ddl_r2"
+	cases := []struct {
+		name   string
+		tables []string
+		want   []string
+	}{
+		{"drop across began done", []string{"ddl_r2_1"}, nil},
+		{"drop across began not done, create in between done", []string{"ddl_r2_0", "ddl_r2_1", "ddl_r2_2"}, nil},
+		{"table created before began missing", []string{"ddl_r2_0"}, []string{"table ddl_r2_1 was created (acknowledged) and never dropped but is missing"}},
+		{"statement after finished applied", []string{"ddl_r2_1", "ddl_r2_3"}, []string{"table ddl_r2_3 is listed but no statement named it"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, judgeDDL(ddlAtCut(stmts, began, finished), tc.tables, prefix))
+		})
+	}
+	require.True(t, stmts[2].acked, "the client's own record is unchanged")
+}
+
 // TestSoakRound runs one round of the soak with a restore: every kind of
 // crash point once, then the cluster lost and restored with its leader
 // killed half-way; the round passes.

@@ -117,8 +117,10 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	switch {
 	case mk != nil && mk.State == stateFinished && mk.Path == path:
 		log.Info("the restore from this cluster snapshot was done before; starting normally",
-			"snapshot", mk.Snapshot, "finished", mk.Finished, "reason", o.Reason)
-		return &Plan{Done: true, Config: cfg, Snapshot: mk.Snapshot, metaDir: o.MetaDir}, nil
+			"snapshot", mk.Snapshot, "fe_journal_id", mk.FEJournalID, "starmgr_journal_id", mk.StarMgrJournalID,
+			"finished", mk.Finished, "reason", o.Reason)
+		return &Plan{Done: true, Config: cfg, Snapshot: mk.Snapshot, FEJournalID: mk.FEJournalID, StarMgrJournalID: mk.StarMgrJournalID,
+			metaDir: o.MetaDir}, nil
 	case mk != nil && mk.State == stateFinished:
 		return nil, fmt.Errorf("meta dir %s holds a cluster restored from %s, not from %s; it is not restored again. "+
 			"Start without --cluster_snapshot (and RESTORE_CLUSTER_SNAPSHOT) to run that cluster, or move the directory away to restore", o.MetaDir, orManual(mk.Path), orManual(path))
