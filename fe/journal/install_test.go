@@ -83,14 +83,22 @@ func TestInstallImageRefusesDamage(t *testing.T) {
 // five entries: the source a test installs or damages.
 func checkpointedImage(t *testing.T) ImageInfo {
 	t.Helper()
-	src := newNode(t, "old", t.TempDir(), nil)
-	src.start()
-	src.waitReady()
-	proposeN(t, src.j, 5, 1, "a")
-	info, err := src.j.Checkpoint(context.Background())
-	require.NoError(t, err)
-	src.stop()
+	_, info := checkpointedNode(t, "old")
 	return info
+}
+
+// checkpointedNode is a one-node journal stopped after five entries and a
+// checkpoint, and the image it wrote.
+func checkpointedNode(t *testing.T, id string) (*node, ImageInfo) {
+	t.Helper()
+	n := newNode(t, id, t.TempDir(), nil)
+	n.start()
+	n.waitReady()
+	proposeN(t, n.j, 5, 1, "a")
+	info, err := n.j.Checkpoint(context.Background())
+	require.NoError(t, err)
+	n.stop()
+	return n, info
 }
 
 // resealed returns image bytes with their checksum recomputed, as a writer
@@ -163,14 +171,7 @@ func TestImagesThatCannotBeRead(t *testing.T) {
 // an older image and roll its metadata back); the error names the image,
 // the image is left as it was, and the same dir opens once it is gone.
 func TestOpenRefusesNewerImage(t *testing.T) {
-	n := newNode(t, "fe1", t.TempDir(), nil)
-	n.start()
-	n.waitReady()
-	proposeN(t, n.j, 5, 1, "a")
-	info, err := n.j.Checkpoint(context.Background())
-	require.NoError(t, err)
-	n.stop()
-
+	n, info := checkpointedNode(t, "fe1")
 	good, err := os.ReadFile(info.Path)
 	require.NoError(t, err)
 	cur := fmt.Sprintf(`"format_version":%d`, ImageFormatVersion)
