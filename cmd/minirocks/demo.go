@@ -1,19 +1,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
@@ -30,26 +22,15 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		*dir = "minirocks-demo-" + time.Now().Format("20060102-150405")
-	}
-	abs, err := filepath.Abs(*dir)
+	ctx, stop, paths, err := startRun(*dir, "minirocks-demo")
 	if err != nil {
 		return err
 	}
+	defer stop()
+	abs, exe := paths.dir, paths.exe
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	// The driver logs every connection the demo's total loss breaks; the
-	// demo reports those itself.
-	mysql.SetLogger(log.New(io.Discard, "", 0))
-	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	b, closeBackend, err := harness.NewBackend(ctx, *backend)
 	if err != nil {
 		return err

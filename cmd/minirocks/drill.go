@@ -1,20 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
-	"time"
-
-	"github.com/go-sql-driver/mysql"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/minirocks/minirocks/harness"
 	"github.com/minirocks/minirocks/scenarios"
@@ -63,21 +53,12 @@ func runDrill(args []string, stdout, stderr io.Writer) error {
 		}
 		drills = append(drills, d)
 	}
-	if *dir == "" {
-		*dir = "minirocks-drill-" + time.Now().Format("20060102-150405")
-	}
-	abs, err := filepath.Abs(*dir)
+	ctx, stop, paths, err := startRun(*dir, "minirocks-drill")
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	mysql.SetLogger(log.New(io.Discard, "", 0))
-	tclog.SetDefault(tclog.NewNoopLogger()) // no testcontainers-go banner on the docker backend
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	abs, exe := paths.dir, paths.exe
 	if *backend == "docker" {
 		if err := harness.DockerAvailable(ctx); err != nil {
 			return &exitError{2, err}

@@ -9,10 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/minirocks/minirocks/cn"
 	"github.com/minirocks/minirocks/deploy"
@@ -163,4 +169,32 @@ func runDeploy(args []string, stdout, stderr io.Writer) error {
 next: set priority_networks and the aws_s3_* keys in fe.conf, then run %s/bin/start_fe.sh --daemon
 `, l.Root, l.FEHome(), l.BEHome(), l.FEHome())
 	return nil
+}
+
+// runPaths are where a run of demo, drill or soak writes (its output
+// directory, absolute) and the minirocks binary its nodes run.
+type runPaths struct {
+	dir, exe string
+}
+
+// startRun prepares a run of a command that starts clusters (demo, drill,
+// soak): output to dir, or to <prefix>-<date>-<time> in the working
+// directory when dir is empty; a context that Ctrl-C and SIGTERM end (stop
+// releases the signals). The MySQL driver's log of broken connections
+// (every kill breaks some; the runs judge the outcomes themselves) and
+// testcontainers-go's banner are silenced.
+func startRun(dir, prefix string) (ctx context.Context, stop context.CancelFunc, p runPaths, err error) {
+	if dir == "" {
+		dir = prefix + "-" + time.Now().Format("20060102-150405")
+	}
+	if p.dir, err = filepath.Abs(dir); err != nil {
+		return nil, nil, p, fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	if p.exe, err = os.Executable(); err != nil {
+		return nil, nil, p, fmt.Errorf("the minirocks binary: %w", err)
+	}
+	mysql.SetLogger(log.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger())
+	ctx, stop = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx, stop, p, nil
 }

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/minirocks/minirocks/scenarios"
 )
@@ -43,22 +36,12 @@ func runSoak(args []string, stdout, stderr io.Writer) error {
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano() % 1_000_000)
 	}
-	if *dir == "" {
-		*dir = "minirocks-soak-" + time.Now().Format("20060102-150405")
-	}
-	abs, err := filepath.Abs(*dir)
+	ctx, stop, paths, err := startRun(*dir, "minirocks-soak")
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	// The driver logs every connection a kill breaks; the soak's checks
-	// judge their outcomes.
-	mysql.SetLogger(log.New(io.Discard, "", 0))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	abs, exe := paths.dir, paths.exe
 	res, err := scenarios.Soak(ctx, scenarios.SoakOptions{Seed: *seed, CrashPoints: *points, Rounds: *rounds, Duration: *budget,
 		KillsPerRound: *kills, RestoreEvery: *restoreEvery, Dir: abs, Binary: exe, Out: stdout})
 	if err != nil {
