@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/minirocks/minirocks/harness/s3proxy"
 )
 
 // TestDockerStorageFaults: the storage fault proxy on the docker backend
@@ -39,18 +37,8 @@ func TestDockerStorageFaults(t *testing.T) {
 	require.False(t, addr.IsLoopback(), "the proxy listens where containers reach it, not on %s", p.Addr())
 	require.Equal(t, p.Addr(), c.nodeStorage().Endpoint)
 
-	id, err := p.Add(s3proxy.Rule{Action: s3proxy.Fail, Methods: []string{"PUT"}, KeyGlob: imageGlob(c), Code: "SlowDown"})
-	require.NoError(t, err)
 	db := c.DB(t)
-	_, err = db.Exec("ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
-	require.NoError(t, err)
-	failed := waitJob(t, db, 2*time.Minute, 0, "ERROR", inState("ERROR"))
-	require.Contains(t, failed.Error, "SlowDown")
-	h, ok := p.Hits(id)
-	require.True(t, ok)
-	require.GreaterOrEqual(t, h.Count, 1)
-	require.True(t, p.Remove(id))
-	waitJob(t, db, 2*time.Minute, failed.ID, "FINISHED", func(j snapshotJob) bool { return j.State == "FINISHED" || j.State == "EXPIRED" })
+	failImageUploads(t, c, db)
 	_, err = db.Exec("ADMIN SET AUTOMATED CLUSTER SNAPSHOT OFF")
 	require.NoError(t, err)
 

@@ -21,6 +21,28 @@ func imageGlob(c *Cluster) string {
 	return c.Name() + "/*/meta/image/automated_cluster_snapshot_*/image.*"
 }
 
+// failImageUploads turns automated snapshots on with every image upload
+// failing with SlowDown at c's storage fault proxy: the job must end in
+// ERROR with the S3 error, having reached the proxy; then the fault is
+// lifted and the next job must finish. It returns the failed job and the
+// keys of the uploads the proxy failed.
+func failImageUploads(t *testing.T, c *Cluster, db *sql.DB) (snapshotJob, []string) {
+	t.Helper()
+	p := c.StorageFaults()
+	id, err := p.Add(s3proxy.Rule{Action: s3proxy.Fail, Methods: []string{"PUT"}, KeyGlob: imageGlob(c), Code: "SlowDown"})
+	require.NoError(t, err)
+	_, err = db.Exec("ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
+	require.NoError(t, err)
+	failed := waitJob(t, db, 2*time.Minute, 0, "ERROR", inState("ERROR"))
+	require.Contains(t, failed.Error, "SlowDown")
+	h, ok := p.Hits(id)
+	require.True(t, ok)
+	require.GreaterOrEqual(t, h.Count, 1)
+	require.True(t, p.Remove(id))
+	waitJob(t, db, 2*time.Minute, failed.ID, "FINISHED", func(j snapshotJob) bool { return j.State == "FINISHED" || j.State == "EXPIRED" })
+	return failed, h.Keys
+}
+
 // jobsNow reads the snapshot jobs, by job id, returning errors instead of
 // failing (the leader may be changing).
 func jobsNow(ctx context.Context, db *sql.DB) ([]snapshotJob, error) {
@@ -80,28 +102,16 @@ func TestStorageFaultFailsImageUpload(t *testing.T) {
 	require.NotNil(t, p)
 	require.Equal(t, c.MinIO().Endpoint, p.Target())
 	require.NotEqual(t, c.ObjectStorage().Endpoint, p.Addr(), "the harness itself goes to MinIO directly")
-	id, err := p.Add(s3proxy.Rule{Action: s3proxy.Fail, Methods: []string{"PUT"}, KeyGlob: imageGlob(c), Code: "SlowDown"})
-	require.NoError(t, err)
-
 	db := c.DB(t)
-	_, err = db.Exec("ADMIN SET AUTOMATED CLUSTER SNAPSHOT ON")
-	require.NoError(t, err)
-	failed := waitJob(t, db, 2*time.Minute, 0, "ERROR", inState("ERROR"))
+	failed, keys := failImageUploads(t, c, db)
 	require.Contains(t, failed.Error, "upload image failed, err msg:")
-	require.Contains(t, failed.Error, "SlowDown")
 	require.Contains(t, failed.Error, "Please reduce your request rate.")
-	h, ok := p.Hits(id)
-	require.True(t, ok)
-	require.GreaterOrEqual(t, h.Count, 1)
-	for _, k := range h.Keys {
+	for _, k := range keys {
 		ok, err := path.Match(imageGlob(c), k)
 		require.NoError(t, err)
 		require.True(t, ok, k)
 	}
-	require.Contains(t, h.Keys[0], "/"+failed.Name+"/image.", "the failed job's image: %v", h.Keys)
-
-	require.True(t, p.Remove(id))
-	waitJob(t, db, 2*time.Minute, failed.ID, "FINISHED", func(j snapshotJob) bool { return j.State == "FINISHED" || j.State == "EXPIRED" })
+	require.Contains(t, keys[0], "/"+failed.Name+"/image.", "the failed job's image: %v", keys)
 	snaps, err := c.Snapshots(context.Background())
 	require.NoError(t, err)
 	require.NotEmpty(t, snaps)
